@@ -1,0 +1,158 @@
+/**
+ * Shapes produced by ingestion and consumed by every later stage.
+ *
+ * The play table is columnar: one typed array (or dictionary-encoded column) per
+ * field, so a 1M-play lifetime export costs a few tens of MB instead of a million
+ * objects. Row i of every column describes the same play; rows are sorted by
+ * START time (`ts - ms_played`), ties broken by end time then by input order.
+ *
+ * Personal data (IP addresses, username, e-mail, user agent, profile names) is
+ * dropped while parsing and has no column here.
+ */
+
+/** A dictionary-encoded string column: `values[codes[i]]`, or null where `codes[i] === -1`. */
+export interface DictColumn {
+  /** [n] index into `values`, -1 for null. */
+  codes: Int32Array;
+  /** Distinct values in first-seen order. */
+  values: string[];
+}
+
+/** Tri-state boolean column: 1 true, 0 false, -1 null/unknown. */
+export type TriBool = Int8Array;
+
+export interface PlayTable {
+  /** Number of plays (rows). */
+  length: number;
+  /** [n] The export's own `ts` string, unchanged (UTC time the stream ENDED). */
+  ts: string[];
+  /** [n] Epoch ms the play started: `Date.parse(ts) - ms_played`. Sorted ascending. */
+  startMs: Float64Array;
+  /** [n] Epoch ms the play ended (`ts`). */
+  endMs: Float64Array;
+  /** [n] Milliseconds played. Known only after the play: never a feature of its own play. */
+  msPlayed: Float64Array;
+  trackUri: DictColumn;
+  trackName: DictColumn;
+  artistName: DictColumn;
+  albumName: DictColumn;
+  /** Platform string as exported (detailed before 2023-10-19, coarse after). */
+  platformRaw: DictColumn;
+  /** Normalised family: android, ios, windows, macos, linux, web, cast, console, other, unknown. */
+  platformFamily: DictColumn;
+  connCountry: DictColumn;
+  reasonStart: DictColumn;
+  /** Known only after the play: never a feature of its own play. */
+  reasonEnd: DictColumn;
+  shuffle: TriBool;
+  offline: TriBool;
+  incognito: TriBool;
+  /** Exported `skipped` flag, kept for reporting only: unreliable and never the label. */
+  skipped: TriBool;
+  /** The label: 1 when reason_end == "trackdone", 0 for another known reason, -1 unlabelled (null/unknown). */
+  completed: Int8Array;
+}
+
+export interface LibraryTrack {
+  uri: string | null;
+  track: string | null;
+  artist: string | null;
+  album: string | null;
+}
+
+export interface PlaylistMembership {
+  trackUri: string;
+  /** Epoch ms of `addedDate`, or null when the export has none (then it never counts as "before" a play). */
+  addedMs: number | null;
+}
+
+export interface AccountData {
+  /** Profile country (ISO code) from Userdata.json, or null. */
+  country: string | null;
+  /** Account creation time (epoch ms) from Userdata.json, or null. */
+  creationMs: number | null;
+  libraryTracks: LibraryTrack[];
+  bannedTrackUris: string[];
+  playlistCount: number;
+  playlistMemberships: PlaylistMembership[];
+}
+
+/** Per-event-type epoch-ms timestamps from the Technical Log Information package, each sorted ascending. */
+export interface TechEvents {
+  connectionError: Float64Array;
+  playbackError: Float64Array;
+  stutter: Float64Array;
+  trackNotPlayed: Float64Array;
+}
+
+export type PackageName = "account" | "extended" | "tech";
+
+export interface FileReport {
+  package: PackageName;
+  /** Path relative to the package folder (or inside the zip). Never an absolute home path. */
+  file: string;
+  /** What the file was recognised as, e.g. "extended-audio", "endsong", "tech:ConnectionError", "readme", "skipped-duplicate". */
+  kind: string;
+  rows: number;
+  /** Schema variant seen, e.g. "ip_addr_decrypted+username (pre-Nov-2024)", "ip_addr (Nov-2024+)", "audiobook fields (2025+)". */
+  variant?: string;
+  note?: string;
+}
+
+export interface IngestReport {
+  files: FileReport[];
+  /** Records read from Extended Streaming History files (before any drop). */
+  rowsRead: number;
+  /** Music plays kept in the play table. rowsRead === rowsKept + sum(dropped). */
+  rowsKept: number;
+  /** Rows not in the play table, by reason (e.g. podcast, audiobook, video, no-track-uri, duplicate, invalid-record). */
+  dropped: Record<string, number>;
+  /** First start and last end of kept plays (ISO UTC), or null when none. */
+  dateRange: { first: string; last: string } | null;
+  labelCoverage: {
+    labelled: number;
+    unlabelled: number;
+    completed: number;
+    /** Months (YYYY-MM, UTC) in which no kept play carries a label. */
+    unlabelledMonths: string[];
+  };
+  account: { libraryTracks: number; playlists: number; playlistItems: number; country: string | null };
+  tech: {
+    connectionError: number;
+    playbackError: number;
+    stutter: number;
+    trackNotPlayed: number;
+    eventFiles: number;
+    /** Event files of types not kept (ConnectionInfo, ...): counted only. Optional for hand-built reports. */
+    otherEventFiles?: number;
+  };
+  warnings: string[];
+}
+
+export interface IngestResult {
+  plays: PlayTable;
+  account: AccountData;
+  tech: TechEvents;
+  report: IngestReport;
+}
+
+export interface IngestOptions {
+  /** One path: a folder holding the packages, or the downloaded zip. */
+  export?: string;
+  accountDir?: string;
+  extendedDir?: string;
+  techDir?: string;
+  /** Skip a broken file with a warning in the report instead of failing. */
+  lenient?: boolean;
+  /**
+   * Throw on the first invalid play record instead of counting it under
+   * `dropped["invalid-record"]` with a warning (the default).
+   */
+  strictRecords?: boolean;
+}
+
+/** The value of a dictionary column at row i. */
+export function valueAt(column: DictColumn, i: number): string | null {
+  const code = column.codes[i];
+  return code < 0 ? null : column.values[code];
+}
