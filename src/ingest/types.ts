@@ -116,7 +116,16 @@ export interface IngestReport {
     /** Months (YYYY-MM, UTC) in which no kept play carries a label. */
     unlabelledMonths: string[];
   };
-  account: { libraryTracks: number; playlists: number; playlistItems: number; country: string | null };
+  account: {
+    libraryTracks: number;
+    playlists: number;
+    /** All playlist items (tracks, episodes, audiobooks, local tracks). */
+    playlistItems: number;
+    /** Items that are Spotify tracks: the playlist memberships kept. Optional for hand-built reports. */
+    playlistTrackItems?: number;
+    bannedTracks?: number;
+    country: string | null;
+  };
   tech: {
     connectionError: number;
     playbackError: number;
