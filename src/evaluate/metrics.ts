@@ -1,0 +1,347 @@
+/**
+ * Hand-written classification metrics (trusted: tested against hand-computed values).
+ * Every metric returns `{ value, reason? }`: null with a reason instead of NaN or a throw
+ * when it is undefined for the data (one class, empty input, non-finite scores), so the JSON
+ * report never holds NaN. Wrong-length inputs or labels other than 0/1 are programming
+ * errors and throw.
+ */
+
+export interface Metric {
+  value: number | null;
+  reason?: string;
+}
+
+type Labels = ArrayLike<number>;
+type Scores = ArrayLike<number>;
+
+function ok(value: number): Metric {
+  return { value };
+}
+
+function undefinedMetric(reason: string): Metric {
+  return { value: null, reason };
+}
+
+function checkInputs(y: Labels, p: Scores, who: string): void {
+  if (y.length !== p.length) throw new Error(`${who}: ${y.length} labels but ${p.length} scores`);
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] !== 0 && y[i] !== 1) throw new Error(`${who}: y[${i}] = ${y[i]} is not 0 or 1`);
+  }
+}
+
+/** Why the metric is undefined, or null if it can be computed. */
+function problem(y: Labels, p: Scores, opts: { bothClasses?: boolean; needPositive?: boolean; probabilities?: boolean }): string | null {
+  if (y.length === 0) return "no rows";
+  let pos = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (!Number.isFinite(p[i])) return `score ${i} is not finite (${p[i]})`;
+    if (opts.probabilities && (p[i] < 0 || p[i] > 1)) return `score ${i} = ${p[i]} is not a probability in [0, 1]`;
+    pos += y[i];
+  }
+  if (opts.bothClasses && (pos === 0 || pos === y.length)) {
+    return `only one class in y (all ${pos === 0 ? "0" : "1"})`;
+  }
+  if (opts.needPositive && pos === 0) return "no positive labels in y";
+  return null;
+}
+
+/**
+ * Average (1-based) ranks of `p` in ascending order; tied scores share the mean of their ranks.
+ * @returns [n] ranks
+ */
+export function averageRanks(p: Scores): Float64Array {
+  const n = p.length;
+  const order = sortedIndex(p, "asc");
+  const ranks = new Float64Array(n);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && p[order[j + 1]] === p[order[i]]) j++;
+    const r = (i + j) / 2 + 1; // mean of ranks i+1 .. j+1
+    for (let k = i; k <= j; k++) ranks[order[k]] = r;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+/** Indices sorted by score; ties keep row order (stable), so results are deterministic. */
+function sortedIndex(p: Scores, dir: "asc" | "desc"): Int32Array {
+  const idx = new Int32Array(p.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  const sign = dir === "asc" ? 1 : -1;
+  // Typed-array sort is not guaranteed stable, so the tie-break on index is explicit.
+  return idx.sort((a, b) => sign * (p[a] - p[b]) || a - b);
+}
+
+/**
+ * ROC AUC via the Mann–Whitney U statistic with average ranks, so tied scores count 1/2:
+ * AUC = (Σ ranks of positives − n₊(n₊+1)/2) / (n₊ n₋).
+ */
+export function rocAuc(y: Labels, p: Scores): Metric {
+  checkInputs(y, p, "rocAuc");
+  const why = problem(y, p, { bothClasses: true });
+  if (why) return undefinedMetric(why);
+  const ranks = averageRanks(p);
+  let pos = 0;
+  let rankSum = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] === 1) {
+      pos++;
+      rankSum += ranks[i];
+    }
+  }
+  const neg = y.length - pos;
+  return ok((rankSum - (pos * (pos + 1)) / 2) / (pos * neg));
+}
+
+/**
+ * Thresholds at each distinct score, highest first: cumulative TP and FP counts when
+ * everything with score ≥ threshold is called positive. Tied scores move together.
+ */
+function cumulativeCounts(y: Labels, p: Scores): { thresholds: number[]; tp: number[]; fp: number[]; pos: number; neg: number } {
+  const order = sortedIndex(p, "desc");
+  const thresholds: number[] = [];
+  const tp: number[] = [];
+  const fp: number[] = [];
+  let t = 0;
+  let f = 0;
+  for (let i = 0; i < order.length; i++) {
+    if (y[order[i]] === 1) t++;
+    else f++;
+    if (i + 1 === order.length || p[order[i + 1]] !== p[order[i]]) {
+      thresholds.push(p[order[i]]);
+      tp.push(t);
+      fp.push(f);
+    }
+  }
+  return { thresholds, tp, fp, pos: t, neg: f };
+}
+
+/**
+ * PR-AUC as average precision (scikit-learn's definition, step-wise, no interpolation):
+ * AP = Σₙ (Rₙ − Rₙ₋₁) Pₙ over distinct score thresholds, highest first, R₀ = 0.
+ * Undefined without positives.
+ */
+export function averagePrecision(y: Labels, p: Scores): Metric {
+  checkInputs(y, p, "averagePrecision");
+  const why = problem(y, p, { needPositive: true });
+  if (why) return undefinedMetric(why);
+  const { tp, fp, pos } = cumulativeCounts(y, p);
+  let ap = 0;
+  let prevRecall = 0;
+  for (let k = 0; k < tp.length; k++) {
+    const recall = tp[k] / pos;
+    const precision = tp[k] / (tp[k] + fp[k]);
+    ap += (recall - prevRecall) * precision;
+    prevRecall = recall;
+  }
+  return ok(ap);
+}
+
+/** Mean binary cross-entropy (natural log), p clipped to [eps, 1 − eps], eps = 1e-15. */
+export function logLoss(y: Labels, p: Scores, eps = 1e-15): Metric {
+  checkInputs(y, p, "logLoss");
+  const why = problem(y, p, { probabilities: true });
+  if (why) return undefinedMetric(why);
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const q = Math.min(Math.max(p[i], eps), 1 - eps);
+    s -= y[i] === 1 ? Math.log(q) : Math.log(1 - q);
+  }
+  return ok(s / y.length);
+}
+
+/** Brier score: mean (p − y)². */
+export function brier(y: Labels, p: Scores): Metric {
+  checkInputs(y, p, "brier");
+  const why = problem(y, p, { probabilities: true });
+  if (why) return undefinedMetric(why);
+  let s = 0;
+  for (let i = 0; i < y.length; i++) s += (p[i] - y[i]) ** 2;
+  return ok(s / y.length);
+}
+
+/** Accuracy with the rule "predict completed when p ≥ threshold" (default 0.5). */
+export function accuracy(y: Labels, p: Scores, threshold = 0.5): Metric {
+  checkInputs(y, p, "accuracy");
+  const why = problem(y, p, {});
+  if (why) return undefinedMetric(why);
+  let right = 0;
+  for (let i = 0; i < y.length; i++) if ((p[i] >= threshold ? 1 : 0) === y[i]) right++;
+  return ok(right / y.length);
+}
+
+/**
+ * F1 of the positive class (completed) with "p ≥ threshold" → positive.
+ * Undefined (null) when there are no positive labels and no positive predictions.
+ */
+export function f1(y: Labels, p: Scores, threshold = 0.5): Metric {
+  checkInputs(y, p, "f1");
+  const why = problem(y, p, {});
+  if (why) return undefinedMetric(why);
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < y.length; i++) {
+    const hat = p[i] >= threshold;
+    if (hat && y[i] === 1) tp++;
+    else if (hat) fp++;
+    else if (y[i] === 1) fn++;
+  }
+  if (tp + fp + fn === 0) return undefinedMetric("no positive labels and no positive predictions");
+  return ok((2 * tp) / (2 * tp + fp + fn));
+}
+
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  /** null for empty bins */
+  meanPredicted: number | null;
+  observedRate: number | null;
+}
+
+export interface CalibrationResult extends Metric {
+  bins: ReliabilityBin[];
+}
+
+/**
+ * Expected calibration error with `nBins` equal-width bins on [0, 1]
+ * (bin k = [k/B, (k+1)/B), the last bin closed at 1):
+ * ECE = Σ_k (n_k / n) |mean p in k − observed rate in k|. Also returns the reliability table.
+ */
+export function expectedCalibrationError(y: Labels, p: Scores, nBins = 10): CalibrationResult {
+  checkInputs(y, p, "expectedCalibrationError");
+  if (!Number.isInteger(nBins) || nBins < 1) throw new Error(`expectedCalibrationError: nBins = ${nBins}`);
+  const count = new Float64Array(nBins);
+  const sumP = new Float64Array(nBins);
+  const sumY = new Float64Array(nBins);
+  const why = problem(y, p, { probabilities: true });
+  if (!why) {
+    for (let i = 0; i < y.length; i++) {
+      const k = Math.min(Math.floor(p[i] * nBins), nBins - 1);
+      count[k]++;
+      sumP[k] += p[i];
+      sumY[k] += y[i];
+    }
+  }
+  const bins: ReliabilityBin[] = [];
+  let ece = 0;
+  for (let k = 0; k < nBins; k++) {
+    const n = count[k];
+    bins.push({
+      lo: k / nBins,
+      hi: (k + 1) / nBins,
+      count: n,
+      meanPredicted: n > 0 ? sumP[k] / n : null,
+      observedRate: n > 0 ? sumY[k] / n : null,
+    });
+    if (n > 0) ece += (n / y.length) * Math.abs(sumP[k] / n - sumY[k] / n);
+  }
+  return why ? { value: null, reason: why, bins } : { value: ece, bins };
+}
+
+export interface CurvePoint {
+  x: number;
+  y: number;
+  threshold: number;
+}
+
+export interface Curve {
+  points: CurvePoint[];
+  reason?: string;
+}
+
+/**
+ * Keeps at most `max` points: always the first and last, the rest evenly spaced by index
+ * (enough for plotting; the metrics themselves use all thresholds).
+ */
+export function downsample<T>(points: T[], max = 200): T[] {
+  if (points.length <= max) return points;
+  const out: T[] = [];
+  for (let k = 0; k < max; k++) out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]);
+  return out;
+}
+
+/** ROC curve (x = FPR, y = TPR), starting at (0, 0) with threshold +Infinity. */
+export function rocCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
+  checkInputs(y, p, "rocCurve");
+  const why = problem(y, p, { bothClasses: true });
+  if (why) return { points: [], reason: why };
+  const { thresholds, tp, fp, pos, neg } = cumulativeCounts(y, p);
+  const points: CurvePoint[] = [{ x: 0, y: 0, threshold: Infinity }];
+  for (let k = 0; k < thresholds.length; k++) points.push({ x: fp[k] / neg, y: tp[k] / pos, threshold: thresholds[k] });
+  return { points: downsample(points, maxPoints) };
+}
+
+/** Precision–recall curve (x = recall, y = precision), one point per distinct threshold. */
+export function prCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
+  checkInputs(y, p, "prCurve");
+  const why = problem(y, p, { needPositive: true });
+  if (why) return { points: [], reason: why };
+  const { thresholds, tp, fp, pos } = cumulativeCounts(y, p);
+  const points: CurvePoint[] = [];
+  for (let k = 0; k < thresholds.length; k++) {
+    points.push({ x: tp[k] / pos, y: tp[k] / (tp[k] + fp[k]), threshold: thresholds[k] });
+  }
+  return { points: downsample(points, maxPoints) };
+}
+
+export interface ClassificationReport {
+  n: number;
+  positives: number;
+  /** Share of completed plays: the accuracy of always predicting the majority is max(rate, 1 − rate). */
+  positiveRate: number | null;
+  rocAuc: Metric;
+  /** Average precision (step-wise, scikit-learn definition). */
+  prAuc: Metric;
+  logLoss: Metric;
+  brier: Metric;
+  accuracy: Metric;
+  f1: Metric;
+  ece: Metric;
+  reliability: ReliabilityBin[];
+  rocCurve: Curve;
+  prCurve: Curve;
+}
+
+/** All classification metrics for one set of scores. `bins` for ECE: 10 (10–15 sensible). */
+export function classificationReport(y: Labels, p: Scores, options: { bins?: number; maxCurvePoints?: number } = {}): ClassificationReport {
+  const { bins = 10, maxCurvePoints = 200 } = options;
+  checkInputs(y, p, "classificationReport");
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i];
+  const cal = expectedCalibrationError(y, p, bins);
+  return {
+    n: y.length,
+    positives,
+    positiveRate: y.length > 0 ? positives / y.length : null,
+    rocAuc: rocAuc(y, p),
+    prAuc: averagePrecision(y, p),
+    logLoss: logLoss(y, p),
+    brier: brier(y, p),
+    accuracy: accuracy(y, p),
+    f1: f1(y, p),
+    ece: cal.reason ? { value: null, reason: cal.reason } : { value: cal.value },
+    reliability: cal.bins,
+    rocCurve: rocCurve(y, p, maxCurvePoints),
+    prCurve: prCurve(y, p, maxCurvePoints),
+  };
+}
+
+export interface CalibrationComparison {
+  before: { logLoss: Metric; brier: Metric; ece: Metric };
+  after: { logLoss: Metric; brier: Metric; ece: Metric };
+}
+
+/** Probability-quality metrics of raw vs calibrated scores on the same rows (e.g. test). */
+export function compareCalibration(y: Labels, before: Scores, after: Scores, bins = 10): CalibrationComparison {
+  const pick = (p: Scores) => {
+    const cal = expectedCalibrationError(y, p, bins);
+    return {
+      logLoss: logLoss(y, p),
+      brier: brier(y, p),
+      ece: cal.reason ? { value: null, reason: cal.reason } : { value: cal.value },
+    };
+  };
+  return { before: pick(before), after: pick(after) };
+}

@@ -1,0 +1,93 @@
+/**
+ * Within-session ranking quality: if we reordered a listening session by predicted
+ * completion, would the completed plays come first?
+ *
+ * Eligible sessions: ≥ `minPlays` labelled rows (default 5) and ≥ 1 completion, among the
+ * rows selected by `mask` (e.g. role === 2, test). Rows are ranked by score, highest first;
+ * ties keep row order, so results are deterministic. Relevance = completed (0/1).
+ *
+ * - NDCG@k = DCG@k / IDCG@k, DCG = Σ_{i<k} rel_i / log2(i + 2).
+ * - MAP@k: AP@k = (1 / min(k, R)) Σ_{i<k} rel_i · precision@(i+1), R = completions in the
+ *   session; then averaged over sessions.
+ * - Recall@k = completions in the top k / R.
+ */
+import { Metric } from "./metrics";
+
+export interface RankingInput {
+  /** [rows] session of each row */
+  sessionId: ArrayLike<number>;
+  /** [rows] 0/1 completed */
+  y: ArrayLike<number>;
+  /** [rows] predicted score (higher = more likely completed) */
+  score: ArrayLike<number>;
+  /** [rows] rows to use (truthy); default all. E.g. `role.map(r => r === 2 ? 1 : 0)`. */
+  mask?: ArrayLike<number | boolean>;
+}
+
+export interface RankingOptions {
+  ks?: number[];
+  minPlays?: number;
+}
+
+export interface RankingReport {
+  eligibleSessions: number;
+  /** Keyed by "ndcg@5", "map@5", "recall@5", ... */
+  metrics: Record<string, Metric>;
+}
+
+export function rankingMetrics(input: RankingInput, options: RankingOptions = {}): RankingReport {
+  const { ks = [5, 10], minPlays = 5 } = options;
+  const { sessionId, y, score, mask } = input;
+  const n = y.length;
+  if (sessionId.length !== n || score.length !== n || (mask && mask.length !== n)) {
+    throw new Error(`rankingMetrics: lengths differ (sessionId ${sessionId.length}, y ${n}, score ${score.length})`);
+  }
+  // Rows per session, in row order (Map keeps insertion order → deterministic session order).
+  const sessions = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (mask && !mask[i]) continue;
+    if (y[i] !== 0 && y[i] !== 1) throw new Error(`rankingMetrics: y[${i}] = ${y[i]} is not 0 or 1`);
+    let rows = sessions.get(sessionId[i]);
+    if (!rows) sessions.set(sessionId[i], (rows = []));
+    rows.push(i);
+  }
+  const sums: Record<string, number> = {};
+  for (const k of ks) sums[`ndcg@${k}`] = sums[`map@${k}`] = sums[`recall@${k}`] = 0;
+  let eligible = 0;
+  let nonFinite = false;
+  for (const rows of sessions.values()) {
+    let relevant = 0;
+    for (const i of rows) relevant += y[i];
+    if (rows.length < minPlays || relevant === 0) continue;
+    for (const i of rows) if (!Number.isFinite(score[i])) nonFinite = true;
+    eligible++;
+    // Stable: equal scores keep row order (rows are ascending already).
+    const ranked = rows.slice().sort((a, b) => score[b] - score[a] || a - b);
+    for (const k of ks) {
+      let dcg = 0;
+      let idcg = 0;
+      let hits = 0;
+      let apSum = 0;
+      for (let r = 0; r < Math.min(k, ranked.length); r++) {
+        const rel = y[ranked[r]];
+        dcg += rel / Math.log2(r + 2);
+        if (rel === 1) {
+          hits++;
+          apSum += hits / (r + 1);
+        }
+      }
+      for (let r = 0; r < Math.min(k, relevant); r++) idcg += 1 / Math.log2(r + 2);
+      sums[`ndcg@${k}`] += dcg / idcg;
+      sums[`map@${k}`] += apSum / Math.min(k, relevant);
+      sums[`recall@${k}`] += hits / relevant;
+    }
+  }
+  const metrics: Record<string, Metric> = {};
+  for (const key of Object.keys(sums)) {
+    if (nonFinite) metrics[key] = { value: null, reason: "non-finite scores in eligible sessions" };
+    else if (eligible === 0) {
+      metrics[key] = { value: null, reason: `no session with ≥ ${minPlays} labelled plays and ≥ 1 completion` };
+    } else metrics[key] = { value: sums[key] / eligible };
+  }
+  return { eligibleSessions: eligible, metrics };
+}

@@ -1,0 +1,90 @@
+/**
+ * Shared model interfaces. Every model follows docs/CONTRACTS.md:
+ * `fit(X, y, { XVal, yVal, seed, ... })` then `predictProba(X)`, with X a raw row-major
+ * Float64Array [rows * cols] and y a Float64Array [rows] of 0/1.
+ */
+
+export interface FitOptions {
+  /** [valRows * cols] validation rows (early stopping). */
+  XVal?: Float64Array;
+  /** [valRows] */
+  yVal?: Float64Array;
+  seed?: number;
+}
+
+export interface Classifier {
+  readonly name: string;
+  fit(X: Float64Array, y: Float64Array, options?: FitOptions): this | Promise<this>;
+  /** @returns [rows] P(completed). */
+  predictProba(X: Float64Array): Float64Array;
+}
+
+/** The part of the features stage's `FeatureSet` the model stage reads (structurally compatible). */
+export interface FeatureMatrix {
+  names: string[];
+  X: Float64Array;
+  rows: number;
+  cols: number;
+  y: Float64Array;
+  role: Uint8Array;
+}
+
+/** Rows of `fs` with the given role (0 train, 1 validation, 2 test), copied contiguously. */
+export function selectRole(fs: FeatureMatrix, role: number): { X: Float64Array; y: Float64Array; index: Int32Array } {
+  let n = 0;
+  for (let i = 0; i < fs.rows; i++) if (fs.role[i] === role) n++;
+  const X = new Float64Array(n * fs.cols);
+  const y = new Float64Array(n);
+  const index = new Int32Array(n);
+  let k = 0;
+  for (let i = 0; i < fs.rows; i++) {
+    if (fs.role[i] !== role) continue;
+    X.set(fs.X.subarray(i * fs.cols, (i + 1) * fs.cols), k * fs.cols);
+    y[k] = fs.y[i];
+    index[k] = i;
+    k++;
+  }
+  return { X, y, index };
+}
+
+export interface LinearCoefficients {
+  /** [cols] weights on STANDARDISED inputs: comparable across features, sign = direction. */
+  weights: Float64Array;
+  intercept: number;
+}
+
+export interface FeatureImportanceRow {
+  feature: string;
+  coefficient: number;
+  absCoefficient: number;
+  /** 1-based rank by |coefficient|. */
+  rank: number;
+}
+
+/** Rows for `feature_importance.csv`, sorted by |coefficient| (ties by column order). */
+export function featureImportance(names: string[], coef: LinearCoefficients): FeatureImportanceRow[] {
+  if (names.length !== coef.weights.length) {
+    throw new Error(`featureImportance: ${names.length} names for ${coef.weights.length} weights`);
+  }
+  const order = names.map((_, j) => j);
+  order.sort((a, b) => Math.abs(coef.weights[b]) - Math.abs(coef.weights[a]) || a - b);
+  return order.map((j, r) => ({
+    feature: names[j],
+    coefficient: coef.weights[j],
+    absCoefficient: Math.abs(coef.weights[j]),
+    rank: r + 1,
+  }));
+}
+
+export function inferCols(X: Float64Array, rows: number, who: string): number {
+  if (rows === 0 || X.length % rows !== 0) {
+    throw new Error(`${who}: X has ${X.length} values, not a multiple of ${rows} rows`);
+  }
+  return X.length / rows;
+}
+
+export function checkLabels(y: Float64Array, who: string): void {
+  for (let i = 0; i < y.length; i++) {
+    if (y[i] !== 0 && y[i] !== 1) throw new Error(`${who}: y[${i}] = ${y[i]} is not 0 or 1`);
+  }
+}
