@@ -1,0 +1,107 @@
+/**
+ * Stage 4: every model's test-window metrics (classification on calibrated scores, the
+ * calibration before/after, within-session ranking), the comparison table and the
+ * tfjs-vs-closed-loop parity check.
+ */
+import { classificationReport, compareCalibration, rankingMetrics } from "../evaluate";
+import type { CalibrationComparison, ClassificationReport, Metric, RankingReport } from "../evaluate";
+import type { FeatureSet } from "../features";
+import type { ModelRun } from "./train";
+
+export interface ModelEvaluation {
+  name: string;
+  deployable: boolean;
+  description: string;
+  trainSeconds: number;
+  /** Test rows, calibrated scores. */
+  test: ClassificationReport;
+  /** Test rows: raw vs calibrated log loss / Brier / ECE. */
+  calibration: CalibrationComparison;
+  /** Within test sessions (≥ 5 labelled plays, ≥ 1 completion). */
+  ranking: RankingReport;
+}
+
+/** One row of model_comparison.csv / .json. */
+export interface ComparisonRow {
+  model: string;
+  deployable: boolean;
+  test_auc: number | null;
+  test_pr_auc: number | null;
+  test_logloss: number | null;
+  test_brier: number | null;
+  test_ece: number | null;
+  test_accuracy: number | null;
+  test_f1: number | null;
+  test_ndcg_at_5: number | null;
+  test_ndcg_at_10: number | null;
+  test_map_at_5: number | null;
+  test_map_at_10: number | null;
+  test_recall_at_5: number | null;
+  test_recall_at_10: number | null;
+  train_seconds: number;
+}
+
+export interface Evaluation {
+  testRows: number;
+  models: ModelEvaluation[];
+  comparison: ComparisonRow[];
+  /** tfjs and closed-loop logistic regressions must agree (test AUC within 0.005). */
+  parity: { tfjsAuc: number | null; closedLoopAuc: number | null; difference: number | null; tolerance: number; agree: boolean | null };
+}
+
+export const PARITY_TOLERANCE = 0.005;
+
+function rowsWithRole(fs: FeatureSet, role: number): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < fs.rows; i++) if (fs.role[i] === role) rows.push(i);
+  return rows;
+}
+
+const v = (m: Metric | undefined): number | null => (m ? m.value : null);
+
+export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation {
+  const test = rowsWithRole(features, 2);
+  const y = Float64Array.from(test, (i) => features.y[i]);
+  const mask = Uint8Array.from(features.role, (r) => (r === 2 ? 1 : 0));
+  const models: ModelEvaluation[] = run.models.map((m) => {
+    const calibrated = Float64Array.from(test, (i) => m.calibrated[i]);
+    const raw = Float64Array.from(test, (i) => m.raw[i]);
+    return {
+      name: m.name,
+      deployable: m.deployable,
+      description: m.description,
+      trainSeconds: m.trainSeconds,
+      test: classificationReport(y, calibrated),
+      calibration: compareCalibration(y, raw, calibrated),
+      ranking: rankingMetrics({ sessionId: features.sessionId, y: features.y, score: m.calibrated, mask }),
+    };
+  });
+  const comparison: ComparisonRow[] = models.map((m) => ({
+    model: m.name,
+    deployable: m.deployable,
+    test_auc: m.test.rocAuc.value,
+    test_pr_auc: m.test.prAuc.value,
+    test_logloss: m.test.logLoss.value,
+    test_brier: m.test.brier.value,
+    test_ece: m.test.ece.value,
+    test_accuracy: m.test.accuracy.value,
+    test_f1: m.test.f1.value,
+    test_ndcg_at_5: v(m.ranking.metrics["ndcg@5"]),
+    test_ndcg_at_10: v(m.ranking.metrics["ndcg@10"]),
+    test_map_at_5: v(m.ranking.metrics["map@5"]),
+    test_map_at_10: v(m.ranking.metrics["map@10"]),
+    test_recall_at_5: v(m.ranking.metrics["recall@5"]),
+    test_recall_at_10: v(m.ranking.metrics["recall@10"]),
+    train_seconds: m.trainSeconds,
+  }));
+  const auc = (name: string) => comparison.find((r) => r.model === name)?.test_auc ?? null;
+  const tfjsAuc = auc("tfjs_logistic");
+  const closedLoopAuc = auc("closed_loop_logistic");
+  const difference = tfjsAuc !== null && closedLoopAuc !== null ? Math.abs(tfjsAuc - closedLoopAuc) : null;
+  return {
+    testRows: test.length,
+    models,
+    comparison,
+    parity: { tfjsAuc, closedLoopAuc, difference, tolerance: PARITY_TOLERANCE, agree: difference === null ? null : difference <= PARITY_TOLERANCE },
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * The run's results as data (`model_metrics.json`) and as computed prose
+ * (`RESULTS.md`, `resume_project_summary.md`). Every number in the prose comes from
+ * the run; nothing here is a canned sentence.
+ */
+import type { Metric } from "../evaluate";
+import type { IngestReport } from "../ingest/types";
+import type { HitRateResult, ResumePlaylist } from "../recommend";
+import { mdEscape, mdTable } from "../report/markdown";
+import type { Evaluation } from "./evaluate";
+import type { PipelineParams } from "./params";
+import type { Prepared } from "./prepare";
+import { splitSummary } from "./tables";
+import type { FeatureImportanceCsvRow } from "./tables";
+import type { ModelRun } from "./train";
+
+export interface RunResults {
+  prepared: Prepared;
+  params: PipelineParams;
+  run: ModelRun;
+  evaluation: Evaluation;
+  playlist: ResumePlaylist;
+  hitRate: HitRateResult;
+  importance: FeatureImportanceCsvRow[];
+}
+
+/** Metric → value, collecting the reason of every null under `path` (JSON never holds NaN). */
+function collector(reasons: Record<string, string>) {
+  return (path: string, metric: Metric | undefined): number | null => {
+    if (!metric) return null;
+    if (metric.value === null || !Number.isFinite(metric.value)) {
+      reasons[path] = metric.reason ?? "undefined for this data";
+      return null;
+    }
+    return metric.value;
+  };
+}
+
+export function modelMetrics(results: RunResults): Record<string, unknown> {
+  const { prepared, params, run, evaluation, playlist, hitRate } = results;
+  const reasons: Record<string, string> = {};
+  const value = collector(reasons);
+  const report = prepared.ingest.report;
+  const models: Record<string, unknown> = {};
+  for (const m of evaluation.models) {
+    const trained = run.models.find((r) => r.name === m.name);
+    const rank: Record<string, number | null> = {};
+    for (const [k, metric] of Object.entries(m.ranking.metrics)) rank[k.replace("@", "_at_")] = value(`models.${m.name}.ranking.${k}`, metric);
+    models[m.name] = {
+      deployable: m.deployable,
+      description: m.description,
+      train_seconds: m.trainSeconds,
+      calibration: trained?.calibration ?? null,
+      test: {
+        n: m.test.n,
+        positives: m.test.positives,
+        auc: value(`models.${m.name}.test.auc`, m.test.rocAuc),
+        pr_auc: value(`models.${m.name}.test.pr_auc`, m.test.prAuc),
+        logloss: value(`models.${m.name}.test.logloss`, m.test.logLoss),
+        brier: value(`models.${m.name}.test.brier`, m.test.brier),
+        ece: value(`models.${m.name}.test.ece`, m.test.ece),
+        accuracy: value(`models.${m.name}.test.accuracy`, m.test.accuracy),
+        f1: value(`models.${m.name}.test.f1`, m.test.f1),
+      },
+      calibration_effect_on_test: {
+        before: {
+          logloss: value(`models.${m.name}.cal.before.logloss`, m.calibration.before.logLoss),
+          brier: value(`models.${m.name}.cal.before.brier`, m.calibration.before.brier),
+          ece: value(`models.${m.name}.cal.before.ece`, m.calibration.before.ece),
+        },
+        after: {
+          logloss: value(`models.${m.name}.cal.after.logloss`, m.calibration.after.logLoss),
+          brier: value(`models.${m.name}.cal.after.brier`, m.calibration.after.brier),
+          ece: value(`models.${m.name}.cal.after.ece`, m.calibration.after.ece),
+        },
+      },
+      ranking: { eligible_sessions: m.ranking.eligibleSessions, ...rank },
+    };
+  }
+  const primary = evaluation.models.find((m) => m.name === run.primary);
+  const history = run.histories;
+  return {
+    schema_version: 1,
+    primary_model: run.primary,
+    backend: run.backend,
+    params: { seed: params.seed, test_fraction: params.testFraction, validation_fraction: params.validationFraction, top_n: params.topN },
+    time_zone: prepared.builder.timeZone,
+    data: {
+      music_plays: report.rowsKept,
+      labelled_plays: report.labelCoverage.labelled,
+      unlabelled_plays: report.labelCoverage.unlabelled,
+      completed_plays: report.labelCoverage.completed,
+      unlabelled_months: report.labelCoverage.unlabelledMonths,
+      date_range: report.dateRange,
+      rows_read: report.rowsRead,
+      dropped: report.dropped,
+      feature_rows: prepared.features.rows,
+      feature_columns: prepared.features.cols,
+      split: splitSummary(prepared.split),
+    },
+    test: primary
+      ? {
+          n: primary.test.n,
+          completion_rate: primary.test.positiveRate,
+          auc: value("test.auc", primary.test.rocAuc),
+          pr_auc: value("test.pr_auc", primary.test.prAuc),
+          logloss: value("test.logloss", primary.test.logLoss),
+          brier: value("test.brier", primary.test.brier),
+          ece: value("test.ece", primary.test.ece),
+          accuracy: value("test.accuracy", primary.test.accuracy),
+          f1: value("test.f1", primary.test.f1),
+          reliability: primary.test.reliability,
+        }
+      : null,
+    parity: evaluation.parity,
+    ranking: primary ? (models[run.primary] as { ranking: unknown }).ranking : null,
+    recommendation: {
+      list_length: hitRate.n,
+      test_completed_tracks: hitRate.testCompletedTracks,
+      model: { hits: hitRate.model.hits, recall: value("recommendation.model.recall", hitRate.model.recall), precision: value("recommendation.model.precision", hitRate.model.precision) },
+      popularity: { hits: hitRate.popularity.hits, recall: value("recommendation.popularity.recall", hitRate.popularity.recall), precision: value("recommendation.popularity.precision", hitRate.popularity.precision) },
+      candidates: playlist.candidates,
+      excluded: playlist.excluded,
+      window_end: playlist.windowEnd,
+    },
+    models,
+    training: {
+      tfjs_logistic: history.tfjs_logistic && pickHistory(history.tfjs_logistic),
+      tfjs_mlp: history.tfjs_mlp && pickHistory(history.tfjs_mlp),
+      closed_loop_logistic: {
+        iterations: history.closed_loop_logistic.iterations,
+        converged: history.closed_loop_logistic.converged,
+        loss: history.closed_loop_logistic.loss,
+        val_loss: history.closed_loop_logistic.valLoss,
+        seconds: history.closed_loop_logistic.seconds,
+      },
+    },
+    null_reasons: reasons,
+  };
+}
+
+function pickHistory(h: NonNullable<ModelRun["histories"]["tfjs_logistic"]>) {
+  return { epochs_run: h.epochsRun, best_epoch: h.bestEpoch, stopped_early: h.stoppedEarly, train_loss: h.trainLoss, val_loss: h.valLoss, seconds: h.seconds, backend: h.backend };
+}
+
+const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits));
+const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${(100 * x).toFixed(1)}%`);
+
+/** Facts every prose output draws from, computed once. */
+function facts(results: RunResults) {
+  const { evaluation, run, prepared, hitRate } = results;
+  const row = (name: string) => evaluation.comparison.find((r) => r.model === name);
+  const primary = row(run.primary);
+  const closed = row("closed_loop_logistic");
+  const mlp = row("tfjs_mlp");
+  const leaky = row("leaky_reference");
+  const heuristic = row("prior_heuristic");
+  const popularity = row("popularity");
+  const deployable = evaluation.comparison.filter((r) => r.deployable && r.test_auc !== null);
+  const best = deployable.slice().sort((a, b) => (b.test_auc as number) - (a.test_auc as number))[0];
+  const primaryEval = evaluation.models.find((m) => m.name === run.primary);
+  return { primary, closed, mlp, leaky, heuristic, popularity, best, primaryEval, report: prepared.ingest.report, hitRate };
+}
+
+function sentenceMlp(f: ReturnType<typeof facts>): string {
+  if (!f.mlp || !f.primary || f.mlp.test_auc === null || f.primary.test_auc === null) return "The MLP comparison is undefined on this test window.";
+  const delta = f.mlp.test_auc - f.primary.test_auc;
+  if (delta > 0.002) return `The one-hidden-layer MLP beats the logistic regression on held-out plays (AUC ${fmt(f.mlp.test_auc)} vs ${fmt(f.primary.test_auc)}, +${fmt(delta)}), so interactions carry signal the linear model misses.`;
+  if (delta < -0.002) return `The one-hidden-layer MLP does NOT beat the logistic regression on held-out plays (AUC ${fmt(f.mlp.test_auc)} vs ${fmt(f.primary.test_auc)}, ${fmt(delta)}): on this export the extra capacity does not pay off.`;
+  return `The one-hidden-layer MLP and the logistic regression are level on held-out plays (AUC ${fmt(f.mlp.test_auc)} vs ${fmt(f.primary.test_auc)}): no interaction signal beyond what the linear model captures.`;
+}
+
+function sentenceLeak(f: ReturnType<typeof facts>): string {
+  if (!f.leaky || !f.primary || f.leaky.test_auc === null || f.primary.test_auc === null) return "The leaky reference could not be evaluated.";
+  return `Adding the play's own reason_end and ms_played (the original design's leak) lifts test AUC from ${fmt(f.primary.test_auc)} to ${fmt(f.leaky.test_auc)}: an inflation of ${fmt(f.leaky.test_auc - f.primary.test_auc)} that no real recommender could achieve, since those values exist only after the play.`;
+}
+
+function sentenceParity(results: RunResults): string {
+  const p = results.evaluation.parity;
+  if (p.difference === null) return "The tfjs / closed-loop parity check is undefined (test AUC undefined).";
+  return `The tfjs logistic regression and the hand-written closed-loop baseline reach test AUC ${fmt(p.tfjsAuc, 4)} and ${fmt(p.closedLoopAuc, 4)}: a difference of ${fmt(p.difference, 4)}, ${p.agree ? "within" : "OUTSIDE"} the ${p.tolerance} tolerance.`;
+}
+
+function topFeatureSentence(importance: FeatureImportanceCsvRow[], n = 3): string {
+  const top = importance.slice(0, n);
+  if (top.length === 0) return "No feature importance is available.";
+  return `Strongest standardised effects: ${top.map((r) => `${r.feature} (${r.coefficient >= 0 ? "+" : ""}${fmt(r.coefficient)}, ${r.coefficient >= 0 ? "more" : "less"} likely to finish)`).join("; ")}.`;
+}
+
+export function resultsMarkdown(results: RunResults): string {
+  const { evaluation, run, prepared, playlist, importance } = results;
+  const f = facts(results);
+  const report = f.report;
+  const p = f.primaryEval;
+  const out: string[] = [];
+  out.push("# Results", "");
+  out.push(
+    `Export: ${report.rowsKept} music plays (${report.labelCoverage.labelled} labelled, ${report.labelCoverage.unlabelled} without a usable reason_end) from ${report.dateRange?.first ?? "n/a"} to ${report.dateRange?.last ?? "n/a"}. ` +
+      `Chronological split by start time: ${prepared.split.counts.train} train, ${prepared.split.counts.validation} validation, ${prepared.split.counts.test} test plays; the test window starts ${prepared.split.validationEndIso}. ` +
+      `Local time: ${prepared.builder.timeZone.reason}. Backend: ${run.backend.name}.`,
+    "",
+  );
+  out.push("## Classification (test window, calibrated scores)", "");
+  out.push(
+    mdTable(
+      ["model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1", "train_seconds"],
+      evaluation.comparison as unknown as Record<string, unknown>[],
+    ),
+  );
+  out.push(sentenceParity(results), "", sentenceMlp(f), "", sentenceLeak(f), "");
+  if (p) {
+    out.push("## Calibration", "");
+    const cal = run.models.find((m) => m.name === run.primary)?.calibration;
+    out.push(
+      `Platt scaling fitted on the validation slice${cal && cal.method === "platt" ? ` (a = ${fmt(cal.a)}, b = ${fmt(cal.b)})` : cal && cal.method === "none" ? ` could not be fitted: ${cal.reason}` : ""}. ` +
+        `On the test window it moves ECE from ${fmt(p.calibration.before.ece.value)} to ${fmt(p.calibration.after.ece.value)} and log loss from ${fmt(p.calibration.before.logLoss.value)} to ${fmt(p.calibration.after.logLoss.value)}.`,
+      "",
+    );
+    out.push(
+      mdTable(
+        [
+          { key: "range", header: "predicted" },
+          { key: "count", align: "right" },
+          { key: "meanPredicted", header: "mean predicted", align: "right" },
+          { key: "observedRate", header: "observed rate", align: "right" },
+        ],
+        p.test.reliability.map((b) => ({ ...b, range: `${b.lo.toFixed(1)}–${b.hi.toFixed(1)}` })),
+      ),
+    );
+  }
+  out.push("## Ranking within test sessions", "");
+  const eligible = evaluation.models[0]?.ranking.eligibleSessions ?? 0;
+  out.push(`${eligible} test sessions have at least 5 labelled plays and one completion; each is re-ordered by the model's score.`, "");
+  out.push(mdTable(["model", "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10"], evaluation.comparison as unknown as Record<string, unknown>[]));
+  out.push("## Recommendations", "");
+  const h = results.hitRate;
+  out.push(
+    `The top-${h.n} list is built from the training window only. Of the ${h.testCompletedTracks} distinct tracks completed in the test window, it contains ${h.model.hits} (recall ${pct(h.model.recall.value)}, precision ${pct(h.model.precision.value)}); ` +
+      `the popularity baseline (most-played training tracks) contains ${h.popularity.hits} (recall ${pct(h.popularity.recall.value)}, precision ${pct(h.popularity.precision.value)}).`,
+    "",
+  );
+  out.push(
+    mdTable(
+      ["rank", "track", "artist", "source", "train_plays", "observed_completion_rate", "predicted_completion", "confidence_weighted_score", "reason"],
+      playlist.rows.slice(0, 10) as unknown as Record<string, unknown>[],
+    ),
+  );
+  out.push("## Top features (tfjs logistic, standardised coefficients)", "");
+  out.push(topFeatureSentence(importance), "");
+  out.push(mdTable(["rank", "feature", "group", "coefficient", "closed_loop_coefficient"], importance.slice(0, 15) as unknown as Record<string, unknown>[]));
+  out.push("## Data coverage", "");
+  out.push(
+    mdTable(
+      ["reason", "rows"],
+      [{ reason: "kept (music plays)", rows: report.rowsKept }, ...Object.entries(report.dropped).map(([reason, rows]) => ({ reason: `dropped: ${reason}`, rows }))],
+    ),
+  );
+  out.push(
+    report.labelCoverage.unlabelledMonths.length > 0
+      ? `Months with no labelled play (reason_end null or unknown): ${report.labelCoverage.unlabelledMonths.map(mdEscape).join(", ")}. Their plays still feed session and as-of features.`
+      : "Every month with plays has labelled plays.",
+    "",
+  );
+  return out.join("\n");
+}
+
+export function projectSummaryMarkdown(results: RunResults): string {
+  const f = facts(results);
+  const { prepared, playlist, importance } = results;
+  const report = f.report;
+  const top = playlist.rows[0];
+  const lines = [
+    "# Which plays do I finish? — summary",
+    "",
+    `- **Data:** ${report.rowsKept} music plays from ${report.dateRange?.first.slice(0, 10) ?? "n/a"} to ${report.dateRange?.last.slice(0, 10) ?? "n/a"}; ${pct(report.labelCoverage.labelled > 0 ? report.labelCoverage.completed / report.labelCoverage.labelled : null)} of the ${report.labelCoverage.labelled} labelled plays were played to the end.`,
+    `- **Model:** a calibrated tfjs logistic regression on ${prepared.features.cols} leak-free features predicts completion of unseen later plays with AUC ${fmt(f.primary?.test_auc)} (log loss ${fmt(f.primary?.test_logloss)}, ECE ${fmt(f.primary?.test_ece)}), against ${fmt(f.heuristic?.test_auc)} for the track/artist skip-rate heuristic and ${fmt(f.popularity?.test_auc)} for popularity.`,
+    `- **Best deployable model:** ${f.best ? `${f.best.model} (AUC ${fmt(f.best.test_auc)})` : "n/a"}. ${sentenceMlp(f)}`,
+    `- **Parity:** ${sentenceParity(results)}`,
+    `- **Leakage:** ${sentenceLeak(f)}`,
+    `- **What drives completion:** ${topFeatureSentence(importance)}`,
+    `- **Recommendations:** the top-${f.hitRate.n} list from training data recovers ${pct(f.hitRate.model.recall.value)} of the tracks completed later, against ${pct(f.hitRate.popularity.recall.value)} for the most-played list.${top ? ` First pick: “${mdEscape(top.track ?? top.spotify_track_uri)}” by ${mdEscape(top.artist ?? "unknown artist")} — ${mdEscape(top.reason)}.` : ""}`,
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,73 @@
+/**
+ * The whole run, stage by stage: prepare (ingest + features) → train → evaluate →
+ * recommend → write the standard outputs and figures. The CLI calls `runPipeline`; the
+ * notebooks call the same stage functions one section at a time.
+ */
+import * as path from "path";
+import type { IngestOptions } from "../ingest/types";
+import { buildResumePlaylist, recommendationHitRate } from "../recommend";
+import type { HitRateResult, ResumePlaylist } from "../recommend";
+import { writeVisualizations } from "../report";
+import type { RenderReport } from "../report/figures";
+import { evaluateModels } from "./evaluate";
+import type { PipelineParams } from "./params";
+import { prepare } from "./prepare";
+import type { Prepared } from "./prepare";
+import type { Progress } from "./progress";
+import { silentProgress } from "./progress";
+import { featureImportanceRows } from "./tables";
+import type { RunResults } from "./results";
+import { linearScorer, trainModels, MODEL_NAMES } from "./train";
+import type { ModelRun } from "./train";
+import { figureInputs, writeStandardOutputs } from "./write";
+
+export const PIPELINE_STAGES = ["ingest", "features", ...MODEL_NAMES, "evaluate", "recommend", "outputs", "figures"];
+
+/** The ranked playlist (training data only) and its hit rate on the test window. */
+export function recommend(prepared: Prepared, run: ModelRun, params: PipelineParams): { playlist: ResumePlaylist; hitRate: HitRateResult } {
+  const data = { plays: prepared.ingest.plays, account: prepared.ingest.account, tech: prepared.ingest.tech };
+  const playlist = buildResumePlaylist({
+    data,
+    split: prepared.split,
+    builder: prepared.builder,
+    predict: linearScorer(run.primaryScorer),
+    topN: params.topN,
+    features: prepared.features,
+  });
+  const hitRate = recommendationHitRate({ playlist, data, split: prepared.split, n: params.topN });
+  return { playlist, hitRate };
+}
+
+export interface PipelineOutcome {
+  results: RunResults;
+  written: string[];
+  figures: RenderReport;
+}
+
+export async function runPipeline(
+  input: IngestOptions,
+  outputDir: string,
+  params: PipelineParams,
+  progress: Progress = silentProgress,
+): Promise<PipelineOutcome> {
+  const prepared = prepare(input, params, progress);
+  const run = await trainModels(prepared, params, progress);
+
+  progress.start("evaluate");
+  const evaluation = evaluateModels(prepared.features, run);
+  progress.done("evaluate", `test AUC ${evaluation.parity.tfjsAuc?.toFixed(3) ?? "n/a"} (tfjs) vs ${evaluation.parity.closedLoopAuc?.toFixed(3) ?? "n/a"} (closed loop)`);
+
+  progress.start("recommend");
+  const { playlist, hitRate } = recommend(prepared, run, params);
+  progress.done("recommend", `${playlist.rows.length} tracks`);
+
+  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run) };
+  progress.start("outputs");
+  const written = writeStandardOutputs(results, outputDir);
+  progress.done("outputs", `${written.length} files in ${outputDir}`);
+
+  progress.start("figures");
+  const figures = await writeVisualizations(figureInputs(results), path.join(outputDir, "figures"));
+  progress.done("figures", `${figures.written.length} figures`);
+  return { results, written, figures };
+}

@@ -1,0 +1,77 @@
+/**
+ * Writes the standard outputs of a run (names from the original design; schemas in
+ * outputs-template/). Every file is written atomically; CSV cells are neutralised
+ * against formula injection by report/csv.
+ */
+import * as path from "path";
+import { ensureDir, writeCsv, writeFileAtomic } from "../report";
+import type { FigureInputs } from "../report/figures/types";
+import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
+import type { RunResults } from "./results";
+import { monthlyCompletion, scoredSamples } from "./tables";
+
+export const COMPARISON_COLUMNS = [
+  "model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1",
+  "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10", "train_seconds",
+];
+export const SCORED_BASE_COLUMNS = [
+  "ts", "start_local", "hour_local", "day_of_week", "session_id", "session_position", "spotify_track_uri", "track", "artist", "album",
+  "platform", "platform_family", "conn_country", "shuffle", "split", "label", "p_complete",
+];
+export const PLAYLIST_COLUMNS = [
+  "rank", "spotify_track_uri", "track", "artist", "album", "source", "train_plays", "train_labelled_plays", "train_completions",
+  "observed_completion_rate", "artist_completion_rate", "artist_labelled_plays", "predicted_completion", "confidence_weighted_score", "reason",
+];
+export const IMPORTANCE_COLUMNS = ["rank", "feature", "group", "coefficient", "abs_coefficient", "closed_loop_coefficient"];
+export const MONTHLY_COLUMNS = ["month", "plays", "labelled", "completed", "completion_rate"];
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Inputs of every figure, straight from the run (no CSV round trip). */
+export function figureInputs(results: RunResults): FigureInputs {
+  const { prepared, run } = results;
+  return {
+    scored: scoredSamples(prepared.ingest.plays, prepared.features, run, prepared.builder.timeZone.zone),
+    models: run.models.map((m) => `p_${m.name}`),
+    featureImportance: results.importance,
+    modelComparison: results.evaluation.comparison as unknown as Record<string, number | string | null>[],
+    monthly: monthlyCompletion(prepared.ingest.plays, prepared.builder.timeZone.zone),
+    recommendations: results.playlist.rows.slice(0, 20) as unknown as Record<string, string | number | null>[],
+  };
+}
+
+/** @returns the paths written. */
+export function writeStandardOutputs(results: RunResults, outputDir: string): string[] {
+  ensureDir(outputDir);
+  const { prepared, run } = results;
+  const zone = prepared.builder.timeZone.zone;
+  const out = (name: string) => path.join(outputDir, name);
+  const written: string[] = [];
+  const csv = (name: string, rows: object[], columns: string[]) => {
+    writeCsv(out(name), rows as Record<string, string | number | boolean | null>[], columns);
+    written.push(out(name));
+  };
+  const json = (name: string, value: unknown) => {
+    writeJson(out(name), value);
+    written.push(out(name));
+  };
+  const text = (name: string, value: string) => {
+    writeFileAtomic(out(name), value);
+    written.push(out(name));
+  };
+
+  json("model_metrics.json", modelMetrics(results));
+  csv("model_comparison.csv", results.evaluation.comparison, COMPARISON_COLUMNS);
+  json("model_comparison.json", results.evaluation.comparison);
+  csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
+  const scored = scoredSamples(prepared.ingest.plays, prepared.features, run, zone);
+  csv("scored_samples.csv", scored, [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}`)]);
+  csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
+  csv("monthly_completion.csv", monthlyCompletion(prepared.ingest.plays, zone), MONTHLY_COLUMNS);
+  json("ingest_report.json", prepared.ingest.report);
+  text("RESULTS.md", resultsMarkdown(results));
+  text("resume_project_summary.md", projectSummaryMarkdown(results));
+  return written;
+}
