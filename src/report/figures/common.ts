@@ -1,0 +1,44 @@
+/** Shared pieces of the vega-lite figure specs. */
+import type { TopLevelSpec } from "vega-lite";
+
+export type VlSpec = TopLevelSpec;
+
+export const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+export const WIDTH = 640;
+export const HEIGHT = 300;
+export const COLORS = {
+  completed: "#1DB954",
+  skipped: "#E45756",
+  plays: "#C8CED6",
+  noLabels: "#8D99A6",
+  line: "#1F3B57",
+};
+
+/** Top-level properties common to every figure (white background, fixed fonts). */
+export function frame(title: string, subtitle?: string) {
+  return {
+    $schema: SCHEMA,
+    title: subtitle ? { text: title, subtitle, anchor: "start" as const } : { text: title, anchor: "start" as const },
+    description: title,
+    background: "white",
+    padding: 12,
+    config: {
+      font: "Helvetica, Arial, sans-serif",
+      view: { stroke: null },
+      axis: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+      title: { fontSize: 15, subtitleFontSize: 11, subtitleColor: "#555" },
+    },
+  };
+}
+
+/** Percent axis for a 0..1 rate. */
+export const rateAxis = (title: string) => ({ title, format: ".0%" });
+
+/** Format a number with thousands separators (locale-independent). */
+export function fmtInt(n: number): string {
+  const s = String(Math.round(n));
+  return s.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** Format a 0..1 rate as a whole percent. */
+export const fmtPct = (r: number) => `${Math.round(r * 100)}%`;

@@ -1,0 +1,48 @@
+/** Figures: aggregated data, vega-lite specs, and SVG files. */
+import * as path from "path";
+import { writeFileAtomic } from "../files";
+import { buildFigureData } from "./data";
+import { FIGURES } from "./registry";
+import { renderSvg } from "./render";
+import type { FigureData, FigureInputs } from "./types";
+
+export * from "./types";
+export { buildFigureData } from "./data";
+export { FIGURES } from "./registry";
+export type { FigureDef, SpecResult } from "./registry";
+export { renderSvg } from "./render";
+
+export interface RenderReport {
+  written: { file: string; path: string }[];
+  skipped: { file: string; reason: string }[];
+}
+
+/** Render every available figure to SVG strings (file name → SVG), plus the skipped ones. */
+export async function renderFigureSvgs(data: FigureData): Promise<{ svgs: Map<string, string>; skipped: RenderReport["skipped"] }> {
+  const svgs = new Map<string, string>();
+  const skipped: RenderReport["skipped"] = [];
+  for (const fig of FIGURES) {
+    const result = fig.build(data);
+    if ("skipped" in result) skipped.push({ file: fig.file, reason: result.skipped });
+    else svgs.set(fig.file, await renderSvg(result.spec));
+  }
+  return { svgs, skipped };
+}
+
+/** Write every figure the data allows into `outDir`. */
+export async function writeFigures(data: FigureData, outDir: string): Promise<RenderReport> {
+  const { svgs, skipped } = await renderFigureSvgs(data);
+  const written: RenderReport["written"] = [];
+  for (const [file, svg] of svgs) {
+    const target = path.join(outDir, file);
+    writeFileAtomic(target, svg);
+    written.push({ file, path: target });
+  }
+  return { written, skipped };
+}
+
+/** Aggregate `inputs` and write every figure its inputs allow. */
+export async function renderAllFigures(inputs: FigureInputs, outDir: string): Promise<RenderReport & { data: FigureData }> {
+  const data = buildFigureData(inputs);
+  return { ...(await writeFigures(data, outDir)), data };
+}

@@ -1,0 +1,71 @@
+/** vega-lite spec → SVG string in Node, no browser and no network. */
+import * as vega from "vega";
+import { compile } from "vega-lite";
+import { escapeHtml } from "../html";
+import type { VlSpec } from "./common";
+
+export interface RenderOptions {
+  /** Receives vega-lite/vega warnings (default: dropped, so CLI output stays clean). */
+  onWarning?: (message: string) => void;
+}
+
+function logger(onWarning: (message: string) => void) {
+  let level = vega.Warn;
+  const text = (args: readonly unknown[]) => args.map(String).join(" ");
+  const self = {
+    level(value?: number): any {
+      if (value === undefined) return level;
+      level = value;
+      return self;
+    },
+    error(...args: readonly unknown[]): any {
+      throw new Error(text(args));
+    },
+    warn(...args: readonly unknown[]): any {
+      if (level >= vega.Warn) onWarning(text(args));
+      return self;
+    },
+    info: (): any => self,
+    debug: (): any => self,
+  };
+  return self;
+}
+
+/**
+ * vega numbers gradients/clip paths with a process-wide counter (gradient_7, clip3…): renumber
+ * them in order of appearance so the same spec always gives the same bytes.
+ */
+export function canonicalSvgIds(svg: string): string {
+  const map = new Map<string, string>();
+  const perPrefix = new Map<string, number>();
+  for (const m of svg.matchAll(/\bid="([^"]+)"/g)) {
+    const id = m[1];
+    if (map.has(id)) continue;
+    const prefix = id.replace(/\d+$/, "");
+    const k = perPrefix.get(prefix) ?? 0;
+    perPrefix.set(prefix, k + 1);
+    map.set(id, `${prefix}${k}`);
+  }
+  if (map.size === 0) return svg;
+  return svg.replace(/(\bid="|url\(#|href="#)([^")]+)/g, (all, head: string, id: string) =>
+    map.has(id) ? head + map.get(id) : all,
+  );
+}
+
+/**
+ * Compile a vega-lite spec and render it headlessly (renderer "none" + toSVG). A `<title>` (the
+ * spec's description) is added for accessibility. Same spec → same SVG string.
+ */
+export async function renderSvg(spec: VlSpec, options: RenderOptions = {}): Promise<string> {
+  const log = logger(options.onWarning ?? (() => undefined));
+  // vega mutates inline data (tuple ids, parsed dates): render a JSON copy so callers' data stays intact.
+  const vgSpec = compile(JSON.parse(JSON.stringify(spec)) as VlSpec, { logger: log }).spec;
+  const view = new vega.View(vega.parse(vgSpec), { renderer: "none", logger: log });
+  try {
+    const svg = canonicalSvgIds(await view.toSVG());
+    const title = typeof spec.description === "string" ? spec.description : "";
+    return title ? svg.replace(/^<svg[^>]*>/, (open) => `${open}<title>${escapeHtml(title)}</title>`) : svg;
+  } finally {
+    view.finalize();
+  }
+}

@@ -1,0 +1,127 @@
+/** Load figure inputs from CSV files: scored_samples.csv plus optional siblings. */
+import * as fs from "fs";
+import * as path from "path";
+import { UserInputError } from "../common/errors";
+import { parseCsv, ParsedCsv } from "./csv";
+import type { FigureInputs, ScoredSample } from "./figures/types";
+
+/** Full scored_samples.csv column contract (then one p_<model> column per extra model). */
+export const SCORED_SAMPLE_COLUMNS = [
+  "ts", "start_local", "hour_local", "day_of_week", "session_position", "spotify_track_uri", "track", "artist",
+  "album", "platform", "platform_family", "split", "label", "p_complete",
+] as const;
+
+/** Columns every figure built from scored plays needs. */
+export const REQUIRED_SCORED_COLUMNS = [
+  "hour_local", "day_of_week", "session_position", "artist", "platform_family", "split", "label", "p_complete",
+] as const;
+
+const TEXT_COLUMNS = ["ts", "start_local", "spotify_track_uri", "track", "artist", "album", "platform", "platform_family", "split"] as const;
+
+/** Optional inputs looked for next to scored_samples.csv. */
+export const SIBLING_FILES = {
+  featureImportance: "feature_importance.csv",
+  modelComparison: "model_comparison.csv",
+  monthly: "monthly_completion.csv",
+  recommendations: "top_resume_playlist.csv",
+} as const;
+
+function readTable(file: string, what: string): ParsedCsv {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UserInputError(`Cannot read ${what} "${file}": the file does not exist or is not readable. Run the pipeline first or pass the right path.`, file);
+  }
+  try {
+    return parseCsv(text);
+  } catch (error) {
+    throw new UserInputError(`${what} "${file}" is not a valid CSV file (${(error as Error).message}).`, file);
+  }
+}
+
+function requireColumns(table: ParsedCsv, required: readonly string[], file: string, what: string): void {
+  const missing = required.filter((c) => !table.columns.includes(c));
+  if (missing.length > 0) {
+    throw new UserInputError(
+      `${what} "${file}" lacks required column${missing.length > 1 ? "s" : ""} ${missing.join(", ")}. ` +
+        `Found: ${table.columns.join(", ") || "(none)"}.`,
+      file,
+    );
+  }
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Probability columns (p_*), p_complete first, then file order. */
+export function modelColumns(columns: string[]): string[] {
+  const ps = columns.filter((c) => /^p_/.test(c));
+  return ps.includes("p_complete") ? ["p_complete", ...ps.filter((c) => c !== "p_complete")] : ps;
+}
+
+/** Validate and convert scored_samples rows; errors name the file and the first bad row. */
+export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample[] {
+  requireColumns(table, REQUIRED_SCORED_COLUMNS, file, "Scored samples file");
+  const models = modelColumns(table.columns);
+  return table.rows.map((row, i) => {
+    const where = `row ${i + 2} of "${file}"`;
+    const int = (key: string, lo: number, hi: number): number => {
+      const v = num(row[key]);
+      if (v === null || !Number.isInteger(v) || v < lo || v > hi) {
+        throw new UserInputError(`Bad ${key} ${JSON.stringify(row[key])} in ${where}: expected an integer ${lo}-${hi}.`, file);
+      }
+      return v;
+    };
+    const rawLabel = row.label;
+    if (rawLabel !== null && rawLabel !== 0 && rawLabel !== 1) {
+      throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in ${where}: expected 1, 0 or empty.`, file);
+    }
+    const sample = {
+      hour_local: int("hour_local", 0, 23),
+      day_of_week: int("day_of_week", 0, 6),
+      session_position: int("session_position", 1, Number.MAX_SAFE_INTEGER),
+      label: rawLabel,
+    } as ScoredSample;
+    for (const c of TEXT_COLUMNS) (sample as unknown as Record<string, string>)[c] = row[c] === null || row[c] === undefined ? "" : String(row[c]);
+    for (const m of models) (sample as unknown as Record<string, number | null>)[m] = num(row[m]);
+    if (sample.p_complete === null) sample.p_complete = NaN; // unscored: ignored by score figures
+    return sample;
+  });
+}
+
+/** Read `scored_samples.csv` and any optional inputs found in the same folder. */
+export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; found: string[] } {
+  const scoredTable = readTable(scoredPath, "Scored samples file");
+  const scored = parseScoredSamples(scoredTable, scoredPath);
+  const inputs: FigureInputs = { scored, models: modelColumns(scoredTable.columns) };
+  const dir = path.dirname(scoredPath);
+  const found: string[] = [];
+  const sibling = (name: string) => {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) return null;
+    found.push(name);
+    return { file, table: readTable(file, name) };
+  };
+  const fi = sibling(SIBLING_FILES.featureImportance);
+  if (fi) {
+    requireColumns(fi.table, ["feature", "coefficient"], fi.file, SIBLING_FILES.featureImportance);
+    inputs.featureImportance = fi.table.rows
+      .filter((r) => num(r.coefficient) !== null)
+      .map((r) => ({ feature: String(r.feature ?? ""), coefficient: r.coefficient as number }));
+  }
+  const mc = sibling(SIBLING_FILES.modelComparison);
+  if (mc) inputs.modelComparison = mc.table.rows;
+  const mo = sibling(SIBLING_FILES.monthly);
+  if (mo) {
+    requireColumns(mo.table, ["month", "plays", "labelled", "completion_rate"], mo.file, SIBLING_FILES.monthly);
+    inputs.monthly = mo.table.rows.map((r) => ({
+      month: String(r.month ?? ""),
+      plays: num(r.plays) ?? 0,
+      labelled: num(r.labelled) ?? 0,
+      completion_rate: num(r.completion_rate),
+    }));
+  }
+  const rec = sibling(SIBLING_FILES.recommendations);
+  if (rec) inputs.recommendations = rec.table.rows;
+  return { inputs, found };
+}

@@ -1,0 +1,49 @@
+/** Markdown helpers: escaping user text (track/artist names) and building GFM tables. */
+
+/**
+ * Escape text so it renders literally inside a Markdown paragraph or a GFM table cell:
+ * backslash-escapes `\ | ` * _ [ ] ~ #`, turns `&`, `<`, `>` into HTML entities (no raw
+ * HTML can get through) and folds line breaks into spaces (a newline would end a table row).
+ */
+export function mdEscape(text: unknown): string {
+  const s = text === null || text === undefined ? "" : String(text);
+  return s
+    .replace(/[\\|`*_[\]~#]/g, (c) => "\\" + c)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\r\n|\r|\n|\u2028|\u2029/g, " ");
+}
+
+export interface MdColumn {
+  key: string;
+  header?: string;
+  align?: "left" | "right" | "center";
+  /** Cell formatter; the result is escaped. Default: `formatMdValue`. */
+  format?: (value: unknown) => string;
+}
+
+/** Default cell text: empty for null/undefined/non-finite, up to 4 decimals for fractions. */
+export function formatMdValue(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) return "";
+    return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(4)));
+  }
+  return String(value);
+}
+
+/** A GFM table. Columns are keys (or column descriptors); every cell is escaped. */
+export function mdTable(columns: (string | MdColumn)[], rows: Record<string, unknown>[]): string {
+  const cols: MdColumn[] = columns.map((c) => (typeof c === "string" ? { key: c } : c));
+  if (cols.length === 0) return "";
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const header = line(cols.map((c) => mdEscape(c.header ?? c.key)));
+  const rule = line(
+    cols.map((c) => (c.align === "right" ? "---:" : c.align === "center" ? ":---:" : "---")),
+  );
+  const body = rows.map((row) =>
+    line(cols.map((c) => mdEscape((c.format ?? formatMdValue)(row[c.key])))),
+  );
+  return [header, rule, ...body].join("\n") + "\n";
+}

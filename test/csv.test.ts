@@ -1,0 +1,102 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import fc from "fast-check";
+import Papa from "papaparse";
+import { neutraliseCell, parseCsv, readCsv, restoreCell, toCsv, writeCsv } from "../src/report/csv";
+
+const HOSTILE = [
+  "<script>alert(1)</script>",
+  '=HYPERLINK("http://x","y")',
+  "+cmd",
+  "-1+2",
+  "@SUM(1)",
+  '"quoted, with comma"',
+  "line one\nline two",
+  "cr\r\nlf",
+  "\tTabbed",
+  "\rCarriage",
+  "emoji 🎧🔥",
+  "مرحبا",
+  "a|b",
+  "'=already quoted",
+  "''+two quotes",
+  "'plain quote",
+  "  padded  ",
+];
+
+test("hostile names round-trip exactly through writeCsv/readCsv", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-"));
+  const file = path.join(dir, "hostile.csv");
+  const rows = HOSTILE.map((name, i) => ({ id: i, name, score: -0.5 * i - 0.25, missing: null }));
+  writeCsv(file, rows, ["id", "name", "score", "missing"]);
+  const back = readCsv(file);
+  assert.equal(back.length, rows.length);
+  back.forEach((row, i) => {
+    assert.equal(row.name, HOSTILE[i]);
+    assert.equal(row.id, i);
+    assert.equal(row.score, -0.5 * i - 0.25);
+    assert.equal(row.missing, null);
+  });
+  fs.rmSync(dir, { recursive: true });
+});
+
+test("formula triggers in string cells are neutralised; numbers stay numbers", () => {
+  const text = toCsv(
+    [{ s: "=1+1", n: -0.5 }, { s: "+cmd", n: 3 }, { s: "-1+2", n: 0 }, { s: "@SUM(1)", n: 1e-7 }, { s: "\tx", n: null }],
+    ["s", "n"],
+  );
+  // What a spreadsheet would see: no data cell begins with a trigger character.
+  const grid = Papa.parse<string[]>(text.trimEnd(), { delimiter: "," }).data.slice(1);
+  for (const [s] of grid) assert.match(s, /^'/, `cell ${JSON.stringify(s)} must be neutralised`);
+  assert.deepEqual(grid.map((r) => r[1]), ["-0.5", "3", "0", "1e-7", ""]);
+  assert.ok(text.startsWith("s,n\n"));
+});
+
+test("neutraliseCell/restoreCell rules", () => {
+  assert.equal(neutraliseCell("=x"), "'=x");
+  assert.equal(neutraliseCell("'=x"), "''=x");
+  assert.equal(neutraliseCell("'x"), "'x");
+  assert.equal(neutraliseCell("x=1"), "x=1");
+  assert.equal(restoreCell("'x"), "'x");
+  assert.equal(restoreCell("''=x"), "'=x");
+});
+
+test("typed reading: numbers, nulls, and numeric-looking neutralised strings stay strings", () => {
+  const { columns, rows } = parseCsv(toCsv([{ a: "007", b: "-3", c: 12.25, d: "" }], ["a", "b", "c", "d"]));
+  assert.deepEqual(columns, ["a", "b", "c", "d"]);
+  assert.deepEqual(rows, [{ a: "007", b: "-3", c: 12.25, d: null }]);
+});
+
+test("header-only CSV round-trips to zero rows", () => {
+  assert.equal(toCsv([], ["a", "b"]), "a,b\n");
+  assert.deepEqual(parseCsv("a,b\n"), { columns: ["a", "b"], rows: [] });
+});
+
+test("single-column CSV keeps trailing null rows and never guesses another delimiter", () => {
+  const text = toCsv([{ x: "a|b;c\td" }, { x: null }, { x: null }], ["x"]);
+  assert.deepEqual(parseCsv(text).rows, [{ x: "a|b;c\td" }, { x: null }, { x: null }]);
+});
+
+test("property: any string round-trips exactly (untyped read)", () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.string({ unit: "grapheme" }), fc.string({ unit: "binary" })), { maxLength: 8 }), (pairs) => {
+      const rows = pairs.map(([a, b]) => ({ a, b }));
+      const back = parseCsv(toCsv(rows, ["a", "b"]), { typed: false }).rows;
+      assert.deepEqual(back, rows);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("property: written data cells never start with a formula trigger", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "binary" }), (s) => {
+      const grid = Papa.parse<string[]>(toCsv([{ a: s }], ["a"]), { delimiter: "," }).data;
+      assert.doesNotMatch(grid[1][0], /^[=+\-@\t\r]/);
+    }),
+    { numRuns: 500 },
+  );
+});
