@@ -26,7 +26,8 @@ export class TfjsLogistic implements Classifier {
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    this.options = resolveTrainOptions(options, defaultTrainOptions);
+    // Convex model: end near the penalised optimum (see TfjsTrainOptions.restoreBest).
+    this.options = resolveTrainOptions({ restoreBest: false, ...options }, defaultTrainOptions);
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal drive early stopping. */

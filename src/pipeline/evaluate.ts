@@ -38,7 +38,6 @@ export interface ComparisonRow {
   test_map_at_10: number | null;
   test_recall_at_5: number | null;
   test_recall_at_10: number | null;
-  train_seconds: number;
 }
 
 export interface Evaluation {
@@ -92,7 +91,6 @@ export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation 
     test_map_at_10: v(m.ranking.metrics["map@10"]),
     test_recall_at_5: v(m.ranking.metrics["recall@5"]),
     test_recall_at_10: v(m.ranking.metrics["recall@10"]),
-    train_seconds: m.trainSeconds,
   }));
   const auc = (name: string) => comparison.find((r) => r.model === name)?.test_auc ?? null;
   const tfjsAuc = auc("tfjs_logistic");

@@ -49,7 +49,6 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
     models[m.name] = {
       deployable: m.deployable,
       description: m.description,
-      train_seconds: m.trainSeconds,
       calibration: trained?.calibration ?? null,
       test: {
         n: m.test.n,
@@ -132,15 +131,21 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
         converged: history.closed_loop_logistic.converged,
         loss: history.closed_loop_logistic.loss,
         val_loss: history.closed_loop_logistic.valLoss,
-        seconds: history.closed_loop_logistic.seconds,
       },
     },
     null_reasons: reasons,
+    // Wall-clock numbers: the only part of the outputs that differs between two identical runs.
+    timings: {
+      train_seconds: Object.fromEntries(evaluation.models.map((m) => [m.name, m.trainSeconds])),
+      tfjs_logistic_seconds: history.tfjs_logistic?.seconds ?? null,
+      tfjs_mlp_seconds: history.tfjs_mlp?.seconds ?? null,
+      closed_loop_seconds: history.closed_loop_logistic.seconds,
+    },
   };
 }
 
 function pickHistory(h: NonNullable<ModelRun["histories"]["tfjs_logistic"]>) {
-  return { epochs_run: h.epochsRun, best_epoch: h.bestEpoch, stopped_early: h.stoppedEarly, train_loss: h.trainLoss, val_loss: h.valLoss, seconds: h.seconds, backend: h.backend };
+  return { epochs_run: h.epochsRun, best_epoch: h.bestEpoch, stopped_early: h.stoppedEarly, train_loss: h.trainLoss, val_loss: h.valLoss, backend: h.backend };
 }
 
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits));
@@ -203,7 +208,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push("## Classification (test window, calibrated scores)", "");
   out.push(
     mdTable(
-      ["model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1", "train_seconds"],
+      ["model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1"],
       evaluation.comparison as unknown as Record<string, unknown>[],
     ),
   );

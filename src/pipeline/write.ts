@@ -12,7 +12,7 @@ import { monthlyCompletion, scoredSamples } from "./tables";
 
 export const COMPARISON_COLUMNS = [
   "model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1",
-  "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10", "train_seconds",
+  "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10",
 ];
 export const SCORED_BASE_COLUMNS = [
   "ts", "start_local", "hour_local", "day_of_week", "session_id", "session_position", "spotify_track_uri", "track", "artist", "album",
