@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserInputError, isUserInputError } from "../common/errors";
 import type { FileReport, IngestOptions, IngestReport, IngestResult, PackageName, TechEvents } from "./types";
-import { emptyAccount, readLibrary, readPlaylists, readUserdata } from "./account";
+import { emptyAccount, isLibrary, isPlaylists, readLibrary, readPlaylists, readUserdata } from "./account";
 import { expectsArray, isJsonName, packageOf, roleFromContent, roleFromName, type Role } from "./classify";
 import { DROP_REASONS, ExtendedReader } from "./extended";
 import { decodeText, parseJson } from "./json";
@@ -128,7 +128,7 @@ export function ingestExport(options: IngestOptions): IngestResult {
           warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
         }
         const parsed = parseJson(decoded.text);
-        if (!parsed.ok) {
+        if ("where" in parsed) {
           const problem = `is not valid JSON (${parsed.where}). The file is damaged or incomplete: download or unzip it again`;
           if (!important) {
             warnings.push(`"${src.rel}" ${problem}; it was ignored.`);
@@ -147,6 +147,13 @@ export function ingestExport(options: IngestOptions): IngestResult {
           throw new FileProblem(`holds a JSON ${got} where a list (JSON array) of records belongs; it does not look like an unmodified Spotify export file`);
         }
         const pkg = packageOf(role, src.hint);
+        // Named like a library/playlist file but shaped otherwise (damaged, or a newer format): not needed for labels, so warn and skip.
+        if ((role.role === "library" && !isLibrary(value)) || (role.role === "playlist" && !isPlaylists(value))) {
+          const expected = role.role === "library" ? 'an object with a "tracks" list' : 'an object with a "playlists" list';
+          warnings.push(`"${src.rel}" is not ${expected} as expected of this Account Data file; it was ignored.`);
+          files.push({ package: pkg, file: src.rel, kind: "ignored", rows: 0, note: "unrecognised shape" });
+          continue;
+        }
         if (role.role !== "unknown") rootFound.recognised++;
 
         // Account and tech files hold counts that a second copy would double; drop exact copies.

@@ -129,3 +129,43 @@ export function splitSummary(split: SplitPlan): Record<string, string | number> 
     validation_fraction: split.validationFraction,
   };
 }
+
+export interface RateByRow {
+  key: number;
+  labelled: number;
+  completed: number;
+  completion_rate: number | null;
+}
+
+/**
+ * Completion rate of labelled plays grouped by local hour (0–23), local weekday (0 = Mon)
+ * or session position (capped at `maxPosition`), over the rows with the given roles
+ * (default: training rows, so exploring features never peeks at the test window).
+ */
+export function completionBy(
+  by: "hour" | "weekday" | "session_position",
+  plays: PlayTable,
+  features: FeatureSet,
+  zone: string,
+  options: { roles?: number[]; maxPosition?: number } = {},
+): RateByRow[] {
+  const { roles = [0], maxPosition = 30 } = options;
+  const cache = new OffsetCache(zone);
+  const byKey = new Map<number, RateByRow>();
+  for (let r = 0; r < features.rows; r++) {
+    if (!roles.includes(features.role[r])) continue;
+    let key: number;
+    if (by === "session_position") key = Math.min(features.sessionPosition[r], maxPosition);
+    else {
+      const local = localParts(cache, plays.startMs[features.playIndex[r]]);
+      key = by === "hour" ? local.hour : local.dayOfWeekMon0;
+    }
+    let row = byKey.get(key);
+    if (!row) byKey.set(key, (row = { key, labelled: 0, completed: 0, completion_rate: null }));
+    row.labelled++;
+    row.completed += features.y[r];
+  }
+  const rows = [...byKey.values()].sort((a, b) => a.key - b.key);
+  for (const row of rows) row.completion_rate = row.completed / row.labelled;
+  return rows;
+}

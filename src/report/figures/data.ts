@@ -179,7 +179,8 @@ export function comparisonRows(input: FigureInputs["modelComparison"]): Comparis
   return out;
 }
 
-function monthRows(input: FigureInputs["monthly"]): MonthRow[] | null {
+/** Monthly rows (plays, labelled, completion_rate) → figure rows with a labelled / no-labels status. */
+export function monthRows(input: FigureInputs["monthly"]): MonthRow[] | null {
   if (!input) return null;
   return [...input]
     .sort((a, b) => compareText(a.month, b.month))

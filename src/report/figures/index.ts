@@ -7,7 +7,7 @@ import { renderSvg } from "./render";
 import type { FigureData, FigureInputs } from "./types";
 
 export * from "./types";
-export { buildFigureData } from "./data";
+export { buildFigureData, monthRows } from "./data";
 export { FIGURES } from "./registry";
 export type { FigureDef, SpecResult } from "./registry";
 export { renderSvg } from "./render";

@@ -1,0 +1,28 @@
+/**
+ * HTML snippets for notebook display (tslab's `display.html`). Every cell is escaped:
+ * track and artist names come from the user's export and may hold markup.
+ */
+import { escapeHtml } from "./html";
+
+function cell(value: unknown, digits: number): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(digits);
+  return escapeHtml(String(value));
+}
+
+/** An HTML table of plain row objects (columns default to the first row's keys). */
+export function htmlTable(rows: readonly Record<string, unknown>[], options: { columns?: string[]; digits?: number; caption?: string } = {}): string {
+  const columns = options.columns ?? Object.keys(rows[0] ?? {});
+  const digits = options.digits ?? 3;
+  const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c], digits)}</td>`).join("")}</tr>`).join("\n");
+  const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
+  return `<table>${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** An HTML table of a DataFrame-like value (danfojs: `df.columns`, `df.values`). */
+export function frameTable(frame: { columns: string[]; values: unknown[] | unknown[][] }, options: { digits?: number; caption?: string; limit?: number } = {}): string {
+  const values = (frame.values as unknown[][]).slice(0, options.limit ?? 50);
+  const rows = values.map((v) => Object.fromEntries(frame.columns.map((c, j) => [c, Array.isArray(v) ? v[j] : v])));
+  return htmlTable(rows, { columns: frame.columns, digits: options.digits, caption: options.caption });
+}

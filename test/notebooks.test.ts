@@ -1,0 +1,84 @@
+/**
+ * Executes every notebook headlessly (nbconvert/nbclient through the committed tslab kernel
+ * spec) on data-sample/, then checks what they recorded and wrote. Also proves a failing
+ * cell fails the run with its real error text, and that committed notebooks hold no outputs.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { notebookEnv, notebookList, runNotebook, runNotebooks } from "../scripts/run-notebooks";
+import { isDirty } from "../scripts/clean-notebooks";
+import { tslabDiagnostics } from "../scripts/check-tslab-compat";
+import { PLANTED_PII } from "../src/sample/names";
+import { FIGURES } from "../src/report/figures";
+
+const root = path.resolve(__dirname, "..");
+const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), "notebooks-"));
+
+test("src/ compiles the way tslab compiles notebook imports (TypeScript 5.0, not strict)", () => {
+  assert.deepEqual(tslabDiagnostics(), []);
+});
+
+test("committed notebooks carry no outputs or execution counts", () => {
+  const names = fs.readdirSync(path.join(root, "notebooks")).filter((n) => n.endsWith(".ipynb"));
+  assert.ok(names.length >= 6);
+  for (const name of names) assert.equal(isDirty(fs.readFileSync(path.join(root, "notebooks", name), "utf8")), false, name);
+});
+
+test("a failing cell fails the run and reports the real error text", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "failing-nb-"));
+  const source = path.join(dir, "broken.ipynb");
+  const cell = (src: string) => ({ cell_type: "code", id: String(src.length), metadata: {}, outputs: [], execution_count: null, source: src });
+  fs.writeFileSync(source, JSON.stringify({
+    cells: [cell("const ok = 1 + 1;"), cell("throw new Error('planted failure 4711');")],
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
+    nbformat: 4, nbformat_minor: 5,
+  }));
+  const run = runNotebook(source, path.join(dir, "out.ipynb"), notebookEnv({ OUTPUT_DIR: dir }), false);
+  assert.equal(run.ok, false);
+  assert.match(run.error ?? "", /failed in cell 2/);
+  assert.match(run.error ?? "", /planted failure 4711/);
+});
+
+test("all notebooks run headlessly on data-sample/ and record sane results", { timeout: 600_000 }, () => {
+  const runs = runNotebooks({ env: { SPOTIFY_EXPORT: "data-sample", OUTPUT_DIR: outputDir } });
+  const failed = runs.find((r) => !r.ok);
+  assert.equal(failed, undefined, failed?.error);
+  assert.deepEqual(runs.map((r) => r.notebook), notebookList());
+  process.stderr.write(`notebooks: ${runs.map((r) => `${r.notebook} ${r.seconds.toFixed(1)} s`).join(", ")}\n`);
+
+  const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(outputDir, "notebook_results", `${name}.json`), "utf8"));
+  const model = recorded("03_model");
+  assert.ok(model.parity.tfjsAuc > 0.5, `tfjs AUC ${model.parity.tfjsAuc}`);
+  assert.ok(model.parity.difference <= 0.005, `tfjs vs closed-loop AUC differ by ${model.parity.difference}`);
+  const evaluation = recorded("04_evaluate_and_rank");
+  assert.deepEqual(evaluation.parity, model.parity, "04 must evaluate the very models 03 trained");
+  const ingest = recorded("01_ingest");
+  assert.equal(ingest.rowsKept + Object.values(ingest.dropped as Record<string, number>).reduce((s, n) => s + n, 0), ingest.rowsRead);
+
+  for (const figure of FIGURES) {
+    const svg = fs.readFileSync(path.join(outputDir, "figures", figure.file), "utf8");
+    assert.match(svg, /^<svg[\s\S]*<\/svg>\s*$/, figure.file);
+  }
+  for (const file of ["dashboard.html", "visualization_summary.md", "training_curves.svg"]) assert.ok(fs.existsSync(path.join(outputDir, "figures", file)), file);
+  for (const file of ["model_metrics.json", "model_comparison.csv", "scored_samples.csv", "top_resume_playlist.csv", "RESULTS.md", "resume_project_summary.md"]) {
+    assert.ok(fs.existsSync(path.join(outputDir, file)), file);
+  }
+  for (const name of notebookList()) {
+    assert.ok(fs.existsSync(path.join(outputDir, "notebooks", name.replace(/\.ipynb$/, ".html"))), `${name} HTML rendering`);
+  }
+});
+
+test("no planted personal data in executed notebooks, their HTML or any output", () => {
+  const needles = Object.values(PLANTED_PII).flat().map((v) => String(v).toLowerCase()).filter((v) => v.length >= 6);
+  assert.ok(needles.length >= 5);
+  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  const files = walk(outputDir);
+  assert.ok(files.some((f) => f.endsWith(".ipynb")), "the notebook run must have happened first");
+  for (const file of files) {
+    const text = fs.readFileSync(file, "utf8").toLowerCase();
+    for (const needle of needles) assert.ok(!text.includes(needle), `${path.relative(outputDir, file)} contains planted PII ${needle}`);
+  }
+});
