@@ -24,6 +24,13 @@ export interface ExtendedFileStats {
 
 type Rec = Record<string, unknown>;
 
+/**
+ * Longest believable ms_played (30 days). Larger values are damage: a start time of
+ * `ts - ms_played` decades or millennia earlier (or outside the Date range) would wreck
+ * sessions, the split and every date shown.
+ */
+export const MAX_MS_PLAYED = 30 * 24 * 3600 * 1000;
+
 /** The one record shape we read. Personal fields are deliberately absent. */
 interface PlayRecord {
   ts?: unknown;
@@ -133,7 +140,7 @@ export class ExtendedReader {
         continue;
       }
       const ms = r.ms_played;
-      if (typeof ms !== "number" || !(ms >= 0) || ms === Infinity) {
+      if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_MS_PLAYED) {
         invalid(i, "ms_played");
         continue;
       }

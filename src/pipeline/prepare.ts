@@ -5,6 +5,7 @@
  */
 import { chronologicalSplit, FeatureBuilder } from "../features";
 import type { FeatureSet, SplitPlan } from "../features";
+import { UserInputError } from "../common/errors";
 import { ingestExport } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
 import type { PipelineParams } from "./params";
@@ -25,6 +26,7 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
   progress.start("ingest");
   const ingest = ingestExport(input);
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
+  checkLearnable(input, ingest);
 
   progress.start("features");
   const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
@@ -34,4 +36,28 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
   const leaky = builder.transform(data, split, { includeLeaky: true });
   progress.done("features", `${features.rows} rows × ${features.cols} features`);
   return { ingest, split, builder, features, leaky };
+}
+
+/**
+ * Stops a run that has nothing to learn from with a message naming the export and what
+ * ingestion found, instead of failing later in the split or the models.
+ */
+function checkLearnable(input: IngestOptions, ingest: IngestResult): void {
+  const r = ingest.report;
+  const given = [input.export, input.extendedDir, input.accountDir, input.techDir].filter((p): p is string => !!p);
+  const where = given.map((p) => `"${p}"`).join(", ");
+  if (r.rowsKept === 0) {
+    const drops = Object.entries(r.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    throw new UserInputError(
+      `The export ${where} holds no music plays to model: ${r.rowsRead} records read from the Extended Streaming History` +
+        `${drops.length ? `, all dropped (${drops.join(", ")})` : ""}. Check that these are your own, unmodified Streaming_History_Audio / endsong files` +
+        `${r.warnings.length ? `; the ingest warnings say which files and records were skipped` : ""}.`,
+    );
+  }
+  if (r.labelCoverage.labelled === 0) {
+    throw new UserInputError(
+      `The export ${where} holds ${r.rowsKept} music plays but none has a usable reason_end (all are null or "unknown"), so there is nothing to learn completion from. ` +
+        `Completion labels come from the reason_end field of the Extended streaming history package: request a fresh one on Spotify's Privacy settings page ("Download your data").`,
+    );
+  }
 }
