@@ -5,13 +5,9 @@
  * popularity baseline (top-N training-window play counts) so the pipeline can tell
  * whether the model adds anything over "play the most played again".
  */
+import type { Metric } from "../evaluate/metrics";
 import type { FeatureData, SplitPlan } from "../features/types";
 import type { ResumePlaylist, ResumePlaylistRow } from "./playlist";
-
-export interface Metric {
-  value: number | null;
-  reason?: string;
-}
 
 export interface ListScore {
   /** Tracks in the list (≤ n). */

@@ -1,2 +1,2 @@
 export { buildResumePlaylist, type PredictFn, type ResumePlaylist, type ResumePlaylistOptions, type ResumePlaylistRow } from "./playlist";
-export { recommendationHitRate, popularityList, type HitRateResult, type ListScore, type Metric } from "./hitRate";
+export { recommendationHitRate, popularityList, type HitRateResult, type ListScore } from "./hitRate";
