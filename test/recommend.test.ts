@@ -101,7 +101,14 @@ test("hit rate: recall and precision against completed test tracks, with a popul
   assert.deepEqual([hr.model.hits, hr.model.recall.value, hr.model.precision.value], [1, 0.5, 0.5]);
   assert.deepEqual(popularityList(data, split.validationEndMs, 2), ["spotify:track:A", "spotify:track:B"]);
   assert.deepEqual([hr.popularity.hits, hr.popularity.recall.value], [1, 0.5]);
+  // Every labelled test play of a listed track counts; all test plays here were completed.
+  let testPlaysOfA = 0;
+  for (let i = 0; i < data.plays.length; i++) if (split.role[i] === 2 && data.plays.trackUri.values[data.plays.trackUri.codes[i]] === "spotify:track:A") testPlaysOfA++;
+  assert.ok(testPlaysOfA > 0);
+  assert.equal(hr.popularity.testPlays, testPlaysOfA); // B has no test plays
+  assert.equal(hr.popularity.testCompletionRate.value, 1);
   const empty = recommendationHitRate({ playlist: [], data, split, n: 5 });
   assert.equal(empty.model.precision.value, null);
   assert.match(empty.model.precision.reason ?? "", /empty/);
+  assert.equal(empty.model.testCompletionRate.value, null);
 });

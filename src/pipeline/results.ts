@@ -116,8 +116,8 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
     recommendation: {
       list_length: hitRate.n,
       test_completed_tracks: hitRate.testCompletedTracks,
-      model: { hits: hitRate.model.hits, recall: value("recommendation.model.recall", hitRate.model.recall), precision: value("recommendation.model.precision", hitRate.model.precision) },
-      popularity: { hits: hitRate.popularity.hits, recall: value("recommendation.popularity.recall", hitRate.popularity.recall), precision: value("recommendation.popularity.precision", hitRate.popularity.precision) },
+      model: listScore("model", hitRate.model, value),
+      popularity: listScore("popularity", hitRate.popularity, value),
       candidates: playlist.candidates,
       excluded: playlist.excluded,
       window_end: playlist.windowEnd,
@@ -141,6 +141,16 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
       tfjs_mlp_seconds: history.tfjs_mlp?.seconds ?? null,
       closed_loop_seconds: history.closed_loop_logistic.seconds,
     },
+  };
+}
+
+function listScore(name: string, score: HitRateResult["model"], value: ReturnType<typeof collector>) {
+  return {
+    hits: score.hits,
+    recall: value(`recommendation.${name}.recall`, score.recall),
+    precision: value(`recommendation.${name}.precision`, score.precision),
+    test_plays: score.testPlays,
+    test_completion_rate: value(`recommendation.${name}.test_completion_rate`, score.testCompletionRate),
   };
 }
 
@@ -192,6 +202,15 @@ function topFeatureSentence(importance: FeatureImportanceCsvRow[], n = 3): strin
   return `Strongest standardised effects: ${top.map((r) => `${r.feature} (${r.coefficient >= 0 ? "+" : ""}${fmt(r.coefficient)}, ${r.coefficient >= 0 ? "more" : "less"} likely to finish)`).join("; ")}.`;
 }
 
+function completionVerdict(h: HitRateResult): string {
+  const m = h.model.testCompletionRate.value;
+  const p = h.popularity.testCompletionRate.value;
+  if (m === null || p === null) return "the completion comparison is undefined on this test window";
+  if (m > p) return "ranking by expected completion picks tracks that are finished more often, while popularity recalls more of what gets replayed";
+  if (m < p) return "on this export the popularity list is finished more often too: the model's ranking does not pay off here";
+  return "both lists are finished equally often";
+}
+
 export function resultsMarkdown(results: RunResults): string {
   const { evaluation, run, prepared, playlist, importance } = results;
   const f = facts(results);
@@ -241,7 +260,9 @@ export function resultsMarkdown(results: RunResults): string {
   const h = results.hitRate;
   out.push(
     `The top-${h.n} list is built from the training window only. Of the ${h.testCompletedTracks} distinct tracks completed in the test window, it contains ${h.model.hits} (recall ${pct(h.model.recall.value)}, precision ${pct(h.model.precision.value)}); ` +
-      `the popularity baseline (most-played training tracks) contains ${h.popularity.hits} (recall ${pct(h.popularity.recall.value)}, precision ${pct(h.popularity.precision.value)}).`,
+      `the popularity baseline (most-played training tracks) contains ${h.popularity.hits} (recall ${pct(h.popularity.recall.value)}, precision ${pct(h.popularity.precision.value)}). ` +
+      `When the listed tracks were played in the test window, the listener finished ${pct(h.model.testCompletionRate.value)} of ${h.model.testPlays} plays for the model's list and ${pct(h.popularity.testCompletionRate.value)} of ${h.popularity.testPlays} for the popularity list — ` +
+      `${completionVerdict(h)}.`,
     "",
   );
   out.push(
@@ -283,7 +304,7 @@ export function projectSummaryMarkdown(results: RunResults): string {
     `- **Parity:** ${sentenceParity(results)}`,
     `- **Leakage:** ${sentenceLeak(f)}`,
     `- **What drives completion:** ${topFeatureSentence(importance)}`,
-    `- **Recommendations:** the top-${f.hitRate.n} list from training data recovers ${pct(f.hitRate.model.recall.value)} of the tracks completed later, against ${pct(f.hitRate.popularity.recall.value)} for the most-played list.${top ? ` First pick: “${mdEscape(top.track ?? top.spotify_track_uri)}” by ${mdEscape(top.artist ?? "unknown artist")} — ${mdEscape(top.reason)}.` : ""}`,
+    `- **Recommendations:** the top-${f.hitRate.n} list from training data recovers ${pct(f.hitRate.model.recall.value)} of the tracks completed later (most-played list: ${pct(f.hitRate.popularity.recall.value)}); when its tracks came up later they were finished ${pct(f.hitRate.model.testCompletionRate.value)} of the time (most-played list: ${pct(f.hitRate.popularity.testCompletionRate.value)}).${top ? ` First pick: “${mdEscape(top.track ?? top.spotify_track_uri)}” by ${mdEscape(top.artist ?? "unknown artist")} — ${mdEscape(top.reason)}.` : ""}`,
     "",
   ];
   return lines.join("\n");

@@ -17,6 +17,13 @@ export interface ListScore {
   recall: Metric;
   /** hits / listLength. */
   precision: Metric;
+  /** Labelled test-window plays of the listed tracks. */
+  testPlays: number;
+  /**
+   * Completion rate of those plays: what the list is ranked by ("will I finish it?"),
+   * whereas recall rewards lists of tracks that get replayed at all.
+   */
+  testCompletionRate: Metric;
 }
 
 export interface HitRateResult {
@@ -45,10 +52,29 @@ export function popularityList(data: FeatureData, endMs: number, n: number): str
     .map(([u]) => u);
 }
 
-function score(list: string[], completed: Set<string>): ListScore {
+interface TestOutcomes {
+  /** Distinct tracks with a completed test play. */
+  completed: Set<string>;
+  /** Per track: [labelled test plays, completed test plays]. */
+  plays: Map<string, [number, number]>;
+}
+
+function score(list: string[], test: TestOutcomes): ListScore {
+  const { completed } = test;
   let hits = 0;
-  for (const u of list) if (completed.has(u)) hits++;
+  let plays = 0;
+  let done = 0;
+  for (const u of list) {
+    if (completed.has(u)) hits++;
+    const outcome = test.plays.get(u);
+    if (outcome) {
+      plays += outcome[0];
+      done += outcome[1];
+    }
+  }
   return {
+    testPlays: plays,
+    testCompletionRate: plays === 0 ? { value: null, reason: "no listed track was played (with a label) in the test window" } : { value: done / plays },
     listLength: list.length,
     hits,
     recall: completed.size === 0 ? { value: null, reason: "no completed plays in the test window" } : { value: hits / completed.size },
@@ -66,11 +92,16 @@ export function recommendationHitRate(options: {
   const n = options.n ?? rows.length;
   const { data, split } = options;
   const p = data.plays;
-  const completed = new Set<string>();
+  const test: TestOutcomes = { completed: new Set<string>(), plays: new Map() };
   for (let i = 0; i < p.length; i++) {
-    if (split.role[i] !== 2 || p.completed[i] !== 1) continue;
     const t = p.trackUri.codes[i];
-    if (t >= 0) completed.add(p.trackUri.values[t]);
+    if (split.role[i] !== 2 || t < 0) continue;
+    const uri = p.trackUri.values[t];
+    const outcome = test.plays.get(uri) ?? [0, 0];
+    outcome[0]++;
+    outcome[1] += p.completed[i];
+    test.plays.set(uri, outcome);
+    if (p.completed[i] === 1) test.completed.add(uri);
   }
   const modelList = rows
     .slice()
@@ -79,8 +110,8 @@ export function recommendationHitRate(options: {
     .map((r) => r.spotify_track_uri);
   return {
     n,
-    testCompletedTracks: completed.size,
-    model: score(modelList, completed),
-    popularity: score(popularityList(data, split.validationEndMs, n), completed),
+    testCompletedTracks: test.completed.size,
+    model: score(modelList, test),
+    popularity: score(popularityList(data, split.validationEndMs, n), test),
   };
 }
