@@ -119,5 +119,9 @@ test("renderAllFigures writes what its inputs allow and reports the rest", async
   const empty = await renderAllFigures({ scored: [], models: [] }, path.join(dir, "empty"));
   assert.equal(empty.written.length, 0);
   assert.equal(empty.skipped.length, FIGURES.length);
+  // Re-running into the same folder with less data leaves no stale figure behind.
+  const rerun = await renderAllFigures({ scored: [], models: [] }, dir);
+  assert.equal(rerun.written.length, 0);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith(".svg")), []);
   fs.rmSync(dir, { recursive: true });
 });

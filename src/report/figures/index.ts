@@ -1,4 +1,5 @@
 /** Figures: aggregated data, vega-lite specs, and SVG files. */
+import * as fs from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../files";
 import { buildFigureData } from "./data";
@@ -38,6 +39,8 @@ export async function writeFigures(data: FigureData, outDir: string): Promise<Re
     writeFileAtomic(target, svg);
     written.push({ file, path: target });
   }
+  // A figure skipped this run must not survive from an earlier run and pass for current.
+  for (const { file } of skipped) fs.rmSync(path.join(outDir, file), { force: true });
   return { written, skipped };
 }
 
