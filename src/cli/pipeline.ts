@@ -38,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--timezone <zone>", "IANA time zone for local-time features (default: from the profile country)")
     .option("--top-n <n>", "length of the recommendation list", integer, DEFAULT_PARAMS.topN)
     .option("--lenient", "skip a broken file with a warning instead of stopping", false)
+    .option("--backtest [folds]", "also run a rolling-origin backtest over this many cut points (default 3)", integer)
+    .option("--fold-fraction <x>", "share of labelled plays in each backtest test block", fraction, 0.1)
     .exitOverride();
   try {
     program.parse(argv, { from: "user" });
@@ -48,18 +50,27 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<{
     export?: string; accountDir?: string; extendedDir?: string; techDir?: string; outputDir: string;
     seed: number; testFraction: number; validationFraction: number; timezone?: string; topN: number; lenient: boolean;
+    backtest?: number | true; foldFraction: number;
   }>();
+  const backtest = o.backtest === undefined ? undefined : { folds: o.backtest === true ? 3 : o.backtest, foldFraction: o.foldFraction };
+  if (backtest && backtest.folds < 1) {
+    process.stderr.write("error: --backtest needs at least 1 fold.\n");
+    return 1;
+  }
   if (!o.export && !o.accountDir && !o.extendedDir && !o.techDir) {
     process.stderr.write("error: give --export PATH (a folder or the zip), or --account-dir / --extended-dir / --tech-dir. See --help.\n");
     return 1;
   }
-  const progress = stderrProgress(PIPELINE_STAGES);
+  const stages = [...PIPELINE_STAGES];
+  if (backtest) for (let k = 1; k <= backtest.folds; k++) stages.splice(stages.indexOf("outputs"), 0, `backtest fold ${k}/${backtest.folds}`);
+  const progress = stderrProgress(stages);
   try {
     const outcome = await runPipeline(
       { export: o.export, accountDir: o.accountDir, extendedDir: o.extendedDir, techDir: o.techDir, lenient: o.lenient },
       o.outputDir,
       { seed: o.seed, testFraction: o.testFraction, validationFraction: o.validationFraction, timezone: o.timezone, topN: o.topN },
-    progress,
+      progress,
+      { backtest },
     );
     progress.stop();
     const { evaluation, hitRate, prepared } = outcome.results;

@@ -267,6 +267,36 @@ export class FeatureBuilder {
     };
   }
 
+  /**
+   * The leaky variant of `base` (a leak-free `transform` of the same data and split) without
+   * rebuilding it: copies each row and appends the `leak_*` columns. Identical to
+   * `transform(data, split, { includeLeaky: true })` at a fraction of the time (one row copy
+   * instead of sessions, priors, context and time features again).
+   */
+  appendLeaky(data: FeatureData, base: FeatureSet): FeatureSet {
+    const lay = this.layout(true);
+    const cols = lay.names.length;
+    const baseCols = base.cols;
+    if (lay.leaky !== baseCols || base.names.some((name, j) => name !== lay.names[j])) {
+      throw new Error("FeatureBuilder.appendLeaky: `base` is not a leak-free transform from this builder");
+    }
+    const { plays } = data;
+    const rows = base.rows;
+    const X = new Float64Array(rows * cols);
+    const leakCat = leakyCategories(plays.reasonEnd.values);
+    const unknown = LEAKY_REASONS.length - 1;
+    const src = base.X;
+    for (let r = 0; r < rows; r++) {
+      const i = base.playIndex[r];
+      const o = r * cols;
+      X.set(src.subarray(r * baseCols, (r + 1) * baseCols), o);
+      const rc = plays.reasonEnd.codes[i];
+      X[o + baseCols + (rc < 0 ? unknown : leakCat[rc])] = 1;
+      X[o + baseCols + LEAKY_REASONS.length] = Math.log1p(plays.msPlayed[i] / 1000);
+    }
+    return { ...base, names: lay.names, groups: lay.groups, X, cols };
+  }
+
   fitTransform(data: FeatureData, split: SplitPlan, options: TransformOptions = {}): FeatureSet {
     return this.fit(data, split).transform(data, split, options);
   }

@@ -18,8 +18,11 @@ export interface Prepared {
   builder: FeatureBuilder;
   /** [rows × cols] leak-free features, one row per labelled play. */
   features: FeatureSet;
-  /** The same rows plus the same play's reason_end / ms_played: only for `leaky_reference`. */
-  leaky: FeatureSet;
+  /**
+   * The same rows plus the same play's reason_end / ms_played: only for `leaky_reference`.
+   * Built lazily on first read (a getter), then kept.
+   */
+  readonly leaky: FeatureSet;
 }
 
 export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Prepared {
@@ -29,13 +32,34 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
   checkLearnable(input, ingest);
 
   progress.start("features");
-  const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
   const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
+  const prepared = prepareWithSplit(ingest, split, params);
+  progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features`);
+  return prepared;
+}
+
+/**
+ * Features for an ingested export under a given split (the plain chronological split, or one
+ * fold of the rolling-origin backtest): fit the builder on the split's training rows, transform.
+ */
+export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params: PipelineParams): Prepared {
+  const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
   const builder = new FeatureBuilder({ timeZone: params.timezone }).fit(data, split);
   const features = builder.transform(data, split);
-  const leaky = builder.transform(data, split, { includeLeaky: true });
-  progress.done("features", `${features.rows} rows × ${features.cols} features`);
-  return { ingest, split, builder, features, leaky };
+  // The leaky matrix (only the leaky_reference model reads it) is the leak-free one plus six
+  // columns: built on first use by appending them, not by a second full transform, so it
+  // neither costs a second features pass nor sits in memory while the other models train.
+  let leaky: FeatureSet | null = null;
+  return {
+    ingest,
+    split,
+    builder,
+    features,
+    get leaky(): FeatureSet {
+      leaky ??= builder.appendLeaky(data, features);
+      return leaky;
+    },
+  };
 }
 
 /**

@@ -7,6 +7,8 @@ import type { Metric } from "../evaluate";
 import type { IngestReport } from "../ingest/types";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { mdEscape, mdTable } from "../report/markdown";
+import { backtestSummary } from "./backtest";
+import type { BacktestRow } from "./backtest";
 import type { Evaluation } from "./evaluate";
 import type { PipelineParams } from "./params";
 import type { Prepared } from "./prepare";
@@ -22,6 +24,8 @@ export interface RunResults {
   playlist: ResumePlaylist;
   hitRate: HitRateResult;
   importance: FeatureImportanceCsvRow[];
+  /** Rolling-origin folds, when the run asked for a backtest. */
+  backtest?: BacktestRow[];
 }
 
 /** Metric → value, collecting the reason of every null under `path` (JSON never holds NaN). */
@@ -123,6 +127,7 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
       window_end: playlist.windowEnd,
     },
     models,
+    backtest: results.backtest ? { folds: new Set(results.backtest.map((r) => r.fold)).size, per_model: backtestSummary(results.backtest) } : null,
     training: {
       tfjs_logistic: history.tfjs_logistic && pickHistory(history.tfjs_logistic),
       tfjs_mlp: history.tfjs_mlp && pickHistory(history.tfjs_mlp),
@@ -271,6 +276,13 @@ export function resultsMarkdown(results: RunResults): string {
       playlist.rows.slice(0, 10) as unknown as Record<string, unknown>[],
     ),
   );
+  if (results.backtest) {
+    const summary = backtestSummary(results.backtest);
+    const folds = new Set(results.backtest.map((r) => r.fold)).size;
+    out.push("## Rolling-origin backtest", "");
+    out.push(`The protocol repeated at ${folds} cut points (expanding training window, test blocks in time order; per-fold rows in backtest.csv). Test AUC across folds:`, "");
+    out.push(mdTable(["model", "folds", "mean_auc", "min_auc", "max_auc"], summary as unknown as Record<string, unknown>[]));
+  }
   out.push("## Top features (tfjs logistic, standardised coefficients)", "");
   out.push(topFeatureSentence(importance), "");
   out.push(mdTable(["rank", "feature", "group", "coefficient", "closed_loop_coefficient"], importance.slice(0, 15) as unknown as Record<string, unknown>[]));

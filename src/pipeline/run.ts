@@ -9,6 +9,8 @@ import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { writeVisualizations } from "../report";
 import type { RenderReport } from "../report/figures";
+import { runBacktest } from "./backtest";
+import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
 import type { PipelineParams } from "./params";
 import { prepare } from "./prepare";
@@ -49,6 +51,7 @@ export async function runPipeline(
   outputDir: string,
   params: PipelineParams,
   progress: Progress = silentProgress,
+  options: { backtest?: BacktestOptions } = {},
 ): Promise<PipelineOutcome> {
   const prepared = prepare(input, params, progress);
   const run = await trainModels(prepared, params, progress);
@@ -61,7 +64,8 @@ export async function runPipeline(
   const { playlist, hitRate } = recommend(prepared, run, params);
   progress.done("recommend", `${playlist.rows.length} tracks`);
 
-  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run) };
+  const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
+  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run), backtest };
   progress.start("outputs");
   const written = writeStandardOutputs(results, outputDir);
   progress.done("outputs", `${written.length} files in ${outputDir}`);

@@ -3,9 +3,11 @@
  * outputs-template/). Every file is written atomically; CSV cells are neutralised
  * against formula injection by report/csv.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
 import type { FigureInputs } from "../report/figures/types";
+import { BACKTEST_COLUMNS } from "./backtest";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
 import { monthlyCompletion, scoredSamples } from "./tables";
@@ -71,6 +73,13 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
   csv("monthly_completion.csv", monthlyCompletion(prepared.ingest.plays, zone), MONTHLY_COLUMNS);
   json("ingest_report.json", prepared.ingest.report);
+  if (results.backtest) {
+    csv("backtest.csv", results.backtest, BACKTEST_COLUMNS);
+    json("backtest.json", results.backtest);
+  } else {
+    // A run without --backtest must not leave an older run's folds looking current.
+    for (const stale of ["backtest.csv", "backtest.json"]) fs.rmSync(out(stale), { force: true });
+  }
   text("RESULTS.md", resultsMarkdown(results));
   text("resume_project_summary.md", projectSummaryMarkdown(results));
   return written;
