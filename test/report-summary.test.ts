@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildFigureData } from "../src/report/figures";
-import { figureTakeaways, visualizationSummary } from "../src/report/summary";
+import { figureTakeaways, HOUR_MIN_PLAYS, visualizationSummary } from "../src/report/summary";
 import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
 import type { ScoredSample } from "../src/report/figures/types";
 
@@ -23,14 +23,16 @@ function rates(rows: ScoredSample[], key: (s: ScoredSample) => string) {
   return [...m.entries()].map(([k, a]) => ({ k, n: a.n, r: a.c / a.n }));
 }
 
-test("hourly takeaway names the computed best and worst hours", () => {
-  const hours = rates(inputs.scored, (s) => String(s.hour_local)).sort((a, b) => Number(a.k) - Number(b.k));
+test("hourly takeaway names the computed best and worst hours among hours with enough plays", () => {
+  const all = rates(inputs.scored, (s) => String(s.hour_local)).sort((a, b) => Number(a.k) - Number(b.k));
+  const hours = all.filter((h) => h.n >= HOUR_MIN_PLAYS);
+  assert.ok(hours.length >= 2, "fixture: several busy hours");
   const best = hours.reduce((a, b) => (b.r > a.r ? b : a));
   const worst = hours.reduce((a, b) => (b.r < a.r ? b : a));
   const hh = (k: string) => `${k.padStart(2, "0")}:00`;
   assert.ok(
     text.completion_rate_by_hour.startsWith(
-      `Completion peaks at ${hh(best.k)} (${pct(best.r)} of ${best.n} labelled plays) and is lowest at ${hh(worst.k)} (${pct(worst.r)} of ${worst.n} labelled plays)`,
+      `Among the ${hours.length} hours with at least ${HOUR_MIN_PLAYS} labelled plays, completion peaks at ${hh(best.k)} (${pct(best.r)} of ${best.n} labelled plays) and is lowest at ${hh(worst.k)} (${pct(worst.r)} of ${worst.n} labelled plays)`,
     ),
     text.completion_rate_by_hour,
   );

@@ -53,10 +53,13 @@ function requireColumns(table: ParsedCsv, required: readonly string[], file: str
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
-/** Probability columns (p_*), p_complete first, then file order. */
+/**
+ * Models to compare in the curves: the per-model columns (p_<model>, file order); p_complete
+ * alone when there are none (it repeats the primary model's column otherwise).
+ */
 export function modelColumns(columns: string[]): string[] {
-  const ps = columns.filter((c) => /^p_/.test(c));
-  return ps.includes("p_complete") ? ["p_complete", ...ps.filter((c) => c !== "p_complete")] : ps;
+  const perModel = columns.filter((c) => /^p_/.test(c) && c !== "p_complete");
+  return perModel.length > 0 ? perModel : columns.includes("p_complete") ? ["p_complete"] : [];
 }
 
 /** Validate and convert scored_samples rows; errors name the file and the first bad row. */
@@ -83,7 +86,7 @@ export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample
       label: rawLabel,
     } as ScoredSample;
     for (const c of TEXT_COLUMNS) (sample as unknown as Record<string, string>)[c] = row[c] === null || row[c] === undefined ? "" : String(row[c]);
-    for (const m of models) (sample as unknown as Record<string, number | null>)[m] = num(row[m]);
+    for (const m of ["p_complete", ...models]) (sample as unknown as Record<string, number | null>)[m] = num(row[m]);
     if (sample.p_complete === null) sample.p_complete = NaN; // unscored: ignored by score figures
     return sample;
   });

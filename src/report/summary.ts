@@ -32,12 +32,18 @@ const rateText = (r: RateRow) => `${fmtPct(rateOf(r))} of ${plural(r.labelled, "
 const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
 const f3 = (v: number) => v.toFixed(3);
 
+/** Hours with fewer labelled plays are too noisy to be named as the peak or the low. */
+export const HOUR_MIN_PLAYS = 10;
+
 function hourly(d: FigureData, n: Name): string {
   const e = extremes(d.hourly);
   if (!e) return "No labelled plays, so no hourly completion rate.";
   const hours = rated(d.hourly).length;
   if (hours === 1) return `Only ${hh(e.best.hour)} has labelled plays (${rateText(e.best)}).`;
-  return `Completion peaks at ${hh(e.best.hour)} (${rateText(e.best)}) and is lowest at ${hh(e.worst.hour)} (${rateText(e.worst)}); ${hours} of 24 hours have labelled plays.`;
+  const busy = d.hourly.filter((r) => r.labelled >= HOUR_MIN_PLAYS);
+  const b = busy.length >= 2 ? extremes(busy) : null;
+  if (!b) return `Completion peaks at ${hh(e.best.hour)} (${rateText(e.best)}) and is lowest at ${hh(e.worst.hour)} (${rateText(e.worst)}); ${hours} of 24 hours have labelled plays, too few per hour to be sure.`;
+  return `Among the ${busy.length} hours with at least ${HOUR_MIN_PLAYS} labelled plays, completion peaks at ${hh(b.best.hour)} (${rateText(b.best)}) and is lowest at ${hh(b.worst.hour)} (${rateText(b.worst)}); ${hours} of 24 hours have labelled plays.`;
 }
 
 function distribution(d: FigureData, n: Name): string {

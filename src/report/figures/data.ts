@@ -197,7 +197,9 @@ export function monthRows(input: FigureInputs["monthly"]): MonthRow[] | null {
 export function buildFigureData(inputs: FigureInputs): FigureData {
   const scored = inputs.scored;
   const models = inputs.models.length > 0 ? [...inputs.models] : ["p_complete"];
-  const primaryModel = models.includes("p_complete") ? "p_complete" : models[0];
+  // Every scored play carries p_complete (the primary model, calibrated): the single-score
+  // figures use it whichever per-model columns are compared in the curves.
+  const primaryModel = "p_complete";
   const labelled = scored.filter(isLabelled);
   const test = labelled.filter((s) => s.split === "test");
   const evalRows = test.length > 0 ? test : labelled;
