@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
-import { writeFileAtomic } from "../report";
+import { writeFileAtomic } from "../report/files";
 import type { Prepared } from "./prepare";
 import type { ModelRun } from "./train";
 

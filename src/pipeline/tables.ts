@@ -6,7 +6,7 @@ import { OffsetCache } from "../features";
 import type { FeatureSet, SplitPlan } from "../features";
 import { valueAt } from "../ingest/types";
 import type { PlayTable } from "../ingest/types";
-import { featureImportance } from "../model";
+import { featureImportance } from "../model/types";
 import type { ScoredSample } from "../report/figures/types";
 import type { ModelRun } from "./train";
 
