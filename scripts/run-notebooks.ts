@@ -9,7 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 
 const root = resolve(__dirname, "..");
 
@@ -27,9 +27,12 @@ export function notebookList(only: string[] = []): string[] {
 
 export interface NotebookRun {
   notebook: string;
+  /** Wall time from the end of the previous notebook (kernel start, cells, HTML). */
   seconds: number;
   ok: boolean;
   error?: string;
+  /** [cell id, seconds] per code cell, from nbclient's recorded timing. */
+  cells?: [string, number | null][];
 }
 
 /** The environment the kernel sees: absolute SPOTIFY_EXPORT / OUTPUT_DIR and the committed kernel spec. */
@@ -41,53 +44,50 @@ export function notebookEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEn
   return env;
 }
 
+/**
+ * Executes notebooks in order, each in a fresh kernel, through ONE run_notebook.py process
+ * (it starts the next kernel while the current notebook runs and renders HTML in-process),
+ * and stops at the first failure; a failed run's `error` holds the cell and its real error text.
+ */
+export function executeNotebooks(pairs: { source: string; target: string }[], env: NodeJS.ProcessEnv, html = true, stream = false): NotebookRun[] {
+  const args = [join(root, "scripts", "run_notebook.py"), ...(html ? ["--html"] : []), ...pairs.flatMap((p) => [p.source, p.target])];
+  // stream: progress and a failure's details go straight to our stderr (the CLI), else they are captured into `error`.
+  const result = spawnSync(findPython(), args, { env, encoding: "utf8", stdio: ["ignore", "pipe", stream ? "inherit" : "pipe"], maxBuffer: 64 * 1024 * 1024 });
+  const runs: NotebookRun[] = (result.stdout ?? "")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as NotebookRun);
+  if (result.status !== 0) {
+    const error = (result.stderr || String(result.error ?? "")).trim() || (stream ? "(details above)" : `run_notebook.py exited with ${result.status}`);
+    const last = runs[runs.length - 1];
+    if (last && !last.ok) last.error = error;
+    else runs.push({ notebook: basename(pairs[runs.length]?.source ?? "?"), seconds: 0, ok: false, error });
+  }
+  return runs;
+}
+
 /** Executes one notebook into `target`; on failure `error` holds the cell and its real error text. */
 export function runNotebook(source: string, target: string, env: NodeJS.ProcessEnv, html = true): NotebookRun {
-  const started = Date.now();
-  const result = spawnSync(findPython(), [join(root, "scripts", "run_notebook.py"), source, target], {
-    env,
-    encoding: "utf8",
-    stdio: ["ignore", "inherit", "pipe"],
-  });
-  const seconds = (Date.now() - started) / 1000;
-  const notebook = basename(source);
-  if (result.status !== 0) {
-    return { notebook, seconds, ok: false, error: (result.stderr || String(result.error ?? "")).trim() };
-  }
-  if (html) {
-    const rendered = spawnSync("jupyter-nbconvert", ["--to", "html", "--log-level", "WARN", target, "--output-dir", dirname(target)], {
-      env,
-      encoding: "utf8",
-    });
-    if (rendered.status !== 0) return { notebook, seconds, ok: false, error: `HTML rendering failed: ${rendered.stderr}` };
-  }
-  return { notebook, seconds, ok: true };
+  return executeNotebooks([{ source, target }], env, html)[0];
 }
 
 /** Runs the numbered notebooks in order and stops at the first failure. */
-export function runNotebooks(options: { only?: string[]; html?: boolean; env?: NodeJS.ProcessEnv } = {}): NotebookRun[] {
+export function runNotebooks(options: { only?: string[]; html?: boolean; env?: NodeJS.ProcessEnv; stream?: boolean } = {}): NotebookRun[] {
   const env = notebookEnv(options.env);
   const executedDir = join(env.OUTPUT_DIR as string, "notebooks");
   mkdirSync(executedDir, { recursive: true });
-  const runs: NotebookRun[] = [];
-  for (const name of notebookList(options.only)) {
-    const run = runNotebook(join(root, "notebooks", name), join(executedDir, name), env, options.html !== false);
-    runs.push(run);
-    if (!run.ok) break;
-  }
-  return runs;
+  const pairs = notebookList(options.only).map((name) => ({ source: join(root, "notebooks", name), target: join(executedDir, name) }));
+  return executeNotebooks(pairs, env, options.html !== false, options.stream === true);
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
   const only = args.filter((a) => !a.startsWith("--"));
-  const runs = runNotebooks({ only, html: !args.includes("--no-html") });
-  for (const run of runs) {
-    process.stderr.write(`${run.ok ? "ok  " : "FAIL"} ${run.notebook} (${run.seconds.toFixed(1)} s)\n`);
-  }
+  // run_notebook.py prints a progress line per notebook (and a failure's details) as it goes.
+  const runs = runNotebooks({ only, html: !args.includes("--no-html"), stream: true });
   const failed = runs.find((r) => !r.ok);
   if (failed) {
-    process.stderr.write(`\n${failed.error}\n`);
+    if (failed.error !== "(details above)") process.stderr.write(`\n${failed.error}\n`);
     process.exit(1);
   }
   const total = runs.reduce((sum, r) => sum + r.seconds, 0);

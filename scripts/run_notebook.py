@@ -1,16 +1,36 @@
-"""Execute one notebook headlessly with nbclient and report a failing cell's real error.
+"""Execute notebooks headlessly with nbclient, in order, and report a failing cell's real error.
+
+    python3 run_notebook.py [--html] [--timeout SECONDS] NOTEBOOK OUTPUT_NOTEBOOK [NOTEBOOK OUTPUT_NOTEBOOK ...]
+
+Each notebook runs in its own fresh kernel (nothing passes between notebooks but files), in the
+order given, and stops at the first failure. To save wall time, one Python process runs them
+all: the NEXT notebook's kernel is started while the current one executes (a kernel start is
+~2-3 s of Node, tsx and TypeScript start-up that does not depend on earlier notebooks), and
+`--html` renders each executed notebook with nbconvert's HTMLExporter in this process instead
+of one jupyter-nbconvert process per notebook.
 
 tslab's error reply only says `<Error>`; the message is in the cell's stderr stream, so on
 failure this prints the notebook, the cell number, its source and that stderr text.
-Usage: python3 run_notebook.py NOTEBOOK OUTPUT_NOTEBOOK [TIMEOUT_SECONDS]
+stderr: a progress line per notebook, then a failure's details.
+stdout: one JSON line per notebook: {"notebook", "seconds", "ok", "cells": [[cell id, seconds]...]}
+("seconds" runs from the end of the previous notebook to the end of this one, HTML included,
+so the numbers add up to the wall time).
 Exit codes: 0 ok, 3 a cell failed (the partial notebook is still written), 2 usage/other errors.
 """
+import base64
+import copy
+import json
 import os
 import sys
+import time
+from datetime import datetime
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+KERNEL = "tslab"
 
 
 def cell_error_text(cell):
@@ -23,36 +43,147 @@ def cell_error_text(cell):
     return "".join(parts).strip() or "(the kernel gave no error text)"
 
 
-def main():
-    if len(sys.argv) < 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    source, target = sys.argv[1], sys.argv[2]
-    timeout = int(sys.argv[3]) if len(sys.argv) > 3 else 900
+def start_kernel(source):
+    """Starts a kernel for `source` (cwd = its folder) without waiting for it to be ready."""
+    km = KernelManager(kernel_name=KERNEL)
+    km.start_kernel(cwd=os.path.dirname(os.path.abspath(source)))
+    return km
+
+
+def stop_kernel(km):
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
+    finally:
+        km.cleanup_resources()
+
+
+def cell_seconds(cell):
+    timing = cell.get("metadata", {}).get("execution", {})
+    busy, idle = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
+    if not busy or not idle:
+        return None
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
+    return round((parse(idle) - parse(busy)).total_seconds(), 2)
+
+
+def run(source, target, km, timeout, on_ready=lambda: None):
+    """Executes `source` on the started kernel `km`; calls `on_ready` once that kernel answers.
+
+    Returns the executed notebook, the failing (index, cell) or None, and per-cell seconds.
+    """
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
         notebook,
+        km=km,
         timeout=timeout,
-        kernel_name="tslab",
+        kernel_name=KERNEL,
+        record_timing=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
     )
     failed = None
     # Cell by cell, so the failing cell's index is known (tslab's reply carries no traceback).
     with client.setup_kernel():
+        on_ready()
         for index, cell in enumerate(notebook.cells):
             try:
                 client.execute_cell(cell, index)
             except CellExecutionError:
                 failed = (index, cell)
                 break
+            finally:
+                # tslab replies without an execution count; number the cells in execution order
+                # so the HTML shows In [1], In [2], ... instead of In [ ].
+                if cell.cell_type == "code" and cell.get("execution_count") is None:
+                    cell.execution_count = sum(1 for c in notebook.cells[: index + 1] if c.cell_type == "code")
+        if client.kc is not None:
+            client.kc.stop_channels()
     nbformat.write(notebook, target)
-    if failed is not None:
-        index, cell = failed
-        print("Notebook %s failed in cell %d:\n--- cell source ---\n%s\n--- error ---\n%s"
-              % (source, index + 1, cell.get("source", ""), cell_error_text(cell)), file=sys.stderr)
-        return 3
+    cells = [[c.get("id"), cell_seconds(c)] for c in notebook.cells if c.cell_type == "code"]
+    return notebook, failed, cells
+
+
+def html_rendering(exporter, notebook, name):
+    """The notebook as one self-contained HTML page.
+
+    nbconvert 6.5 passes inline SVG outputs through its HTML sanitizer, which strips every SVG
+    element and leaves only the text (blank figures). The lab template instead shows an output's
+    `svg_filename` as <img src=...>; a data: URI there keeps the page self-contained, and an SVG
+    shown through <img> can run no script.
+    """
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            svg = output.get("data", {}).get("image/svg+xml")
+            if svg is not None:
+                text = svg if isinstance(svg, str) else "".join(svg)
+                output["svg_filename"] = "data:image/svg+xml;base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": name}})
+    return body
+
+
+def main(argv):
+    html, timeout, paths = False, 900, []
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg == "--html":
+            html = True
+        elif arg == "--timeout":
+            timeout = int(args.pop(0))
+        else:
+            paths.append(arg)
+    if not paths or len(paths) % 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    pairs = list(zip(paths[0::2], paths[1::2]))
+    exporter = None
+    if html:
+        from nbconvert import HTMLExporter
+
+        exporter = HTMLExporter()
+
+    km = start_kernel(pairs[0][0])
+    mark = time.time()
+    for position, (source, target) in enumerate(pairs):
+        following = None
+
+        def start_following():
+            # The next kernel boots on the other core while this notebook runs. Not before this
+            # kernel answers: a kernel still binding its sockets when messages arrive logs EBUSY.
+            nonlocal following
+            if position + 1 < len(pairs):
+                following = start_kernel(pairs[position + 1][0])
+
+        try:
+            notebook, failed, cells = run(source, target, km, timeout, start_following)
+        except BaseException:
+            if following is not None:
+                stop_kernel(following)
+            raise
+        finally:
+            stop_kernel(km)
+        ok = failed is None
+        if ok and exporter is not None:
+            body = html_rendering(exporter, notebook, os.path.splitext(os.path.basename(target))[0])
+            with open(os.path.splitext(target)[0] + ".html", "w", encoding="utf-8") as out:
+                out.write(body)
+        now = time.time()
+        print(json.dumps({"notebook": os.path.basename(source), "seconds": round(now - mark, 2), "ok": ok, "cells": cells}), flush=True)
+        slowest = sorted((c for c in cells if c[1] is not None), key=lambda c: -c[1])[:3]
+        print("%s %s (%.1f s; slowest cells %s)" % ("ok  " if ok else "FAIL", os.path.basename(source), now - mark,
+              ", ".join("%s %.1f s" % (c[0], c[1]) for c in slowest)), file=sys.stderr, flush=True)
+        mark = now
+        if not ok:
+            if following is not None:
+                stop_kernel(following)
+            index, cell = failed
+            print("Notebook %s failed in cell %d:\n--- cell source ---\n%s\n--- error ---\n%s"
+                  % (source, index + 1, cell.get("source", ""), cell_error_text(cell)), file=sys.stderr)
+            return 3
+        km = following
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

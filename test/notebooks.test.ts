@@ -71,6 +71,27 @@ test("all notebooks run headlessly on data-sample/ and record sane results", { t
   }
 });
 
+test("executed notebooks and their HTML renderings read well", () => {
+  for (const name of notebookList()) {
+    const executed = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", name), "utf8")) as { cells: { cell_type: string; execution_count: number | null; outputs?: { name?: string; text?: string | string[]; data?: Record<string, unknown> }[] }[] };
+    const code = executed.cells.filter((c) => c.cell_type === "code");
+    assert.deepEqual(code.map((c) => c.execution_count), code.map((_, i) => i + 1), `${name}: In [n] numbering`);
+    // danfojs's bundled tfjs 3 must not flood a notebook with "kernel already registered" warnings.
+    const stderr = code.flatMap((c) => c.outputs ?? []).filter((o) => o.name === "stderr").map((o) => [o.text ?? ""].flat().join("")).join("");
+    assert.doesNotMatch(stderr, /already registered|already been set/, `${name}: tfjs registration noise`);
+
+    // Every SVG output shows as an image (nbconvert's sanitizer would strip inline SVG to its text).
+    const svgs = code.flatMap((c) => c.outputs ?? []).filter((o) => o.data && "image/svg+xml" in o.data).length;
+    const html = fs.readFileSync(path.join(outputDir, "notebooks", name.replace(/\.ipynb$/, ".html")), "utf8");
+    assert.equal((html.match(/<img src="data:image\/svg\+xml;base64,/g) ?? []).length, svgs, `${name}: SVG outputs rendered as images`);
+    assert.doesNotMatch(html, /<svg class="marks"/, `${name}: a sanitised (blank) SVG`);
+    assert.doesNotMatch(html, /&lt;(table|div|svg)\b/, `${name}: HTML shown as text`);
+  }
+  const figures = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "05_visualize.ipynb"), "utf8")).cells
+    .flatMap((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs ?? []).filter((o: { data?: Record<string, unknown> }) => o.data && "image/svg+xml" in o.data).length;
+  assert.equal(figures, FIGURES.length, "05_visualize shows every figure");
+});
+
 test("no planted personal data in executed notebooks, their HTML or any output", () => {
   const needles = Object.values(PLANTED_PII).flat().map((v) => String(v).toLowerCase()).filter((v) => v.length >= 6);
   assert.ok(needles.length >= 5);

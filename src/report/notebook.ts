@@ -4,9 +4,9 @@
  */
 import { escapeHtml } from "./html";
 
-function cell(value: unknown, digits: number): string {
+function cell(value: unknown, digits: number, fractional: boolean): string {
   if (value === null || value === undefined) return "";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(digits);
+  if (typeof value === "number") return Number.isInteger(value) && !fractional ? String(value) : value.toFixed(digits);
   return escapeHtml(String(value));
 }
 
@@ -14,8 +14,10 @@ function cell(value: unknown, digits: number): string {
 export function htmlTable(rows: readonly Record<string, unknown>[], options: { columns?: string[]; digits?: number; caption?: string } = {}): string {
   const columns = options.columns ?? Object.keys(rows[0] ?? {});
   const digits = options.digits ?? 3;
+  // A column holding any fraction shows all its numbers with `digits` (an AUC of 1 reads 1.000, not 1).
+  const fractional = new Set(columns.filter((c) => rows.some((r) => typeof r[c] === "number" && !Number.isInteger(r[c]))));
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c], digits)}</td>`).join("")}</tr>`).join("\n");
+  const body = rows.map((r) => `<tr>${columns.map((c) => `<td>${cell(r[c], digits, fractional.has(c))}</td>`).join("")}</tr>`).join("\n");
   const caption = options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : "";
   return `<table>${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
