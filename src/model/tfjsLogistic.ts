@@ -18,6 +18,15 @@ import { Classifier, FitOptions, LinearCoefficients, inferCols } from "./types";
 
 export type TfjsLogisticOptions = TfjsTrainOptions;
 
+/**
+ * Work budget (epochs × training rows). A real export's model stops early inside it (with
+ * `minRowVisits` 3M: 1M plays 5 epochs × 706k rows = 3.5M; 300k 15 × 204k = 3.1M; 100k
+ * 46 × 66k = 3.0M). Nearly separable data never stops early (the leaky reference: validation
+ * loss keeps falling ~2 % an epoch, 57 epochs at 300k, test AUC 1.000 from the first epoch):
+ * the budget bounds it (9 epochs at 1M, 30 at 300k), and `history.stoppedByBudget` says so.
+ */
+export const LOGISTIC_MAX_ROW_VISITS = 6_000_000;
+
 export class TfjsLogistic implements Classifier {
   readonly name = "tfjs_logistic";
   readonly options: Required<TfjsTrainOptions>;
@@ -27,7 +36,7 @@ export class TfjsLogistic implements Classifier {
 
   constructor(options: TfjsLogisticOptions = {}) {
     // Convex model: end near the penalised optimum (see TfjsTrainOptions.restoreBest).
-    this.options = resolveTrainOptions({ restoreBest: false, ...options }, defaultTrainOptions);
+    this.options = resolveTrainOptions({ restoreBest: false, maxRowVisits: LOGISTIC_MAX_ROW_VISITS, ...options }, defaultTrainOptions);
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal drive early stopping. */

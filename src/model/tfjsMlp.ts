@@ -11,9 +11,11 @@ import {
   defaultTrainOptions,
   predictLayersModel,
   resolveTrainOptions,
+  seededPermutation,
   trainLayersModel,
 } from "./tfjsTrain";
 import { Classifier, FitOptions, inferCols } from "./types";
+import { mulberry32 } from "../common/rng";
 
 export interface TfjsMlpOptions extends TfjsTrainOptions {
   hiddenUnits?: number;
@@ -23,21 +25,37 @@ export interface TfjsMlpOptions extends TfjsTrainOptions {
    * shapes: it is deterministic but regularises less than Keras dropout.
    */
   dropout?: number;
+  /**
+   * Train on a seeded random subsample of at most this many training rows (Infinity = all).
+   * The MLP's cost is compute per row-visit (~1.5 µs per row and epoch at 16 hidden units, 2
+   * cores, wasm), so at lifetime scale it is capped; the history records `trainRows` (used) and
+   * `trainRowsGiven`, and the standardisation statistics still come from every training row.
+   */
+  maxTrainRows?: number;
 }
 
-export const defaultMlpOptions: Required<TfjsTrainOptions> = { ...defaultTrainOptions, patience: 2 };
+/**
+ * patience 2; at most 2M row-visits (10 epochs of a 200k-row subsample): the MLP's lifetime-scale
+ * budget, ~3 s on 2 cores. Small exports never reach it (data-sample: 60 epochs × 2.6k rows).
+ */
+export const defaultMlpOptions: Required<TfjsTrainOptions> = { ...defaultTrainOptions, patience: 2, maxRowVisits: 2_000_000 };
+
+/** Default `maxTrainRows`: see the trade-off measured in src/model/README.md. */
+export const MLP_MAX_TRAIN_ROWS = 200_000;
 
 export class TfjsMlp implements Classifier {
   readonly name = "tfjs_mlp";
   readonly options: Required<TfjsTrainOptions>;
   readonly hiddenUnits: number;
   readonly dropout: number;
+  readonly maxTrainRows: number;
   readonly scaler = new Standardizer();
   model: tf.LayersModel | null = null;
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsMlpOptions = {}) {
-    const { hiddenUnits = 16, dropout = 0, ...train } = options;
+    const { hiddenUnits = 16, dropout = 0, maxTrainRows = MLP_MAX_TRAIN_ROWS, ...train } = options;
+    this.maxTrainRows = maxTrainRows;
     this.options = resolveTrainOptions(train, defaultMlpOptions);
     this.hiddenUnits = hiddenUnits;
     this.dropout = dropout;
@@ -74,7 +92,9 @@ export class TfjsMlp implements Classifier {
       }),
     );
     this.model = model;
-    this.history = await trainLayersModel(model, this.scaler, X, y, { ...options, seed }, this.options);
+    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
+    this.history = await trainLayersModel(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
+    if (sample.y !== y) this.history.trainRowsGiven = y.length;
     return this;
   }
 
@@ -88,4 +108,22 @@ export class TfjsMlp implements Classifier {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/**
+ * At most `maxRows` rows drawn without replacement (seeded), kept in their original order;
+ * the inputs themselves when they already fit.
+ */
+export function seededSubsample(X: Float64Array, y: Float64Array, cols: number, maxRows: number, seed: number): { X: Float64Array; y: Float64Array } {
+  const rows = y.length;
+  if (!(rows > maxRows)) return { X, y };
+  const pick = seededPermutation(rows, mulberry32(seed ^ 0x5ab5)).subarray(0, maxRows).sort();
+  const Xs = new Float64Array(maxRows * cols);
+  const ys = new Float64Array(maxRows);
+  for (let k = 0; k < maxRows; k++) {
+    const i = pick[k];
+    Xs.set(X.subarray(i * cols, (i + 1) * cols), k * cols);
+    ys[k] = y[i];
+  }
+  return { X: Xs, y: ys };
 }
