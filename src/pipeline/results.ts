@@ -160,7 +160,19 @@ function listScore(name: string, score: HitRateResult["model"], value: ReturnTyp
 }
 
 function pickHistory(h: NonNullable<ModelRun["histories"]["tfjs_logistic"]>) {
-  return { epochs_run: h.epochsRun, best_epoch: h.bestEpoch, stopped_early: h.stoppedEarly, train_loss: h.trainLoss, val_loss: h.valLoss, backend: h.backend };
+  return {
+    epochs_run: h.epochsRun,
+    best_epoch: h.bestEpoch,
+    stopped_early: h.stoppedEarly,
+    // Work caps at scale (e.g. the MLP's seeded subsample) must show in the metrics.
+    batch_size: h.batchSize ?? null,
+    train_rows: h.trainRows ?? null,
+    train_rows_given: h.trainRowsGiven ?? h.trainRows ?? null,
+    stopped_by_budget: h.stoppedByBudget ?? false,
+    train_loss: h.trainLoss,
+    val_loss: h.valLoss,
+    backend: h.backend,
+  };
 }
 
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : x.toFixed(digits));
