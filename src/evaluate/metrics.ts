@@ -73,47 +73,93 @@ function sortedIndex(p: Scores, dir: "asc" | "desc"): Int32Array {
 }
 
 /**
+ * Per distinct score, highest first: the threshold and the cumulative TP / FP counts when
+ * everything with score ≥ threshold is called positive (tied scores move together), plus the
+ * Mann–Whitney rank sum of the positives (average ranks, ascending). One native numeric sort
+ * of the positives' and of the negatives' scores, then a merge: the counts at each distinct
+ * threshold do not depend on the order of rows within a tie, and every rank is a half-integer,
+ * so the rank sum is exact in any order. Scores must be finite (callers check `problem`).
+ */
+interface ThresholdCounts {
+  /** [k] distinct scores, descending */
+  thresholds: Float64Array;
+  /** [k] cumulative true positives at each threshold */
+  tp: Float64Array;
+  /** [k] cumulative false positives at each threshold */
+  fp: Float64Array;
+  pos: number;
+  neg: number;
+  /** Σ over positives of their average ascending rank (1-based). */
+  rankSum: number;
+}
+
+function thresholdCounts(y: Labels, p: Scores): ThresholdCounts {
+  const n = y.length;
+  let pos = 0;
+  for (let i = 0; i < n; i++) if (y[i] === 1) pos++;
+  const ps = new Float64Array(pos);
+  const ns = new Float64Array(n - pos);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    if (y[i] === 1) ps[a++] = p[i];
+    else ns[b++] = p[i];
+  }
+  ps.sort();
+  ns.sort();
+  const thresholds = new Float64Array(n);
+  const tp = new Float64Array(n);
+  const fp = new Float64Array(n);
+  let a = ps.length - 1;
+  let b = ns.length - 1;
+  let t = 0;
+  let f = 0;
+  let k = 0;
+  let rankSum = 0;
+  while (a >= 0 || b >= 0) {
+    const v = a < 0 ? ns[b] : b < 0 ? ps[a] : ps[a] > ns[b] ? ps[a] : ns[b];
+    let cp = 0;
+    while (a >= 0 && ps[a] === v) {
+      cp++;
+      a--;
+    }
+    let cn = 0;
+    while (b >= 0 && ns[b] === v) {
+      cn++;
+      b--;
+    }
+    const below = a + b + 2; // rows with a lower score: ascending positions below .. below + cp + cn − 1
+    rankSum += cp * ((2 * below + cp + cn - 1) / 2 + 1);
+    t += cp;
+    f += cn;
+    thresholds[k] = v;
+    tp[k] = t;
+    fp[k] = f;
+    k++;
+  }
+  return { thresholds: thresholds.subarray(0, k), tp: tp.subarray(0, k), fp: fp.subarray(0, k), pos: t, neg: f, rankSum };
+}
+
+/** Counts computed at most once per (y, p) across the metrics of one report. */
+type CountsOf = () => ThresholdCounts;
+
+function lazyCounts(y: Labels, p: Scores): CountsOf {
+  let c: ThresholdCounts | null = null;
+  return () => (c ??= thresholdCounts(y, p));
+}
+
+/**
  * ROC AUC via the Mann–Whitney U statistic with average ranks, so tied scores count 1/2:
  * AUC = (Σ ranks of positives − n₊(n₊+1)/2) / (n₊ n₋).
  */
 export function rocAuc(y: Labels, p: Scores): Metric {
   checkInputs(y, p, "rocAuc");
-  const why = problem(y, p, { bothClasses: true });
-  if (why) return undefinedMetric(why);
-  const ranks = averageRanks(p);
-  let pos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < y.length; i++) {
-    if (y[i] === 1) {
-      pos++;
-      rankSum += ranks[i];
-    }
-  }
-  const neg = y.length - pos;
-  return ok((rankSum - (pos * (pos + 1)) / 2) / (pos * neg));
+  return rocAucWith(y, p, lazyCounts(y, p));
 }
 
-/**
- * Thresholds at each distinct score, highest first: cumulative TP and FP counts when
- * everything with score ≥ threshold is called positive. Tied scores move together.
- */
-function cumulativeCounts(y: Labels, p: Scores): { thresholds: number[]; tp: number[]; fp: number[]; pos: number; neg: number } {
-  const order = sortedIndex(p, "desc");
-  const thresholds: number[] = [];
-  const tp: number[] = [];
-  const fp: number[] = [];
-  let t = 0;
-  let f = 0;
-  for (let i = 0; i < order.length; i++) {
-    if (y[order[i]] === 1) t++;
-    else f++;
-    if (i + 1 === order.length || p[order[i + 1]] !== p[order[i]]) {
-      thresholds.push(p[order[i]]);
-      tp.push(t);
-      fp.push(f);
-    }
-  }
-  return { thresholds, tp, fp, pos: t, neg: f };
+function rocAucWith(y: Labels, p: Scores, counts: CountsOf): Metric {
+  const why = problem(y, p, { bothClasses: true });
+  if (why) return undefinedMetric(why);
+  const { pos, neg, rankSum } = counts();
+  return ok((rankSum - (pos * (pos + 1)) / 2) / (pos * neg));
 }
 
 /**
@@ -123,9 +169,13 @@ function cumulativeCounts(y: Labels, p: Scores): { thresholds: number[]; tp: num
  */
 export function averagePrecision(y: Labels, p: Scores): Metric {
   checkInputs(y, p, "averagePrecision");
+  return averagePrecisionWith(y, p, lazyCounts(y, p));
+}
+
+function averagePrecisionWith(y: Labels, p: Scores, counts: CountsOf): Metric {
   const why = problem(y, p, { needPositive: true });
   if (why) return undefinedMetric(why);
-  const { tp, fp, pos } = cumulativeCounts(y, p);
+  const { tp, fp, pos } = counts();
   let ap = 0;
   let prevRecall = 0;
   for (let k = 0; k < tp.length; k++) {
@@ -262,28 +312,52 @@ export function downsample<T>(points: T[], max = 200): T[] {
   return out;
 }
 
+/**
+ * The points `downsample(all, max)` keeps, where `all` has `length` points and `at(i)` builds
+ * point i: only the kept points are built.
+ */
+function downsampledPoints(length: number, max: number, at: (i: number) => CurvePoint): CurvePoint[] {
+  const out: CurvePoint[] = [];
+  if (length <= max) {
+    for (let i = 0; i < length; i++) out.push(at(i));
+  } else {
+    for (let k = 0; k < max; k++) {
+      const i = Math.round((k * (length - 1)) / (max - 1));
+      // (`downsample` would read past its array for max = 1: keep that behaviour exactly.)
+      out.push(i >= 0 && i < length ? at(i) : (undefined as unknown as CurvePoint));
+    }
+  }
+  return out;
+}
+
 /** ROC curve (x = FPR, y = TPR), starting at (0, 0) with threshold +Infinity. */
 export function rocCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
   checkInputs(y, p, "rocCurve");
+  return rocCurveWith(y, p, maxPoints, lazyCounts(y, p));
+}
+
+function rocCurveWith(y: Labels, p: Scores, maxPoints: number, counts: CountsOf): Curve {
   const why = problem(y, p, { bothClasses: true });
   if (why) return { points: [], reason: why };
-  const { thresholds, tp, fp, pos, neg } = cumulativeCounts(y, p);
-  const points: CurvePoint[] = [{ x: 0, y: 0, threshold: Infinity }];
-  for (let k = 0; k < thresholds.length; k++) points.push({ x: fp[k] / neg, y: tp[k] / pos, threshold: thresholds[k] });
-  return { points: downsample(points, maxPoints) };
+  const { thresholds, tp, fp, pos, neg } = counts();
+  const points = downsampledPoints(thresholds.length + 1, maxPoints, (i) =>
+    i === 0 ? { x: 0, y: 0, threshold: Infinity } : { x: fp[i - 1] / neg, y: tp[i - 1] / pos, threshold: thresholds[i - 1] },
+  );
+  return { points };
 }
 
 /** Precision–recall curve (x = recall, y = precision), one point per distinct threshold. */
 export function prCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
   checkInputs(y, p, "prCurve");
+  return prCurveWith(y, p, maxPoints, lazyCounts(y, p));
+}
+
+function prCurveWith(y: Labels, p: Scores, maxPoints: number, counts: CountsOf): Curve {
   const why = problem(y, p, { needPositive: true });
   if (why) return { points: [], reason: why };
-  const { thresholds, tp, fp, pos } = cumulativeCounts(y, p);
-  const points: CurvePoint[] = [];
-  for (let k = 0; k < thresholds.length; k++) {
-    points.push({ x: tp[k] / pos, y: tp[k] / (tp[k] + fp[k]), threshold: thresholds[k] });
-  }
-  return { points: downsample(points, maxPoints) };
+  const { thresholds, tp, fp, pos } = counts();
+  const points = downsampledPoints(thresholds.length, maxPoints, (k) => ({ x: tp[k] / pos, y: tp[k] / (tp[k] + fp[k]), threshold: thresholds[k] }));
+  return { points };
 }
 
 export interface ClassificationReport {
@@ -311,20 +385,22 @@ export function classificationReport(y: Labels, p: Scores, options: { bins?: num
   let positives = 0;
   for (let i = 0; i < y.length; i++) positives += y[i];
   const cal = expectedCalibrationError(y, p, bins);
+  // One sort serves ROC AUC, average precision and both curves.
+  const counts = lazyCounts(y, p);
   return {
     n: y.length,
     positives,
     positiveRate: y.length > 0 ? positives / y.length : null,
-    rocAuc: rocAuc(y, p),
-    prAuc: averagePrecision(y, p),
+    rocAuc: rocAucWith(y, p, counts),
+    prAuc: averagePrecisionWith(y, p, counts),
     logLoss: logLoss(y, p),
     brier: brier(y, p),
     accuracy: accuracy(y, p),
     f1: f1(y, p),
     ece: cal.reason ? { value: null, reason: cal.reason } : { value: cal.value },
     reliability: cal.bins,
-    rocCurve: rocCurve(y, p, maxCurvePoints),
-    prCurve: prCurve(y, p, maxCurvePoints),
+    rocCurve: rocCurveWith(y, p, maxCurvePoints, counts),
+    prCurve: prCurveWith(y, p, maxCurvePoints, counts),
   };
 }
 

@@ -42,34 +42,72 @@ export function rankingMetrics(input: RankingInput, options: RankingOptions = {}
   if (sessionId.length !== n || score.length !== n || (mask && mask.length !== n)) {
     throw new Error(`rankingMetrics: lengths differ (sessionId ${sessionId.length}, y ${n}, score ${score.length})`);
   }
-  // Rows per session, in row order (Map keeps insertion order → deterministic session order).
-  const sessions = new Map<number, number[]>();
+  // Rows per session, in row order, sessions in order of first appearance (deterministic):
+  // a compact CSR layout (session of each selected row, then a counting sort) instead of a
+  // Map of arrays.
+  const groupOf = new Int32Array(n);
+  const slot = new Map<number, number>();
+  const sizes: number[] = [];
   for (let i = 0; i < n; i++) {
-    if (mask && !mask[i]) continue;
+    if (mask && !mask[i]) {
+      groupOf[i] = -1;
+      continue;
+    }
     if (y[i] !== 0 && y[i] !== 1) throw new Error(`rankingMetrics: y[${i}] = ${y[i]} is not 0 or 1`);
-    let rows = sessions.get(sessionId[i]);
-    if (!rows) sessions.set(sessionId[i], (rows = []));
-    rows.push(i);
+    let g = slot.get(sessionId[i]);
+    if (g === undefined) {
+      slot.set(sessionId[i], (g = sizes.length));
+      sizes.push(0);
+    }
+    groupOf[i] = g;
+    sizes[g]++;
   }
+  const groups = sizes.length;
+  const start = new Int32Array(groups + 1);
+  for (let g = 0; g < groups; g++) start[g + 1] = start[g] + sizes[g];
+  const fill = start.slice(0, groups);
+  const members = new Int32Array(start[groups]);
+  for (let i = 0; i < n; i++) if (groupOf[i] >= 0) members[fill[groupOf[i]]++] = i;
+
   const sums: Record<string, number> = {};
   for (const k of ks) sums[`ndcg@${k}`] = sums[`map@${k}`] = sums[`recall@${k}`] = 0;
+  let maxK = 0;
+  for (const k of ks) maxK = Math.max(maxK, Math.min(k, n));
+  const top = new Int32Array(maxK);
   let eligible = 0;
   let nonFinite = false;
-  for (const rows of sessions.values()) {
+  for (let g = 0; g < groups; g++) {
+    const lo = start[g];
+    const hi = start[g + 1];
     let relevant = 0;
-    for (const i of rows) relevant += y[i];
-    if (rows.length < minPlays || relevant === 0) continue;
-    for (const i of rows) if (!Number.isFinite(score[i])) nonFinite = true;
+    for (let m = lo; m < hi; m++) relevant += y[members[m]];
+    if (hi - lo < minPlays || relevant === 0) continue;
+    for (let m = lo; m < hi; m++) if (!Number.isFinite(score[members[m]])) nonFinite = true;
     eligible++;
-    // Stable: equal scores keep row order (rows are ascending already).
-    const ranked = rows.slice().sort((a, b) => score[b] - score[a] || a - b);
+    // The first maxK rows by score, highest first; equal scores keep row order (rows are
+    // ascending), exactly the head of a stable sort. Metrics only read the first k ≤ maxK.
+    // (Non-finite scores void every metric below, so their order does not matter.)
+    const keep = Math.min(maxK, hi - lo);
+    let filled = 0;
+    for (let m = lo; m < hi; m++) {
+      const i = members[m];
+      const s = score[i];
+      let at = filled;
+      // Later rows lose ties, so only strictly higher scores move ahead.
+      while (at > 0 && s > score[top[at - 1]]) at--;
+      if (at >= keep) continue;
+      for (let q = Math.min(filled, keep - 1); q > at; q--) top[q] = top[q - 1];
+      top[at] = i;
+      if (filled < keep) filled++;
+    }
+    const size = hi - lo;
     for (const k of ks) {
       let dcg = 0;
       let idcg = 0;
       let hits = 0;
       let apSum = 0;
-      for (let r = 0; r < Math.min(k, ranked.length); r++) {
-        const rel = y[ranked[r]];
+      for (let r = 0; r < Math.min(k, size); r++) {
+        const rel = y[top[r]];
         dcg += rel / Math.log2(r + 2);
         if (rel === 1) {
           hits++;

@@ -149,15 +149,21 @@ export class OffsetCache {
   }
 }
 
-/** Civil date from days since 1970-01-01 (H. Hinnant's algorithm): month 1..12. */
-export function monthFromDays(days: number): number {
+/** Civil date of day `days` since 1970-01-01, proleptic Gregorian (H. Hinnant's civil_from_days). */
+export function civilFromDays(days: number): { year: number; month: number; day: number } {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
   const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
-  return mp < 10 ? mp + 3 : mp - 9;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day: doy - Math.floor((153 * mp + 2) / 5) + 1 };
+}
+
+/** Month 1..12 of day `days` since 1970-01-01. */
+export function monthFromDays(days: number): number {
+  return civilFromDays(days).month;
 }
 
 export const TIME_COLUMNS = [

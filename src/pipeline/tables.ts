@@ -2,7 +2,7 @@
  * Row tables derived from a run, shared by the CLI's outputs and the notebooks:
  * scored test plays, monthly completion, feature importance. Functions return data.
  */
-import { OffsetCache } from "../features";
+import { civilFromDays, OffsetCache } from "../features/time";
 import type { FeatureSet, SplitPlan } from "../features";
 import { valueAt } from "../ingest/types";
 import type { PlayTable } from "../ingest/types";
@@ -12,11 +12,45 @@ import type { ModelRun } from "./train";
 
 const ROLE_NAMES = ["train", "validation", "test"];
 
-/** Local wall-clock parts of an epoch-ms instant in `zone` (DST-aware through OffsetCache). */
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? "0" : "") + i);
+
+/** "YYYY-MM-DD" of the last day formatted (rows come in time order: most calls hit it). */
+let lastDay = NaN;
+let lastDate = "";
+
+/** "YYYY-MM-DD" of day `days` since 1970-01-01 (proleptic Gregorian; H. Hinnant's civil_from_days), or null outside years 0–9999. */
+function civilDate(days: number): string | null {
+  if (days === lastDay) return lastDate;
+  const { year: y, month: m, day: d } = civilFromDays(days);
+  if (y < 0 || y > 9999) return null;
+  lastDay = days;
+  lastDate = String(y).padStart(4, "0") + "-" + TWO_DIGITS[m] + "-" + TWO_DIGITS[d];
+  return lastDate;
+}
+
+/**
+ * Local wall-clock parts of an epoch-ms instant in `zone` (DST-aware through OffsetCache).
+ * Computed arithmetically from the local epoch; identical to formatting
+ * `new Date(ms + offset)` with toISOString / getUTCHours / getUTCDay, which it falls back to
+ * outside years 0–9999 or for non-finite instants (so the same RangeError is thrown).
+ */
 export function localParts(cache: OffsetCache, ms: number): { iso: string; hour: number; dayOfWeekMon0: number; month: string } {
-  const local = new Date(ms + cache.offset(ms));
-  const iso = local.toISOString().slice(0, 19);
-  return { iso, hour: local.getUTCHours(), dayOfWeekMon0: (local.getUTCDay() + 6) % 7, month: iso.slice(0, 7) };
+  const t = Math.trunc(ms + cache.offset(ms)) + 0; // Date's TimeClip: truncate, −0 → +0
+  const days = Math.floor(t / DAY_MS);
+  const date = Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? civilDate(days) : null;
+  if (date === null) {
+    const local = new Date(ms + cache.offset(ms));
+    const iso = local.toISOString().slice(0, 19);
+    return { iso, hour: local.getUTCHours(), dayOfWeekMon0: (local.getUTCDay() + 6) % 7, month: iso.slice(0, 7) };
+  }
+  const inDay = t - days * DAY_MS;
+  const hour = Math.floor(inDay / 3_600_000);
+  const minute = Math.floor((inDay % 3_600_000) / 60_000);
+  const second = Math.floor((inDay % 60_000) / 1000);
+  const iso = date + "T" + TWO_DIGITS[hour] + ":" + TWO_DIGITS[minute] + ":" + TWO_DIGITS[second];
+  // 1970-01-01 was a Thursday (Mon0 = 3).
+  return { iso, hour, dayOfWeekMon0: (((days + 3) % 7) + 7) % 7, month: date.slice(0, 7) };
 }
 
 export interface ScoredRow extends ScoredSample {
@@ -34,6 +68,7 @@ export function scoredSamples(plays: PlayTable, features: FeatureSet, run: Model
   const primary = run.models.find((m) => m.name === run.primary);
   if (!primary) throw new Error(`primary model ${run.primary} missing from the run`);
   const rows: ScoredRow[] = [];
+  const columns = run.models.map((m) => ({ key: `p_${m.name}` as const, scores: m.calibrated }));
   for (let r = 0; r < features.rows; r++) {
     if (!roles.includes(features.role[r])) continue;
     const i = features.playIndex[r];
@@ -57,7 +92,7 @@ export function scoredSamples(plays: PlayTable, features: FeatureSet, run: Model
       label: features.y[r] === 1 ? 1 : 0,
       p_complete: primary.calibrated[r],
     };
-    for (const m of run.models) row[`p_${m.name}`] = m.calibrated[r];
+    for (const c of columns) row[c.key] = c.scores[r];
     rows.push(row);
   }
   return rows;

@@ -37,14 +37,57 @@ function cellText(value: CsvValue): string | number | boolean {
   return neutraliseCell(value);
 }
 
-/** CSV text (header + rows, `\n` line ends, trailing newline) for the given columns. */
+/**
+ * One cell exactly as papaparse's `unparse` writes it with `quotes: false`: `String(value)`,
+ * quoted (inner quotes doubled) when it holds `"`, `,`, CR, LF or a BOM, or starts or ends
+ * with a space.
+ */
+function quoteCell(text: string): string {
+  if (!NEEDS_QUOTES.test(text) && text.charCodeAt(0) !== 32 && text.charCodeAt(text.length - 1) !== 32) return text;
+  return '"' + text.replace(/"/g, '""') + '"';
+}
+const NEEDS_QUOTES = /[",\r\n\ufeff]/;
+
+/** `cellText` then papaparse's serialisation of the cell. */
+function cellCsv(value: CsvValue): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "string") return quoteCell(neutraliseCell(value));
+  // Not a CsvValue (rows are often cast): what cellText + papaparse did with it.
+  const cell = cellText(value) as unknown;
+  if (cell instanceof Date) return isNaN(cell.getTime()) ? "" : cell.toISOString();
+  return quoteCell(String(cell));
+}
+
+/**
+ * CSV text (header + rows, `\n` line ends, trailing newline) for the given columns. Byte for
+ * byte what `Papa.unparse` wrote before (see `quoteCell`), built row by row in chunks so a
+ * few hundred thousand rows need no per-cell intermediate arrays.
+ */
 export function toCsv(rows: readonly CsvRow[], columns: readonly string[]): string {
-  const data = rows.map((row) => columns.map((c) => cellText(row[c])));
-  const fields = columns.map(neutraliseCell);
   const config = { newline: "\n", quotes: false, escapeFormulae: false };
-  // unparse({fields, data: []}) appends a stray newline: write the header alone then.
-  const text = data.length === 0 ? Papa.unparse([fields], config) : Papa.unparse({ fields, data }, config);
-  return text + "\n";
+  const fields = columns.map(neutraliseCell);
+  if (columns.length === 0) {
+    // Papa's edge cases (no header): keep its exact output.
+    const data = rows.map((row) => columns.map((c) => cellText(row[c])));
+    const text = data.length === 0 ? Papa.unparse([fields], config) : Papa.unparse({ fields, data }, config);
+    return text + "\n";
+  }
+  const parts: string[] = [fields.map((f) => quoteCell(f)).join(",")];
+  const CHUNK = 4096;
+  for (let start = 0; start < rows.length; start += CHUNK) {
+    const end = Math.min(rows.length, start + CHUNK);
+    let chunk = "";
+    for (let r = start; r < end; r++) {
+      const row = rows[r];
+      let line = cellCsv(row[columns[0]]);
+      for (let c = 1; c < columns.length; c++) line += "," + cellCsv(row[columns[c]]);
+      chunk += r === start ? line : "\n" + line;
+    }
+    parts.push(chunk);
+  }
+  return parts.join("\n") + "\n";
 }
 
 /** Write rows as CSV atomically. */

@@ -123,16 +123,52 @@ function scoresFor(rows: ScoredSample[], model: string): { scores: number[]; lab
   return { scores, labels };
 }
 
-function curves(rows: ScoredSample[], models: string[], kind: "roc" | "pr") {
-  const points: CurvePoint[] = [];
-  const summary: CurveSummary[] = [];
-  for (const model of models) {
-    const { scores, labels } = scoresFor(rows, model);
-    const curve = kind === "roc" ? rocCurve(scores, labels) : prCurve(scores, labels);
-    for (const [x, y] of curve.points) points.push({ model, x, y });
-    summary.push({ model, value: curve.value, n: scores.length });
+/**
+ * The same scores and labels ordered by score, highest first (positives before negatives
+ * within a tie). The curves depend only on the counts at each distinct score, not on the
+ * order of rows, so they come out identical; sorted input lets their stable index sort run
+ * in one pass. Two native numeric sorts (positives, negatives) and a merge.
+ */
+function sortedDescending(scores: number[], labels: number[]): { scores: number[]; labels: number[] } {
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) pos++;
+  const ps = new Float64Array(pos);
+  const ns = new Float64Array(labels.length - pos);
+  for (let i = 0, a = 0, b = 0; i < labels.length; i++) {
+    if (labels[i] === 1) ps[a++] = scores[i];
+    else ns[b++] = scores[i];
   }
-  return { points, summary };
+  ps.sort();
+  ns.sort();
+  const outScores: number[] = [];
+  const outLabels: number[] = [];
+  let a = ps.length - 1;
+  let b = ns.length - 1;
+  while (a >= 0 || b >= 0) {
+    if (b < 0 || (a >= 0 && ps[a] >= ns[b])) {
+      outScores.push(ps[a--]);
+      outLabels.push(1);
+    } else {
+      outScores.push(ns[b--]);
+      outLabels.push(0);
+    }
+  }
+  return { scores: outScores, labels: outLabels };
+}
+
+/** ROC and PR curves per model; each model's scores are gathered and sorted once for both. */
+function curves(rows: ScoredSample[], models: string[]) {
+  const roc = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
+  const pr = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
+  for (const model of models) {
+    const gathered = scoresFor(rows, model);
+    const { scores, labels } = sortedDescending(gathered.scores, gathered.labels);
+    for (const [out, curve] of [[roc, rocCurve(scores, labels)], [pr, prCurve(scores, labels)]] as const) {
+      for (const [x, y] of curve.points) out.points.push({ model, x, y });
+      out.summary.push({ model, value: curve.value, n: scores.length });
+    }
+  }
+  return { roc, pr };
 }
 
 function featureRows(input: FigureInputs["featureImportance"]): FeatureRow[] | null {
@@ -204,8 +240,7 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
   const test = labelled.filter((s) => s.split === "test");
   const evalRows = test.length > 0 ? test : labelled;
   const primary = scoresFor(evalRows, primaryModel);
-  const roc = curves(evalRows, models, "roc");
-  const pr = curves(evalRows, models, "pr");
+  const { roc, pr } = curves(evalRows, models);
   const positives = evalRows.filter((s) => s.label === 1).length;
   return {
     meta: {
