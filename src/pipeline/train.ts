@@ -106,27 +106,88 @@ function calibrate(raw: Float64Array, fs: FeatureSet): ModelResult["calibration"
   return { method: "platt", a: platt.a, b: platt.b, apply: platt };
 }
 
+/**
+ * Training rows × columns from which the closed-loop model trains in a worker thread,
+ * concurrently with the models after it (prior_heuristic … tfjs_mlp) on the main thread.
+ * Below it (data-sample, tests, ~100k plays) starting a thread costs more than it saves.
+ * The results are identical either way (the fit is deterministic and pure JS); set
+ * `workerMinCells` to 0 to force the worker, Infinity to disable it.
+ */
+export const concurrency = { workerMinCells: 10_000_000 };
+
+interface PendingClosedLoop {
+  result: Promise<{ model: ClosedLoopLogistic; trainSeconds: number }>;
+}
+
+/**
+ * Starts fitting a ClosedLoopLogistic in a worker on copies of the rows (transferred, not
+ * shared). The worker loads TypeScript through tsx's CommonJS hook, so it works under the
+ * tsx CLI, `node --import tsx` and the notebooks' kernel alike. Null when a worker cannot
+ * be started (the caller then trains inline); errors thrown by the fit are rethrown with
+ * their message.
+ */
+function closedLoopInWorker(X: Float64Array, y: Float64Array, XVal: Float64Array, yVal: Float64Array, seed: number): PendingClosedLoop | null {
+  let worker: import("worker_threads").Worker;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { Worker } = require("worker_threads") as typeof import("worker_threads");
+    const tsxCjs = require.resolve("tsx/cjs");
+    const file = require("path").join(__dirname, "closedLoopWorker.ts") as string;
+    const job = { X: X.slice(), y: y.slice(), XVal: XVal.slice(), yVal: yVal.slice(), seed };
+    worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(file)});`, {
+      eval: true,
+      workerData: job,
+      transferList: [job.X.buffer, job.y.buffer, job.XVal.buffer, job.yVal.buffer],
+    });
+  } catch {
+    return null;
+  }
+  const result = new Promise<{ model: ClosedLoopLogistic; trainSeconds: number }>((resolve, reject) => {
+    let settled = false;
+    worker.once("message", (reply: import("./closedLoopWorker").ClosedLoopReply) => {
+      settled = true;
+      void worker.terminate();
+      if (reply.error) {
+        const err = new Error(reply.error.message);
+        err.name = reply.error.name;
+        if (reply.error.stack) err.stack = reply.error.stack;
+        reject(err);
+        return;
+      }
+      const std = reply.std as Float64Array;
+      const model = new ClosedLoopLogistic();
+      model.weights = new Float64Array(reply.weights as Float64Array);
+      model.intercept = reply.intercept as number;
+      model.history = reply.history as ClosedLoopLogistic["history"];
+      Object.assign(model.scaler, { mean: reply.mean, std, cols: reply.cols, invStd: std.map((v) => 1 / v) });
+      resolve({ model, trainSeconds: reply.trainSeconds as number });
+    });
+    worker.once("error", (e) => {
+      if (!settled) reject(e);
+      settled = true;
+    });
+    worker.once("exit", (code) => {
+      if (!settled) reject(new Error(`closed-loop worker exited with code ${code} before replying`));
+      settled = true;
+    });
+  });
+  return { result };
+}
+
 export async function trainModels(prepared: Prepared, params: PipelineParams, progress: Progress = silentProgress): Promise<ModelRun> {
   const backend = await initBackend();
-  const models: ModelResult[] = [];
+  const specs = modelSpecs();
+  const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
   const histories: ModelRun["histories"] = { tfjs_logistic: null, tfjs_mlp: null, closed_loop_logistic: { loss: [], iterations: 0, converged: false, valLoss: null, seconds: 0 } };
   let primaryScorer: LinearScorerParams | null = null;
 
-  for (const spec of modelSpecs()) {
-    progress.start(spec.name);
-    const fs = spec.leaky ? prepared.leaky : prepared.features;
-    const train = selectRole(fs, 0);
-    const val = selectRole(fs, 1);
-    if (train.y.length === 0) throw new Error("no labelled plays in the training window");
-    const started = Date.now();
-    const model = spec.make(fs);
-    await model.fit(train.X, train.y, { XVal: val.X, yVal: val.y, seed: params.seed });
-    const trainSeconds = (Date.now() - started) / 1000;
+  /** Scores every row with a fitted model, calibrates, records it in its slot. */
+  const finish = (k: number, spec: ModelSpec, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "") => {
     const raw = model.predictProba(fs.X);
     const { apply, ...calibration } = calibrate(raw, fs);
     const calibrated = apply ? apply.predict(raw) : raw;
-    models.push({ name: spec.name, deployable: spec.deployable, description: spec.description, trainSeconds, raw, calibrated, calibration });
+    slots[k] = { name: spec.name, deployable: spec.deployable, description: spec.description, trainSeconds, raw, calibrated, calibration };
 
     if (model instanceof TfjsLogistic) {
       coefficients[spec.name] = model.coefficients();
@@ -151,9 +212,47 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       histories.tfjs_mlp = model.history;
       model.dispose();
     }
-    progress.done(spec.name, `${trainSeconds.toFixed(1)} s`);
+    progress.done(spec.name, `${trainSeconds.toFixed(1)} s${note}`);
+  };
+
+  let pending: { k: number; spec: ModelSpec; job: PendingClosedLoop } | null = null;
+  const join = async () => {
+    if (!pending) return;
+    const { k, spec, job } = pending;
+    pending = null;
+    const { model, trainSeconds } = await job.result;
+    finish(k, spec, prepared.features, model, trainSeconds, " (in a worker thread, alongside the next models)");
+  };
+
+  try {
+    for (let k = 0; k < specs.length; k++) {
+      const spec = specs[k];
+      // The leaky stage holds the most memory: the worker's copies must be gone by then.
+      if (spec.leaky) await join();
+      progress.start(spec.name);
+      const fs = spec.leaky ? prepared.leaky : prepared.features;
+      const train = selectRole(fs, 0);
+      const val = selectRole(fs, 1);
+      if (train.y.length === 0) throw new Error("no labelled plays in the training window");
+      if (spec.name === "closed_loop_logistic" && train.X.length >= concurrency.workerMinCells) {
+        const job = closedLoopInWorker(train.X, train.y, val.X, val.y, params.seed);
+        if (job) {
+          pending = { k, spec, job };
+          continue;
+        }
+      }
+      const started = Date.now();
+      const model = spec.make(fs);
+      await model.fit(train.X, train.y, { XVal: val.X, yVal: val.y, seed: params.seed });
+      finish(k, spec, fs, model, (Date.now() - started) / 1000);
+    }
+    await join();
+  } finally {
+    // On an error elsewhere, do not leave the worker's rejection unhandled.
+    if (pending) (pending as { job: PendingClosedLoop }).job.result.catch(() => undefined);
   }
   if (!primaryScorer) throw new Error("the primary model was not trained");
+  const models = slots.filter((m): m is ModelResult => m !== undefined);
   return { backend, featureNames: prepared.features.names.slice(), models, primary: PRIMARY_MODEL, primaryScorer, coefficients, histories };
 }
 
