@@ -71,19 +71,38 @@ export class ClosedLoopLogistic implements Classifier {
   /** @param X [rows * cols] raw training rows; @param y [rows] 0/1. Deterministic (seed unused). */
   fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): this {
     const t0 = Date.now();
+    const Xs = this.prepareFit(X, y);
+    return this.fitStandardized(Xs, y, options, t0);
+  }
+
+  /**
+   * The first half of `fit`: checks the inputs, fits `scaler` on the training rows and
+   * returns the float32 standardised copy training reads. @returns [rows * cols]
+   */
+  prepareFit(X: Float64Array, y: Float64Array): Float32Array {
     const rows = y.length;
     const cols = inferCols(X, rows, "ClosedLoopLogistic.fit");
     checkLabels(y, "ClosedLoopLogistic.fit");
     this.scaler.fit(X, rows, cols);
+    // Train on the float32 standardised copy (the layout the tfjs models train on): half the
+    // memory traffic of folding the standardisation into a pass over the float64 X.
+    return this.scaler.transformF32(X);
+  }
+
+  /**
+   * The second half of `fit`, on `prepareFit`'s output (`scaler` already fitted): what a
+   * worker thread runs on the transferred float32 copy (src/pipeline/closedLoopWorker.ts).
+   * `options.XVal` only sets `history.valLoss` after training. `t0`: when `fit` started.
+   */
+  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now()): this {
+    const rows = y.length;
+    const cols = this.scaler.cols;
     this.passes = 0;
     const { l2, maxIter, tol, gradTol, stepRule, learningRate, memory } = this.options;
 
     // θ = [w_0..w_{cols-1}, b]; everything below works on θ in standardised space.
     const theta = new Float64Array(cols + 1);
     const grad = new Float64Array(cols + 1);
-    // Train on the float32 standardised copy (the layout the tfjs models train on): half the
-    // memory traffic of folding the standardisation into a pass over the float64 X.
-    const Xs = this.scaler.transformF32(X);
     let loss = this.lossAndGrad(Xs, y, theta, grad);
     const lossHistory = [loss];
     const trial = new Float64Array(cols + 1);

@@ -50,6 +50,16 @@ export class Standardizer {
     return this;
   }
 
+  /** Adopts statistics computed by `fit` elsewhere (e.g. in another thread): copies of `mean` / `std`. */
+  setStats(mean: ArrayLike<number>, std: ArrayLike<number>): this {
+    if (mean.length !== std.length || mean.length === 0) throw new Error("Standardizer.setStats: mean and std must have the same non-zero length");
+    this.mean = Float64Array.from(mean);
+    this.std = Float64Array.from(std);
+    this.cols = this.mean.length;
+    this.invStd = this.std.map((v) => 1 / v);
+    return this;
+  }
+
   /** @returns [rows * cols] new array, (x - mean) / std. */
   transform(X: Float64Array): Float64Array {
     const out = new Float64Array(X.length);

@@ -68,6 +68,48 @@ export class TfjsMlp implements Classifier {
     // Before building: the seeded initial weights must be created on the chosen backend.
     await initBackend();
     this.scaler.fit(X, y.length, cols);
+    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
+    return this.fitSample(sample.X, sample.y, y.length, options);
+  }
+
+  /**
+   * The second half of `fit`: trains on rows already drawn by `seededSubsample` (`rowsGiven`
+   * training rows before it), with `scaler` already fitted on every training row. What a
+   * worker thread runs on the transferred subsample (src/pipeline/mlpWorker.ts).
+   */
+  async fitSample(X: Float64Array, y: Float64Array, rowsGiven: number, options: FitOptions = {}): Promise<this> {
+    const seed = options.seed ?? 0;
+    await initBackend();
+    const model = this.build(this.scaler.cols, seed);
+    this.history = await trainLayersModel(model, this.scaler, X, y, { ...options, seed }, this.options);
+    if (rowsGiven !== y.length) this.history.trainRowsGiven = rowsGiven;
+    return this;
+  }
+
+  /**
+   * Replaces the network with one holding `weights` (as `model.getWeights()` listed them) and
+   * the standardisation statistics `mean` / `std`: a model trained elsewhere (a worker thread),
+   * scoring exactly as it did there.
+   */
+  async restore(weights: { shape: number[]; values: Float32Array }[], mean: Float64Array, std: Float64Array, history: TfjsHistory, seed = 0): Promise<this> {
+    await initBackend();
+    this.scaler.setStats(mean, std);
+    const model = this.build(this.scaler.cols, seed);
+    const tensors = weights.map((w) => tf.tensor(w.values, w.shape, "float32"));
+    model.setWeights(tensors);
+    tensors.forEach((t) => t.dispose());
+    this.history = history;
+    return this;
+  }
+
+  /** The trained weights as plain arrays (for `restore`). */
+  exportWeights(): { shape: number[]; values: Float32Array }[] {
+    if (!this.model) throw new Error("TfjsMlp: call fit() first");
+    return this.model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
+  }
+
+  /** Builds (and keeps) the network for `cols` inputs with its seeded initial weights. */
+  private build(cols: number, seed: number): tf.LayersModel {
     this.model?.dispose();
     const l2 = this.options.l2;
     const model = tf.sequential();
@@ -92,10 +134,7 @@ export class TfjsMlp implements Classifier {
       }),
     );
     this.model = model;
-    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
-    this.history = await trainLayersModel(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
-    if (sample.y !== y) this.history.trainRowsGiven = y.length;
-    return this;
+    return model;
   }
 
   /** @param X [rows * cols] raw rows → [rows] P(completed). */

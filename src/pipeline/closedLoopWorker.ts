@@ -1,17 +1,21 @@
 /**
  * Worker-thread body for `trainModels`: fits the closed-loop logistic regression (pure JS,
- * deterministic) on transferred copies of the training / validation rows while the main
- * thread trains the other models, and posts back the fitted numbers. Imports only the
- * closed-loop model (no tfjs). Started by `closedLoopInWorker` in ./train.
+ * deterministic) on the transferred float32 standardised training rows (the main thread ran
+ * `prepareFit`: input checks, standardisation statistics, the float32 copy) while the main
+ * thread trains the other models, and posts back the fitted numbers (the main thread adds the
+ * validation loss). Imports only the closed-loop model (no tfjs). Started by
+ * `closedLoopInWorker` in ./train.
  */
 import { parentPort, workerData } from "worker_threads";
 import { ClosedLoopLogistic } from "../model/closedLoop";
 
 export interface ClosedLoopJob {
-  X: Float64Array;
+  /** [rows * cols] `prepareFit`'s float32 standardised copy of the training rows. */
+  Xs: Float32Array;
   y: Float64Array;
-  XVal: Float64Array;
-  yVal: Float64Array;
+  /** The standardisation statistics `prepareFit` fitted. */
+  mean: Float64Array;
+  std: Float64Array;
   seed: number;
 }
 
@@ -34,7 +38,8 @@ if (parentPort) {
   try {
     const started = Date.now();
     const model = new ClosedLoopLogistic();
-    model.fit(job.X, job.y, { XVal: job.XVal, yVal: job.yVal, seed: job.seed });
+    model.scaler.setStats(job.mean, job.std);
+    model.fitStandardized(job.Xs, job.y, { seed: job.seed });
     const trainSeconds = (Date.now() - started) / 1000;
     reply = { weights: model.weights, intercept: model.intercept, mean: model.scaler.mean, std: model.scaler.std, cols: model.scaler.cols, history: model.history, trainSeconds };
   } catch (e) {

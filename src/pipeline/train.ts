@@ -18,6 +18,10 @@ import {
   TfjsLogistic,
   TfjsMlp,
   initBackend,
+  Standardizer,
+  inferCols,
+  meanLogLoss,
+  seededSubsample,
   selectRole,
 } from "../model";
 import type { BackendInfo, Classifier, ClosedLoopHistory, LinearCoefficients, TfjsHistory } from "../model";
@@ -107,44 +111,52 @@ function calibrate(raw: Float64Array, fs: FeatureSet): ModelResult["calibration"
 }
 
 /**
- * Training rows × columns from which the closed-loop model trains in a worker thread,
- * concurrently with the models after it (prior_heuristic … tfjs_mlp) on the main thread.
- * Below it (data-sample, tests, ~100k plays) starting a thread costs more than it saves.
- * The results are identical either way (the fit is deterministic and pure JS); set
- * `workerMinCells` to 0 to force the worker, Infinity to disable it.
+ * Training rows × columns from which the closed-loop model and the tfjs MLP each train in a
+ * worker thread, concurrently with the models on the main thread. Below it (data-sample,
+ * tests, ~100k plays) starting a thread costs more than it saves. The results are identical
+ * either way (both fits are deterministic: the closed loop is pure JS, the MLP runs the same
+ * seeded tfjs code on the same backend in its own tfjs instance); set `workerMinCells` to 0
+ * to force the workers, Infinity to disable them.
  */
 export const concurrency = { workerMinCells: 10_000_000 };
 
 interface PendingClosedLoop {
-  result: Promise<{ model: ClosedLoopLogistic; trainSeconds: number }>;
+  /** null: the worker failed without replying; train inline. */
+  result: Promise<{ model: ClosedLoopLogistic; trainSeconds: number } | null>;
 }
 
+interface PendingMlp {
+  result: Promise<{ model: TfjsMlp; trainSeconds: number } | null>;
+}
+
+type WorkerError = { name: string; message: string; stack?: string };
+
 /**
- * Starts fitting a ClosedLoopLogistic in a worker on copies of the rows (transferred, not
- * shared). The worker loads TypeScript through tsx's CommonJS hook, so it works under the
- * tsx CLI, `node --import tsx` and the notebooks' kernel alike. Null when a worker cannot
- * be started (the caller then trains inline); errors thrown by the fit are rethrown with
- * their message.
+ * Starts `file` (a sibling .ts module) in a worker thread with `job` as its workerData
+ * (`transfer` moved, not copied) and resolves with its one reply. The worker loads
+ * TypeScript through tsx's CommonJS hook, so it works under the tsx CLI, `node --import tsx`
+ * and the notebooks' kernel alike. Null when a worker cannot be started (the caller then
+ * trains inline); an error posted by the worker is rethrown with its name, message and stack;
+ * a worker that fails without replying rejects with `workerFailure` set (see `orInline`).
  */
-function closedLoopInWorker(X: Float64Array, y: Float64Array, XVal: Float64Array, yVal: Float64Array, seed: number): PendingClosedLoop | null {
+function runInWorker<R extends { error?: WorkerError }>(file: string, job: object, transfer: ArrayBufferLike[], what: string): Promise<R> | null {
   let worker: import("worker_threads").Worker;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const { Worker } = require("worker_threads") as typeof import("worker_threads");
     const tsxCjs = require.resolve("tsx/cjs");
-    const file = require("path").join(__dirname, "closedLoopWorker.ts") as string;
-    const job = { X: X.slice(), y: y.slice(), XVal: XVal.slice(), yVal: yVal.slice(), seed };
-    worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(file)});`, {
+    const full = require("path").join(__dirname, file) as string;
+    worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(full)});`, {
       eval: true,
       workerData: job,
-      transferList: [job.X.buffer, job.y.buffer, job.XVal.buffer, job.yVal.buffer],
+      transferList: transfer as ArrayBuffer[],
     });
   } catch {
     return null;
   }
-  const result = new Promise<{ model: ClosedLoopLogistic; trainSeconds: number }>((resolve, reject) => {
+  return new Promise<R>((resolve, reject) => {
     let settled = false;
-    worker.once("message", (reply: import("./closedLoopWorker").ClosedLoopReply) => {
+    worker.once("message", (reply: R) => {
       settled = true;
       void worker.terminate();
       if (reply.error) {
@@ -154,24 +166,112 @@ function closedLoopInWorker(X: Float64Array, y: Float64Array, XVal: Float64Array
         reject(err);
         return;
       }
-      const std = reply.std as Float64Array;
-      const model = new ClosedLoopLogistic();
-      model.weights = new Float64Array(reply.weights as Float64Array);
-      model.intercept = reply.intercept as number;
-      model.history = reply.history as ClosedLoopLogistic["history"];
-      Object.assign(model.scaler, { mean: reply.mean, std, cols: reply.cols, invStd: std.map((v) => 1 / v) });
-      resolve({ model, trainSeconds: reply.trainSeconds as number });
+      resolve(reply);
     });
+    // The worker itself failed (could not load its modules, crashed, exited): not a training
+    // error, so the caller trains inline instead (where a real problem throws as it would have).
     worker.once("error", (e) => {
-      if (!settled) reject(e);
+      if (!settled) reject(Object.assign(e instanceof Error ? e : new Error(String(e)), { workerFailure: true }));
       settled = true;
     });
     worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`closed-loop worker exited with code ${code} before replying`));
+      if (!settled) reject(Object.assign(new Error(`${what} worker exited with code ${code} before replying`), { workerFailure: true }));
       settled = true;
     });
   });
-  return { result };
+}
+
+/** Resolves null (train inline) when the worker failed without replying; training errors pass through. */
+function orInline<T>(p: Promise<T>): Promise<T | null> {
+  return p.catch((e: unknown) => {
+    if (e && typeof e === "object" && (e as { workerFailure?: boolean }).workerFailure) return null;
+    throw e;
+  });
+}
+
+/**
+ * Starts fitting a ClosedLoopLogistic in a worker: the main thread runs `prepareFit` (input
+ * checks, standardisation, the float32 copy) and transfers only that copy and the labels; after
+ * the join it adds the validation loss exactly as `fit` computes it. Null when the job cannot
+ * be prepared or no worker can be started: the caller then trains inline, where any input
+ * error is thrown as before.
+ */
+function closedLoopInWorker(X: Float64Array, y: Float64Array, XVal: Float64Array, yVal: Float64Array, seed: number): PendingClosedLoop | null {
+  let job: import("./closedLoopWorker").ClosedLoopJob;
+  try {
+    const prep = new ClosedLoopLogistic();
+    const Xs = prep.prepareFit(X, y);
+    job = { Xs, y: y.slice(), mean: prep.scaler.mean.slice(), std: prep.scaler.std.slice(), seed };
+  } catch {
+    return null;
+  }
+  const reply = runInWorker<import("./closedLoopWorker").ClosedLoopReply>(
+    "closedLoopWorker.ts",
+    job,
+    [job.Xs.buffer, job.y.buffer, job.mean.buffer, job.std.buffer],
+    "closed-loop",
+  );
+  if (!reply) return null;
+  return {
+    result: orInline(reply).then((r) => {
+      if (!r) return null;
+      const std = r.std as Float64Array;
+      const model = new ClosedLoopLogistic();
+      model.weights = new Float64Array(r.weights as Float64Array);
+      model.intercept = r.intercept as number;
+      model.history = r.history as ClosedLoopLogistic["history"];
+      model.scaler.setStats(r.mean as Float64Array, std);
+      if (yVal.length > 0) model.history.valLoss = meanLogLoss(yVal, model.predictProba(XVal));
+      return { model, trainSeconds: r.trainSeconds as number };
+    }),
+  };
+}
+
+/**
+ * Starts training a default TfjsMlp in a worker: the main thread fits the standardisation on
+ * every training row and draws the seeded subsample exactly as `TfjsMlp.fit` does, and sends
+ * only that subsample and the validation rows; the worker runs `fitSample` and returns the
+ * weights, from which the main thread rebuilds the network (and scores every row). Null when
+ * the job cannot be prepared or no worker can be started: the caller then trains inline, where
+ * any input error is thrown as before. Resolves null if the worker's tfjs backend differs from
+ * the main thread's (the numbers would differ): the caller then retrains inline.
+ */
+function mlpInWorker(X: Float64Array, y: Float64Array, XVal: Float64Array, yVal: Float64Array, seed: number, backend: string): PendingMlp | null {
+  let job: import("./mlpWorker").MlpJob;
+  let scaler: Standardizer;
+  try {
+    const cols = inferCols(X, y.length, "TfjsMlp.fit");
+    scaler = new Standardizer().fit(X, y.length, cols);
+    const sample = seededSubsample(X, y, cols, new TfjsMlp().maxTrainRows, seed);
+    // The subsample is a fresh array at scale; otherwise the inputs (possibly views of X): copy.
+    const fresh = sample.y !== y;
+    job = {
+      X: fresh ? sample.X : X.slice(),
+      y: fresh ? sample.y : y.slice(),
+      XVal: XVal.slice(),
+      yVal: yVal.slice(),
+      rowsGiven: y.length,
+      mean: scaler.mean.slice(),
+      std: scaler.std.slice(),
+      seed,
+    };
+  } catch {
+    return null;
+  }
+  const reply = runInWorker<import("./mlpWorker").MlpReply>(
+    "mlpWorker.ts",
+    job,
+    [job.X.buffer, job.y.buffer, job.XVal.buffer, job.yVal.buffer, job.mean.buffer, job.std.buffer],
+    "tfjs_mlp",
+  );
+  if (!reply) return null;
+  return {
+    result: orInline(reply).then(async (r) => {
+      if (!r || r.backend !== backend) return null;
+      const model = await new TfjsMlp().restore(r.weights!, scaler.mean, scaler.std, r.history!, seed);
+      return { model, trainSeconds: r.trainSeconds as number };
+    }),
+  };
 }
 
 export async function trainModels(prepared: Prepared, params: PipelineParams, progress: Progress = silentProgress): Promise<ModelRun> {
@@ -216,40 +316,72 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   };
 
   let pending: { k: number; spec: ModelSpec; job: PendingClosedLoop } | null = null;
+  let pendingMlp: { k: number; spec: ModelSpec; job: PendingMlp } | null = null;
+  const trainInline = async (k: number, spec: ModelSpec) => {
+    progress.start(spec.name);
+    const fs = spec.leaky ? prepared.leaky : prepared.features;
+    const train = selectRole(fs, 0);
+    const val = selectRole(fs, 1);
+    if (train.y.length === 0) throw new Error("no labelled plays in the training window");
+    const started = Date.now();
+    const model = spec.make(fs);
+    await model.fit(train.X, train.y, { XVal: val.X, yVal: val.y, seed: params.seed });
+    finish(k, spec, fs, model, (Date.now() - started) / 1000);
+  };
+
   const join = async () => {
     if (!pending) return;
     const { k, spec, job } = pending;
     pending = null;
-    const { model, trainSeconds } = await job.result;
-    finish(k, spec, prepared.features, model, trainSeconds, " (in a worker thread, alongside the next models)");
+    const done = await job.result;
+    if (done) finish(k, spec, prepared.features, done.model, done.trainSeconds, " (in a worker thread, alongside the other models)");
+    else await trainInline(k, spec);
   };
 
   try {
-    for (let k = 0; k < specs.length; k++) {
-      const spec = specs[k];
-      // The leaky stage holds the most memory: the worker's copies must be gone by then.
-      if (spec.leaky) await join();
-      progress.start(spec.name);
-      const fs = spec.leaky ? prepared.leaky : prepared.features;
-      const train = selectRole(fs, 0);
-      const val = selectRole(fs, 1);
-      if (train.y.length === 0) throw new Error("no labelled plays in the training window");
-      if (spec.name === "closed_loop_logistic" && train.X.length >= concurrency.workerMinCells) {
-        const job = closedLoopInWorker(train.X, train.y, val.X, val.y, params.seed);
-        if (job) {
-          pending = { k, spec, job };
-          continue;
+    // Both workers start first, so they overlap every main-thread stage. The closed loop is
+    // joined before leaky_reference (the stage with the memory peak: the leaky matrix is built
+    // for it); the MLP's worker holds only its ≤ 200k-row subsample and keeps training through
+    // leaky_reference, then the main thread scores every row with the returned weights.
+    {
+      const train = selectRole(prepared.features, 0);
+      if (train.y.length > 0 && train.X.length >= concurrency.workerMinCells) {
+        const val = selectRole(prepared.features, 1);
+        const clk = specs.findIndex((s) => s.name === "closed_loop_logistic");
+        if (clk >= 0) {
+          progress.start(specs[clk].name);
+          const job = closedLoopInWorker(train.X, train.y, val.X, val.y, params.seed);
+          if (job) pending = { k: clk, spec: specs[clk], job };
+        }
+        const mlpk = specs.findIndex((s) => s.name === "tfjs_mlp");
+        if (mlpk >= 0) {
+          progress.start(specs[mlpk].name);
+          const job = mlpInWorker(train.X, train.y, val.X, val.y, params.seed, backend.name);
+          if (job) pendingMlp = { k: mlpk, spec: specs[mlpk], job };
         }
       }
-      const started = Date.now();
-      const model = spec.make(fs);
-      await model.fit(train.X, train.y, { XVal: val.X, yVal: val.y, seed: params.seed });
-      finish(k, spec, fs, model, (Date.now() - started) / 1000);
+    }
+    for (let k = 0; k < specs.length; k++) {
+      const spec = specs[k];
+      if (pending?.k === k || pendingMlp?.k === k) continue;
+      // The leaky stage holds the most memory: the closed-loop worker's copy must be gone by then.
+      if (spec.leaky) await join();
+      await trainInline(k, spec);
     }
     await join();
+    if (pendingMlp) {
+      const { k, spec, job } = pendingMlp;
+      pendingMlp = null;
+      const done = await job.result;
+      // null: the worker failed without replying, or its tfjs backend differed from this
+      // thread's (the numbers would differ): train here instead.
+      if (done) finish(k, spec, prepared.features, done.model, done.trainSeconds, " (in a worker thread, alongside the other models)");
+      else await trainInline(k, spec);
+    }
   } finally {
     // On an error elsewhere, do not leave the worker's rejection unhandled.
     if (pending) (pending as { job: PendingClosedLoop }).job.result.catch(() => undefined);
+    if (pendingMlp) (pendingMlp as { job: PendingMlp }).job.result.catch(() => undefined);
   }
   if (!primaryScorer) throw new Error("the primary model was not trained");
   const models = slots.filter((m): m is ModelResult => m !== undefined);
