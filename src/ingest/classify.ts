@@ -69,6 +69,12 @@ export function roleFromContent(value: unknown, base: string): Role | null {
   return null;
 }
 
+/** The content decides, except that an extended file keeps the kind its name gives. */
+export function resolveRole(nameRole: Role | null, contentRole: Role | null): Role {
+  if (contentRole && !(contentRole.role === "extended" && nameRole?.role === "extended")) return contentRole;
+  return nameRole ?? { role: "unknown" };
+}
+
 /** Whether the role's file must hold a top-level JSON array. */
 export function expectsArray(r: Role): boolean {
   return r.role === "extended" || r.role === "account-history" || r.role === "tech";

@@ -93,6 +93,164 @@ function firstBadField(r: PlayRecord): string {
   return "offline_timestamp";
 }
 
+/**
+ * One file's records after validation, in a compact form another thread can send:
+ * the valid records only, in file order, with strings replaced by codes into
+ * per-chunk tables (built by `parseChunk`, consumed by `ExtendedReader.readChunk`).
+ */
+export interface ExtendedChunk {
+  /** records.length, invalid ones included. */
+  rows: number;
+  invalid: number;
+  firstInvalid: { index: number; field: string } | null;
+  variant: string;
+  /** Valid records. */
+  n: number;
+  endMs: Float64Array;
+  msPlayed: Float64Array;
+  /** offline_timestamp; NaN stands for null (valid values are finite). */
+  offTs: Float64Array;
+  /** shuffle/offline/incognito/skipped as (v + 1) in 2 bits each, as the dedup key packs them. */
+  flags: Uint8Array;
+  /** CHUNK_FIELDS.length codes per record (-1 = null) into `strings` (CHUNK_TABLE_OF). */
+  codes: Int32Array;
+  /** String tables: the 8 table columns, then one shared by the 7 side fields. */
+  strings: string[][];
+  /** Every valid record's ts, concatenated; `tsEnd[i]` is where record i's ends. */
+  ts: string;
+  tsEnd: Uint32Array;
+}
+
+/** Fields coded in a chunk, in the order readFile interns them. */
+const CHUNK_FIELDS = [
+  "spotify_track_uri", "master_metadata_track_name", "master_metadata_album_artist_name", "master_metadata_album_album_name",
+  "platform", "conn_country", "reason_start", "reason_end",
+  "episode_name", "episode_show_name", "spotify_episode_uri", "audiobook_title", "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title",
+] as const;
+const NF = CHUNK_FIELDS.length;
+const SIDE_TABLE = 8;
+
+/**
+ * Validates one file's records exactly as `ExtendedReader.readFile` does (same checks, same
+ * order, same first invalid field) and codes the valid ones into an ExtendedChunk. No
+ * dedup here: that needs every earlier file, so it runs where the chunks are consumed.
+ */
+export function parseChunk(records: unknown[]): ExtendedChunk {
+  const cap = records.length;
+  const endMsA = new Float64Array(cap);
+  const msA = new Float64Array(cap);
+  const offA = new Float64Array(cap);
+  const flagsA = new Uint8Array(cap);
+  const codes = new Int32Array(cap * NF);
+  const tables: Interner[] = [];
+  for (let k = 0; k <= SIDE_TABLE; k++) tables.push(new Interner());
+  const [tUri, tTrack, tArtist, tAlbum, tPlat, tCountry, tStart, tEnd, tSide] = tables;
+  const tsParts: string[] = [];
+  const tsEnd = new Uint32Array(cap);
+  let tsLen = 0;
+  let invalidCount = 0;
+  let firstInvalid: { index: number; field: string } | null = null;
+  let firstRecord: Rec | null = null;
+  let n = 0;
+  const invalid = (index: number, field: string): void => {
+    invalidCount++;
+    if (!firstInvalid) firstInvalid = { index, field };
+  };
+  for (let i = 0; i < records.length; i++) {
+    const raw = records[i];
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      invalid(i, "(record is not an object)");
+      continue;
+    }
+    const r = raw as PlayRecord;
+    if (!firstRecord) firstRecord = raw as Rec;
+    const ts = r.ts;
+    if (typeof ts !== "string") {
+      invalid(i, "ts");
+      continue;
+    }
+    const endMs = parseUtcMs(ts);
+    if (endMs !== endMs) {
+      invalid(i, "ts");
+      continue;
+    }
+    const ms = r.ms_played;
+    if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_MS_PLAYED) {
+      invalid(i, "ms_played");
+      continue;
+    }
+    const uri = optStr(r.spotify_track_uri);
+    const track = optStr(r.master_metadata_track_name);
+    const artist = optStr(r.master_metadata_album_artist_name);
+    const album = optStr(r.master_metadata_album_album_name);
+    const platform = optStr(r.platform);
+    const country = optStr(r.conn_country);
+    const rStart = optStr(r.reason_start);
+    const rEnd = optStr(r.reason_end);
+    const tShuffle = optBool(r.shuffle);
+    const tOffline = optBool(r.offline);
+    const tIncognito = optBool(r.incognito_mode);
+    const tSkipped = optBool(r.skipped);
+    const epName = optStr(r.episode_name);
+    const epShow = optStr(r.episode_show_name);
+    const epUri = optStr(r.spotify_episode_uri);
+    const abTitle = optStr(r.audiobook_title);
+    const abUri = optStr(r.audiobook_uri);
+    const abChUri = optStr(r.audiobook_chapter_uri);
+    const abChTitle = optStr(r.audiobook_chapter_title);
+    const offRaw = r.offline_timestamp;
+    const offTs = typeof offRaw === "number" && Number.isFinite(offRaw) ? offRaw : offRaw == null ? null : BAD;
+    if (
+      uri === BAD || track === BAD || artist === BAD || album === BAD || platform === BAD || country === BAD ||
+      rStart === BAD || rEnd === BAD || tShuffle === BAD || tOffline === BAD || tIncognito === BAD || tSkipped === BAD ||
+      epName === BAD || epShow === BAD || epUri === BAD || abTitle === BAD || abUri === BAD || abChUri === BAD ||
+      abChTitle === BAD || offTs === BAD
+    ) {
+      invalid(i, firstBadField(r));
+      continue;
+    }
+    endMsA[n] = endMs;
+    msA[n] = ms;
+    offA[n] = offTs === null ? NaN : offTs;
+    flagsA[n] = (tShuffle + 1) | ((tOffline + 1) << 2) | ((tIncognito + 1) << 4) | ((tSkipped + 1) << 6);
+    const o = n * NF;
+    codes[o] = tUri.code(uri);
+    codes[o + 1] = tTrack.code(track);
+    codes[o + 2] = tArtist.code(artist);
+    codes[o + 3] = tAlbum.code(album);
+    codes[o + 4] = tPlat.code(platform);
+    codes[o + 5] = tCountry.code(country);
+    codes[o + 6] = tStart.code(rStart);
+    codes[o + 7] = tEnd.code(rEnd);
+    codes[o + 8] = tSide.code(epName);
+    codes[o + 9] = tSide.code(epShow);
+    codes[o + 10] = tSide.code(epUri);
+    codes[o + 11] = tSide.code(abTitle);
+    codes[o + 12] = tSide.code(abUri);
+    codes[o + 13] = tSide.code(abChUri);
+    codes[o + 14] = tSide.code(abChTitle);
+    tsParts.push(ts);
+    tsLen += ts.length;
+    tsEnd[n] = tsLen;
+    n++;
+  }
+  return {
+    rows: records.length,
+    invalid: invalidCount,
+    firstInvalid,
+    variant: extendedVariant(firstRecord),
+    n,
+    endMs: endMsA.slice(0, n),
+    msPlayed: msA.slice(0, n),
+    offTs: offA.slice(0, n),
+    flags: flagsA.slice(0, n),
+    codes: codes.slice(0, n * NF),
+    strings: tables.map((t) => t.values),
+    ts: tsParts.join(""),
+    tsEnd: tsEnd.slice(0, n),
+  };
+}
+
 export class ExtendedReader {
   readonly builder = new PlayBuilder();
   private readonly seen = new HashSet64(1 << 16);
@@ -268,5 +426,107 @@ export class ExtendedReader {
       kept++;
     }
     return { rows: records.length, kept, dropped, firstInvalid, variant: extendedVariant(firstRecord) };
+  }
+
+  /**
+   * The same as `readFile(records, video)` for the chunk `parseChunk(records)` made: codes are
+   * mapped to this reader's dictionaries in record and field order, so every dictionary
+   * assigns the same codes in the same order, and dedup and filters run unchanged.
+   */
+  readChunk(chunk: ExtendedChunk, video: boolean): ExtendedFileStats {
+    const b = this.builder;
+    const d = b.dict;
+    const h = this.hasher;
+    const dropped: Record<DropReason, number> = { "invalid-record": chunk.invalid, duplicate: 0, video: 0, audiobook: 0, podcast: 0, "no-track-uri": 0 };
+    const interners = [d.trackUri, d.trackName, d.artistName, d.albumName, d.platformRaw, d.connCountry, d.reasonStart, d.reasonEnd, this.side];
+    const maps = chunk.strings.map((t) => new Int32Array(t.length).fill(-1));
+    const strings = chunk.strings;
+    const global = (k: number, local: number): number => {
+      if (local < 0) return -1;
+      const m = maps[k];
+      let g = m[local];
+      if (g < 0) g = m[local] = interners[k].code(strings[k][local]);
+      return g;
+    };
+    const codes = chunk.codes;
+    const side = new Int32Array(7);
+    let kept = 0;
+    let tsStart = 0;
+    for (let i = 0; i < chunk.n; i++) {
+      const o = i * NF;
+      const tsEnd = chunk.tsEnd[i];
+      const tsFrom = tsStart;
+      tsStart = tsEnd;
+      const endMs = chunk.endMs[i];
+      const ms = chunk.msPlayed[i];
+      const cUri = global(0, codes[o]);
+      const cTrack = global(1, codes[o + 1]);
+      const cArtist = global(2, codes[o + 2]);
+      const cAlbum = global(3, codes[o + 3]);
+      const cPlat = global(4, codes[o + 4]);
+      const cCountry = global(5, codes[o + 5]);
+      const cStart = global(6, codes[o + 6]);
+      const cEnd = global(7, codes[o + 7]);
+      for (let k = 0; k < 7; k++) side[k] = global(SIDE_TABLE, codes[o + 8 + k]);
+      const flags = chunk.flags[i];
+      const off = chunk.offTs[i];
+      h.start();
+      h.addNumber(endMs);
+      h.addNumber(ms);
+      h.addInt(cUri);
+      h.addInt(cTrack);
+      h.addInt(cArtist);
+      h.addInt(cAlbum);
+      h.addInt(cPlat);
+      h.addInt(cCountry);
+      h.addInt(cStart);
+      h.addInt(cEnd);
+      h.addInt(flags);
+      h.addNumber(off !== off ? null : off);
+      for (let k = 0; k < 7; k++) h.addInt(side[k]);
+      const episode = side[0] >= 0 || side[1] >= 0 || side[2] >= 0;
+      const audiobook = side[3] >= 0 || side[4] >= 0 || side[5] >= 0 || side[6] >= 0;
+      h.finish();
+      if (!this.seen.add(h.a, h.b)) {
+        dropped.duplicate++;
+        continue;
+      }
+      if (video) {
+        dropped.video++;
+        continue;
+      }
+      if (audiobook) {
+        dropped.audiobook++;
+        continue;
+      }
+      if (episode) {
+        dropped.podcast++;
+        continue;
+      }
+      if (cUri < 0 || d.trackUri.values[cUri] === "") {
+        dropped["no-track-uri"]++;
+        continue;
+      }
+      const row = b.addRow();
+      b.ts.push(chunk.ts.slice(tsFrom, tsEnd));
+      b.endMs[row] = endMs;
+      b.msPlayed[row] = ms;
+      const c = b.codes;
+      c.trackUri[row] = cUri;
+      c.trackName[row] = cTrack;
+      c.artistName[row] = cArtist;
+      c.albumName[row] = cAlbum;
+      c.platformRaw[row] = cPlat;
+      c.connCountry[row] = cCountry;
+      c.reasonStart[row] = cStart;
+      c.reasonEnd[row] = cEnd;
+      const t = b.tri;
+      t.shuffle[row] = (flags & 3) - 1;
+      t.offline[row] = ((flags >> 2) & 3) - 1;
+      t.incognito[row] = ((flags >> 4) & 3) - 1;
+      t.skipped[row] = ((flags >> 6) & 3) - 1;
+      kept++;
+    }
+    return { rows: chunk.rows, kept, dropped, firstInvalid: chunk.firstInvalid, variant: chunk.variant };
   }
 }

@@ -11,8 +11,9 @@ import * as path from "path";
 import { UserInputError, isUserInputError } from "../common/errors";
 import type { FileReport, IngestOptions, IngestReport, IngestResult, PackageName, TechEvents } from "./types";
 import { emptyAccount, isLibrary, isPlaylists, readLibrary, readPlaylists, readUserdata } from "./account";
-import { expectsArray, isJsonName, packageOf, roleFromContent, roleFromName, type Role } from "./classify";
+import { expectsArray, isJsonName, packageOf, resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { DROP_REASONS, ExtendedReader } from "./extended";
+import type { PreParsed } from "./preparse";
 import { decodeText, parseJson } from "./json";
 import { dateRangeOf, labelCoverageOf } from "./report";
 import { compareSourceOrder, listFolder, listZip, type SourceFile } from "./sources";
@@ -22,6 +23,7 @@ export { formatIngestReport } from "./report";
 export { platformFamily, PLATFORM_FAMILIES, type PlatformFamily } from "./platform";
 export { labelOf } from "./plays";
 export * from "./types";
+export { ingestExportAsync, PARALLEL_MIN_BYTES, type ParallelIngestOptions, type ParallelIngestStats } from "./parallel";
 
 const HOW_TO_REQUEST =
   'Completion labels need the "Extended streaming history" package: request it on Spotify\'s Privacy settings page ("Download your data", tick "Extended streaming history"); Spotify takes up to 30 days to send it.';
@@ -68,13 +70,26 @@ function openRoot(option: keyof IngestOptions, p: string, forced: PackageName | 
     }
   } else {
     // A single JSON file (e.g. one endsong_0.json) is accepted as a tiny export.
-    files = [{ rel: path.basename(p), base: path.basename(p), hint: forced, root: path.dirname(p), read: () => fs.readFileSync(p) }];
+    files = [{ rel: path.basename(p), base: path.basename(p), hint: forced, root: path.dirname(p), path: path.resolve(p), read: () => fs.readFileSync(p) }];
   }
   return { option, path: p, forced, files };
 }
 
 /** Reads a Spotify data export. Throws UserInputError for input the user has to fix. */
 export function ingestExport(options: IngestOptions): IngestResult {
+  const steps = ingestSteps(options);
+  let step = steps.next();
+  while (!step.done) step = steps.next(undefined);
+  return step.value as IngestResult;
+}
+
+/**
+ * The whole ingestion as a generator: it yields every file (in the order the report lists
+ * them) before reading it, and the driver may answer with that file already parsed into an
+ * `ExtendedChunk` (by a worker, see ./parallel) instead of `undefined` (read it here).
+ * `ingestExport` always answers `undefined`; either way the result is the same.
+ */
+export function* ingestSteps(options: IngestOptions, onPlan?: (ordered: SourceFile[]) => void): Generator<{ src: SourceFile }, IngestResult, PreParsed | undefined> {
   const roots: Root[] = [];
   if (options.export) roots.push(openRoot("export", options.export, null));
   if (options.extendedDir) roots.push(openRoot("extendedDir", options.extendedDir, "extended"));
@@ -101,9 +116,12 @@ export function ingestExport(options: IngestOptions): IngestResult {
   const seenSmallFiles = new Map<string, string>();
   const found = { extended: 0, extendedFailed: 0, account: 0, tech: 0 };
 
-  for (const root of roots) {
+  const sortedFiles = roots.map((root) => [...root.files].sort(compareSourceOrder));
+  if (onPlan) onPlan(sortedFiles.flat());
+  for (let ri = 0; ri < roots.length; ri++) {
+    const root = roots[ri];
     const rootFound = { extended: 0, recognised: 0 };
-    const sorted = [...root.files].sort(compareSourceOrder);
+    const sorted = sortedFiles[ri];
     for (const src of sorted) {
       const nameRole = roleFromName(src.base, src.hint);
       const pkgGuess = nameRole ? packageOf(nameRole, src.hint) : src.hint ?? "account";
@@ -121,28 +139,37 @@ export function ingestExport(options: IngestOptions): IngestResult {
       }
       // Files we rely on fail loudly; an unknown JSON file that is broken is only worth a warning.
       const important = nameRole !== null || src.hint === "extended";
+      // A chunk parsed elsewhere (always an Extended Streaming History array); undefined: read it here.
+      const pre: PreParsed | undefined = yield { src };
       try {
-        const bytes = src.read();
-        const decoded = decodeText(bytes);
-        if (decoded.replacedInvalid) {
-          warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
-        }
-        const parsed = parseJson(decoded.text);
-        if ("where" in parsed) {
-          const problem = `is not valid JSON (${parsed.where}). The file is damaged or incomplete: download or unzip it again`;
-          if (!important) {
-            warnings.push(`"${src.rel}" ${problem}; it was ignored.`);
-            files.push({ package: pkgGuess, file: src.rel, kind: "ignored", rows: 0, note: "not valid JSON" });
-            continue;
-          }
-          throw new FileProblem(problem);
-        }
-        const value = parsed.value;
-        const contentRole = roleFromContent(value, src.base);
+        let bytes: Uint8Array | null = null;
+        let value: unknown = null;
         let role: Role;
-        if (contentRole && !(contentRole.role === "extended" && nameRole?.role === "extended")) role = contentRole;
-        else role = nameRole ?? { role: "unknown" };
-        if (expectsArray(role) && !Array.isArray(value)) {
+        if (pre) {
+          if (pre.replacedInvalid) {
+            warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
+          }
+          role = pre.role;
+        } else {
+          bytes = src.read();
+          const decoded = decodeText(bytes);
+          if (decoded.replacedInvalid) {
+            warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
+          }
+          const parsed = parseJson(decoded.text);
+          if ("where" in parsed) {
+            const problem = `is not valid JSON (${parsed.where}). The file is damaged or incomplete: download or unzip it again`;
+            if (!important) {
+              warnings.push(`"${src.rel}" ${problem}; it was ignored.`);
+              files.push({ package: pkgGuess, file: src.rel, kind: "ignored", rows: 0, note: "not valid JSON" });
+              continue;
+            }
+            throw new FileProblem(problem);
+          }
+          value = parsed.value;
+          role = resolveRole(nameRole, roleFromContent(value, src.base));
+        }
+        if (!pre && expectsArray(role) && !Array.isArray(value)) {
           const got = value === null ? "null" : typeof value === "object" ? "object" : typeof value;
           throw new FileProblem(`holds a JSON ${got} where a list (JSON array) of records belongs; it does not look like an unmodified Spotify export file`);
         }
@@ -159,7 +186,7 @@ export function ingestExport(options: IngestOptions): IngestResult {
         // Account and tech files hold counts that a second copy would double; drop exact copies.
         if (role.role !== "extended" && role.role !== "unknown") {
           // Keyed by type too: two event types may legitimately hold identical arrays (e.g. `[]`).
-          const digest = `${role.role === "tech" ? role.eventType : role.role}:${createHash("sha1").update(bytes).digest("hex")}`;
+          const digest = `${role.role === "tech" ? role.eventType : role.role}:${createHash("sha1").update(bytes as Uint8Array).digest("hex")}`;
           const original = seenSmallFiles.get(digest);
           if (original !== undefined) {
             files.push({ package: pkg, file: src.rel, kind: "skipped-duplicate", rows: Array.isArray(value) ? value.length : 0, note: `same content as ${original}` });
@@ -170,8 +197,7 @@ export function ingestExport(options: IngestOptions): IngestResult {
 
         switch (role.role) {
           case "extended": {
-            const records = value as unknown[];
-            const stats = reader.readFile(records, role.video);
+            const stats = pre ? reader.readChunk(pre.chunk, role.video) : reader.readFile(value as unknown[], role.video);
             rowsRead += stats.rows;
             for (const r of DROP_REASONS) dropped[r] += stats.dropped[r];
             found.extended++;

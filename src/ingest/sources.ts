@@ -17,6 +17,8 @@ export interface SourceFile {
   hint: PackageName | null;
   /** Where the file lives, for error messages: the folder or zip the user gave. */
   root: string;
+  /** Absolute path of a plain file (not a zip entry): lets another thread read it. */
+  path?: string;
   /** The file's bytes. May be a view of a shared buffer: valid only until the next read(). */
   read(): Uint8Array;
 }
@@ -90,6 +92,7 @@ export function listFolder(dir: string, forced: PackageName | null): SourceFile[
             base: e.name,
             hint: forced ?? packageHint(childRel),
             root: dir,
+            path: childAbs,
             read: () => readFileShared(childAbs),
           });
         }

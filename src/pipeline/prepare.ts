@@ -6,7 +6,7 @@
 import { chronologicalSplit, FeatureBuilder } from "../features";
 import type { FeatureSet, SplitPlan } from "../features";
 import { UserInputError } from "../common/errors";
-import { ingestExport } from "../ingest";
+import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
 import type { PipelineParams } from "./params";
 import type { Progress } from "./progress";
@@ -29,6 +29,23 @@ export interface Prepared {
 export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Prepared {
   progress.start("ingest");
   const ingest = ingestExport(input);
+  progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
+  checkLearnable(input, ingest);
+
+  progress.start("features");
+  const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
+  const prepared = prepareWithSplit(ingest, split, params);
+  progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features`);
+  return prepared;
+}
+
+/**
+ * `prepare` with the export parsed on several threads when it is large (`ingestExportAsync`:
+ * the same result as `ingestExport`). What `runPipeline` uses; notebooks keep `prepare`.
+ */
+export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Promise<Prepared> {
+  progress.start("ingest");
+  const ingest = await ingestExportAsync(input);
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
   checkLearnable(input, ingest);
 

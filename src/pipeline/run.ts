@@ -13,7 +13,7 @@ import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
 import type { PipelineParams } from "./params";
-import { prepare } from "./prepare";
+import { prepareAsync } from "./prepare";
 import type { Prepared } from "./prepare";
 import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
@@ -53,7 +53,7 @@ export async function runPipeline(
   progress: Progress = silentProgress,
   options: { backtest?: BacktestOptions } = {},
 ): Promise<PipelineOutcome> {
-  const prepared = prepare(input, params, progress);
+  const prepared = await prepareAsync(input, params, progress);
   const run = await trainModels(prepared, params, progress);
 
   progress.start("evaluate");
