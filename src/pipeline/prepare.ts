@@ -28,15 +28,7 @@ export interface Prepared {
 
 export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Prepared {
   progress.start("ingest");
-  const ingest = ingestExport(input);
-  progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
-  checkLearnable(input, ingest);
-
-  progress.start("features");
-  const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
-  const prepared = prepareWithSplit(ingest, split, params);
-  progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features`);
-  return prepared;
+  return afterIngest(input, ingestExport(input), params, progress);
 }
 
 /**
@@ -45,10 +37,13 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
  */
 export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Promise<Prepared> {
   progress.start("ingest");
-  const ingest = await ingestExportAsync(input);
+  return afterIngest(input, await ingestExportAsync(input), params, progress);
+}
+
+/** The steps after ingestion shared by `prepare` and `prepareAsync`: check, split, features. */
+function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress): Prepared {
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
   checkLearnable(input, ingest);
-
   progress.start("features");
   const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
   const prepared = prepareWithSplit(ingest, split, params);
