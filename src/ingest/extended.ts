@@ -257,181 +257,20 @@ export class ExtendedReader {
   private readonly hasher = new KeyHasher();
   /** Codes for fields not stored in the table; only needed to make dedup keys exact. */
   private readonly side = new Interner();
+
   /**
-   * Last track/artist/album codes seen with each track-URI code. A URI nearly always comes
-   * with the same names, so these hints replace three Map lookups per row by string compares.
+   * Appends one file's records. `video` marks a Streaming_History_Video file (all its rows are
+   * dropped as video). Validation lives in `parseChunk` (which the parallel path runs in a
+   * worker) and dedup/filter/append in `readChunk`, so both paths share one implementation.
    */
-  private hints = new Int32Array(3 * 4096).fill(-1);
-
-  /** Appends one file's records. `video` marks a Streaming_History_Video file (all its rows are dropped as video). */
   readFile(records: unknown[], video: boolean): ExtendedFileStats {
-    const b = this.builder;
-    const d = b.dict;
-    const h = this.hasher;
-    const dropped: Record<DropReason, number> = { "invalid-record": 0, duplicate: 0, video: 0, audiobook: 0, podcast: 0, "no-track-uri": 0 };
-    let firstInvalid: { index: number; field: string } | null = null;
-    let firstRecord: Rec | null = null;
-    let kept = 0;
-    const invalid = (index: number, field: string): void => {
-      dropped["invalid-record"]++;
-      if (!firstInvalid) firstInvalid = { index, field };
-    };
-
-    for (let i = 0; i < records.length; i++) {
-      const raw = records[i];
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        invalid(i, "(record is not an object)");
-        continue;
-      }
-      const r = raw as PlayRecord;
-      if (!firstRecord) firstRecord = raw as Rec;
-
-      // --- validate: each field read once, by name (fast, monomorphic property loads) ---
-      const ts = r.ts;
-      if (typeof ts !== "string") {
-        invalid(i, "ts");
-        continue;
-      }
-      const endMs = parseUtcMs(ts);
-      if (endMs !== endMs) {
-        invalid(i, "ts");
-        continue;
-      }
-      const ms = r.ms_played;
-      if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_MS_PLAYED) {
-        invalid(i, "ms_played");
-        continue;
-      }
-      const uri = optStr(r.spotify_track_uri);
-      const track = optStr(r.master_metadata_track_name);
-      const artist = optStr(r.master_metadata_album_artist_name);
-      const album = optStr(r.master_metadata_album_album_name);
-      const platform = optStr(r.platform);
-      const country = optStr(r.conn_country);
-      const rStart = optStr(r.reason_start);
-      const rEnd = optStr(r.reason_end);
-      const tShuffle = optBool(r.shuffle);
-      const tOffline = optBool(r.offline);
-      const tIncognito = optBool(r.incognito_mode);
-      const tSkipped = optBool(r.skipped);
-      const epName = optStr(r.episode_name);
-      const epShow = optStr(r.episode_show_name);
-      const epUri = optStr(r.spotify_episode_uri);
-      const abTitle = optStr(r.audiobook_title);
-      const abUri = optStr(r.audiobook_uri);
-      const abChUri = optStr(r.audiobook_chapter_uri);
-      const abChTitle = optStr(r.audiobook_chapter_title);
-      const offRaw = r.offline_timestamp;
-      const offTs = typeof offRaw === "number" && Number.isFinite(offRaw) ? offRaw : offRaw == null ? null : BAD;
-      if (
-        uri === BAD || track === BAD || artist === BAD || album === BAD || platform === BAD || country === BAD ||
-        rStart === BAD || rEnd === BAD || tShuffle === BAD || tOffline === BAD || tIncognito === BAD || tSkipped === BAD ||
-        epName === BAD || epShow === BAD || epUri === BAD || abTitle === BAD || abUri === BAD || abChUri === BAD ||
-        abChTitle === BAD || offTs === BAD
-      ) {
-        invalid(i, firstBadField(r));
-        continue;
-      }
-
-      // --- dedup key from exact codes ---
-      const cUri = d.trackUri.code(uri);
-      let cTrack: number;
-      let cArtist: number;
-      let cAlbum: number;
-      if (cUri >= 0) {
-        if (3 * cUri >= this.hints.length) {
-          const grown = new Int32Array(this.hints.length * 2).fill(-1);
-          grown.set(this.hints);
-          this.hints = grown;
-        }
-        const hi = this.hints;
-        const o = 3 * cUri;
-        cTrack = hi[o] = d.trackName.codeHinted(track, hi[o]);
-        cArtist = hi[o + 1] = d.artistName.codeHinted(artist, hi[o + 1]);
-        cAlbum = hi[o + 2] = d.albumName.codeHinted(album, hi[o + 2]);
-      } else {
-        cTrack = d.trackName.code(track);
-        cArtist = d.artistName.code(artist);
-        cAlbum = d.albumName.code(album);
-      }
-      const cPlat = d.platformRaw.code(platform);
-      const cCountry = d.connCountry.code(country);
-      const cStart = d.reasonStart.code(rStart);
-      const cEnd = d.reasonEnd.code(rEnd);
-      h.start();
-      h.addNumber(endMs);
-      h.addNumber(ms);
-      h.addInt(cUri);
-      h.addInt(cTrack);
-      h.addInt(cArtist);
-      h.addInt(cAlbum);
-      h.addInt(cPlat);
-      h.addInt(cCountry);
-      h.addInt(cStart);
-      h.addInt(cEnd);
-      h.addInt((tShuffle + 1) | ((tOffline + 1) << 2) | ((tIncognito + 1) << 4) | ((tSkipped + 1) << 6));
-      h.addNumber(offTs);
-      const side = this.side;
-      h.addInt(side.code(epName));
-      h.addInt(side.code(epShow));
-      h.addInt(side.code(epUri));
-      h.addInt(side.code(abTitle));
-      h.addInt(side.code(abUri));
-      h.addInt(side.code(abChUri));
-      h.addInt(side.code(abChTitle));
-      const episode = epName !== null || epShow !== null || epUri !== null;
-      const audiobook = abTitle !== null || abUri !== null || abChUri !== null || abChTitle !== null;
-      h.finish();
-      if (!this.seen.add(h.a, h.b)) {
-        dropped.duplicate++;
-        continue;
-      }
-
-      // --- music only ---
-      if (video) {
-        dropped.video++;
-        continue;
-      }
-      if (audiobook) {
-        dropped.audiobook++;
-        continue;
-      }
-      if (episode) {
-        dropped.podcast++;
-        continue;
-      }
-      if (cUri < 0 || d.trackUri.values[cUri] === "") {
-        dropped["no-track-uri"]++;
-        continue;
-      }
-
-      const row = b.addRow();
-      b.ts.push(ts);
-      b.endMs[row] = endMs;
-      b.msPlayed[row] = ms;
-      const c = b.codes;
-      c.trackUri[row] = cUri;
-      c.trackName[row] = cTrack;
-      c.artistName[row] = cArtist;
-      c.albumName[row] = cAlbum;
-      c.platformRaw[row] = cPlat;
-      c.connCountry[row] = cCountry;
-      c.reasonStart[row] = cStart;
-      c.reasonEnd[row] = cEnd;
-      const t = b.tri;
-      t.shuffle[row] = tShuffle;
-      t.offline[row] = tOffline;
-      t.incognito[row] = tIncognito;
-      t.skipped[row] = tSkipped;
-      kept++;
-    }
-    return { rows: records.length, kept, dropped, firstInvalid, variant: extendedVariant(firstRecord) };
+    return this.readChunk(parseChunk(records), video);
   }
 
   /**
-   * The same as `readFile(records, video)` for the chunk `parseChunk(records)` made: codes are
-   * mapped to this reader's dictionaries in record and field order, so every dictionary
-   * assigns the same codes in the same order, and dedup and filters run unchanged.
+   * Appends the chunk `parseChunk(records)` made: codes are mapped to this reader's
+   * dictionaries in record and field order, so every dictionary assigns the same codes in the
+   * same order whichever thread parsed the file; then dedup, the music-only filters, append.
    */
   readChunk(chunk: ExtendedChunk, video: boolean): ExtendedFileStats {
     const b = this.builder;

@@ -26,13 +26,6 @@ export class Interner {
     this.lastCode = c;
     return c;
   }
-
-  /** Like code(), but first tries `hint` (a likely code): one string compare instead of a hash lookup. */
-  codeHinted(s: string | null | undefined, hint: number): number {
-    if (s == null) return -1;
-    if (hint >= 0 && this.values[hint] === s) return hint;
-    return this.code(s);
-  }
 }
 
 export const DICT_COLUMNS = ["trackUri", "trackName", "artistName", "albumName", "platformRaw", "connCountry", "reasonStart", "reasonEnd"] as const;
