@@ -19,62 +19,47 @@ function labelled(points: CurvePoint[], summary: CurveSummary[], metric: string)
 /** One ROC line per model plus the chance diagonal. */
 export function rocSpec(points: CurvePoint[], summary: CurveSummary[], split: string): VlSpec {
   const { values, domain } = labelled(points, summary, "AUC");
-  const axis01 = { domain: [0, 1] };
   return {
     ...frame(ROC_TITLE, `${split} plays · one line per model`),
     width: HEIGHT + 60,
     height: HEIGHT + 60,
-    layer: [
-      {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
-        mark: { type: "line", color: "#999", strokeDash: [4, 4] },
-        encoding: {
-          x: { field: "x", type: "quantitative", scale: axis01, title: "False positive rate" },
-          y: { field: "y", type: "quantitative", scale: axis01, title: "True positive rate" },
-        },
-      },
-      {
-        data: { values },
-        mark: { type: "line", strokeWidth: 2 },
-        encoding: {
-          x: { field: "x", type: "quantitative" },
-          y: { field: "y", type: "quantitative" },
-          color: { field: "label", type: "nominal", title: "Model", scale: { domain, scheme: "tableau10" }, legend: { labelLimit: 320, orient: "bottom", direction: "vertical" } },
-          order: { field: "i", type: "quantitative" },
-        },
-      },
-    ],
+    layer: curveLayers([{ x: 0, y: 0 }, { x: 1, y: 1 }], values, domain, "False positive rate", "True positive rate"),
   };
 }
 
 /** One precision-recall line per model plus the positive-rate baseline. */
 export function prSpec(points: CurvePoint[], summary: CurveSummary[], positiveRate: number | null, split: string): VlSpec {
   const { values, domain } = labelled(points, summary, "AP");
-  const axis01 = { domain: [0, 1] };
   const baseline = positiveRate === null ? [] : [{ x: 0, y: positiveRate }, { x: 1, y: positiveRate }];
   return {
     ...frame(PR_TITLE, `${split} plays · dashed: completion base rate${positiveRate === null ? "" : " " + positiveRate.toFixed(3)}`),
     width: HEIGHT + 60,
     height: HEIGHT + 60,
-    layer: [
-      {
-        data: { values: baseline },
-        mark: { type: "line", color: "#999", strokeDash: [4, 4] },
-        encoding: {
-          x: { field: "x", type: "quantitative", scale: axis01, title: "Recall" },
-          y: { field: "y", type: "quantitative", scale: axis01, title: "Precision" },
-        },
-      },
-      {
-        data: { values },
-        mark: { type: "line", strokeWidth: 2 },
-        encoding: {
-          x: { field: "x", type: "quantitative" },
-          y: { field: "y", type: "quantitative" },
-          color: { field: "label", type: "nominal", title: "Model", scale: { domain, scheme: "tableau10" }, legend: { labelLimit: 320, orient: "bottom", direction: "vertical" } },
-          order: { field: "i", type: "quantitative" },
-        },
-      },
-    ],
+    layer: curveLayers(baseline, values, domain, "Recall", "Precision"),
   };
+}
+
+/** The dashed reference line (chance / base rate) under one coloured line per model, on [0, 1]². */
+function curveLayers(reference: { x: number; y: number }[], values: ReturnType<typeof labelled>["values"], domain: string[], xTitle: string, yTitle: string) {
+  const axis01 = { domain: [0, 1] };
+  return [
+    {
+      data: { values: reference },
+      mark: { type: "line" as const, color: "#999", strokeDash: [4, 4] },
+      encoding: {
+        x: { field: "x", type: "quantitative" as const, scale: axis01, title: xTitle },
+        y: { field: "y", type: "quantitative" as const, scale: axis01, title: yTitle },
+      },
+    },
+    {
+      data: { values },
+      mark: { type: "line" as const, strokeWidth: 2 },
+      encoding: {
+        x: { field: "x", type: "quantitative" as const },
+        y: { field: "y", type: "quantitative" as const },
+        color: { field: "label", type: "nominal" as const, title: "Model", scale: { domain, scheme: "tableau10" }, legend: { labelLimit: 320, orient: "bottom" as const, direction: "vertical" as const } },
+        order: { field: "i", type: "quantitative" as const },
+      },
+    },
+  ];
 }
