@@ -1,5 +1,5 @@
 /** Renders data-sample/README.md from the manifest and the signal constants, so the two never drift. */
-import { SampleManifest } from "./generate";
+import { SampleManifest } from "./manifest";
 import * as S from "./signal";
 
 const fmt = (x: number): string => (x >= 0 ? "+" : "") + x.toFixed(2);

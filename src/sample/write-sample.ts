@@ -1,7 +1,9 @@
 /** Writes a complete sample folder: the export packages plus MANIFEST.json, README.md and .gitignore. */
 import * as fs from "fs";
 import * as path from "path";
-import { GenerateOptions, SampleManifest, generateExport } from "./generate";
+import { generateExport } from "./generate";
+import { SampleManifest } from "./manifest";
+import { GenerateOptions } from "./options";
 import { renderSampleReadme } from "./readme";
 
 /** The repo's .gitignore excludes the package folder names everywhere (real exports); re-include them here. */
