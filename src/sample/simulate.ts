@@ -12,7 +12,7 @@ import { LOCAL_TRACKS } from "./names";
 import { AUDIOBOOK_FROM, RowKind, SKIPPED_FROM } from "./options";
 import { Rand, pickWeighted } from "./rand";
 import { END_LAST, END_MID, FIRST_REASON, followReason } from "./reasons";
-import { Rec, RecordRenderer } from "./render";
+import { Rec, RecordRenderer, Row } from "./render";
 import { completionScore, sigmoid } from "./signal";
 import { ExportStats } from "./stats";
 import { T_CONN_INFO, T_DOWNLOAD, T_NOT_PLAYED, T_PLAY_ERR, T_RAW, T_STUTTER, TechEvent } from "./tech-writer";
@@ -28,6 +28,12 @@ const START_HOUR_MAX = Math.max(...START_HOUR_WEIGHT);
 const START_ACCEPT_MEAN = START_HOUR_WEIGHT.reduce((a, b) => a + b, 0) / 24 / START_HOUR_MAX;
 /** Expected music plays per session (55% short sessions of ~4.5, 45% long ones of ~23). */
 const MEAN_SESSION_LEN = 0.55 * 4 + 0.45 * 22.5;
+
+/** A play's own fields (the session supplies platform, connection and flags). */
+type PlayFields = Pick<Rec, "startMs" | "ms" | "kind" | "country" | "trackFields" | "episode" | "audiobook" | "reasonStart" | "reasonEnd" | "shuffle">;
+
+const NO_EPISODE: Rec["episode"] = [null, null, null];
+const NO_BOOK: Rec["audiobook"] = [null, null, null, null];
 
 /** Where the simulation sends what it decides. */
 export interface SimulationSinks {
@@ -108,11 +114,36 @@ export class ListeningSimulation {
     return t < Y2023 ? Math.floor(t / 1000) : t; // seconds in older rows, ms in newer ones
   }
 
+  /** Renders a play with its session's fields and hands it to the extended writer. */
+  private emit(play: PlayFields, ctx: SessionCtx, completed: boolean, trueEnd: string): Row {
+    const rec: Rec = {
+      startMs: play.startMs,
+      ms: play.ms,
+      kind: play.kind,
+      platform: ctx.platform,
+      country: play.country,
+      ipJson: ctx.ipJson,
+      trackFields: play.trackFields,
+      episode: play.episode,
+      audiobook: play.audiobook,
+      reasonStart: play.reasonStart,
+      reasonEnd: play.reasonEnd,
+      shuffle: play.shuffle,
+      skipped: this.skippedFlag(play.startMs + play.ms, completed, trueEnd),
+      offline: ctx.offline,
+      offlineTs: this.offlineTs(ctx.offline, play.startMs),
+      incognito: ctx.incognito,
+    };
+    const row = this.sinks.renderer.render(rec);
+    this.sinks.writer.add(row);
+    return row;
+  }
+
   /** One music session starting at `s`; returns the time after its last play. */
   private musicSession(s: number): number {
     const { rng, catalog, world, musicPlays: N } = this.setup;
     const { artists, tracks } = catalog;
-    const { writer, renderer, account, techEvents, stats } = this.sinks;
+    const { account, techEvents, stats } = this.sinks;
     const ctx = this.newSessionCtx(s);
     const shuffle = rng.chance(0.42);
     const length = rng.chance(0.55) ? 1 + Math.floor(rng.exp(3.5)) : 8 + Math.floor(rng.exp(15));
@@ -166,28 +197,7 @@ export class ListeningSimulation {
       else ms = Math.floor(dur * rng.next());
       ms = Math.min(ms, dur - 1 + (completed ? 1 : 0));
       const reasonEnd = this.maskReason(t, trueEnd);
-      const rec: Rec = {
-        startMs: t,
-        ms,
-        kind: "music",
-        platform: ctx.platform,
-        country,
-        ipJson: ctx.ipJson,
-        trackFields: track.json,
-        episode: [null, null, null],
-        audiobook: [null, null, null, null],
-        reasonStart,
-        reasonEnd,
-        shuffle,
-        skipped: false,
-        offline: ctx.offline,
-        offlineTs: null,
-        incognito: ctx.incognito,
-      };
-      rec.skipped = this.skippedFlag(t + ms, completed, trueEnd);
-      rec.offlineTs = this.offlineTs(ctx.offline, t);
-      const row = renderer.render(rec);
-      writer.add(row);
+      const row = this.emit({ startMs: t, ms, kind: "music", country, trackFields: track.json, episode: NO_EPISODE, audiobook: NO_BOOK, reasonStart, reasonEnd, shuffle }, ctx, completed, trueEnd);
       stats.addMusic({
         derivedStart: row.tsMs - ms,
         tsMs: row.tsMs,
@@ -227,7 +237,7 @@ export class ListeningSimulation {
   /** Podcast / local-file / audiobook / video sessions sit in the gaps between music sessions. */
   private nonMusicSession(kind: RowKind, after: number): number {
     const { rng, catalog, world } = this.setup;
-    const { writer, renderer, account, stats } = this.sinks;
+    const { account, stats } = this.sinks;
     let t = after + rng.int(35, 120) * MINUTE_MS;
     const ctx = this.newSessionCtx(t);
     const n = kind === "video" ? 1 : kind === "podcast" ? rng.int(1, 2) : rng.int(2, 4);
@@ -264,29 +274,10 @@ export class ListeningSimulation {
       const done = rng.chance(kind === "local" ? 0.6 : 0.35);
       const trueEnd = done ? "trackdone" : pickWeighted(rng, [["endplay", 0.6], ["fwdbtn", 0.25], ["unexpected-exit", 0.15]] as const);
       const ms = done ? duration : Math.floor(duration * rng.next());
-      const rec: Rec = {
-        startMs: t,
-        ms,
-        kind,
-        platform: ctx.platform,
-        country,
-        ipJson: ctx.ipJson,
-        trackFields,
-        episode,
-        audiobook,
-        reasonStart: i === 0 ? pickWeighted(rng, [["clickrow", 0.5], ["playbtn", 0.3], ["appload", 0.2]] as const) : followReason(rng, "trackdone"),
-        reasonEnd: this.maskReason(t, trueEnd),
-        shuffle: false,
-        skipped: false,
-        offline: ctx.offline,
-        offlineTs: null,
-        incognito: ctx.incognito,
-      };
-      rec.skipped = this.skippedFlag(t + ms, done, trueEnd);
-      rec.offlineTs = this.offlineTs(ctx.offline, t);
-      const row = renderer.render(rec);
+      const reasonStart = i === 0 ? pickWeighted(rng, [["clickrow", 0.5], ["playbtn", 0.3], ["appload", 0.2]] as const) : followReason(rng, "trackdone");
+      const reasonEnd = this.maskReason(t, trueEnd);
+      const row = this.emit({ startMs: t, ms, kind, country, trackFields, episode, audiobook, reasonStart, reasonEnd, shuffle: false }, ctx, done, trueEnd);
       stats.distinct[kind]++;
-      writer.add(row);
       if (localNames) {
         account.push(row.tsMs, -1 - LOCAL_TRACKS.indexOf(localNames), ms);
       } else if (kind === "podcast") {
