@@ -17,6 +17,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { startWorker } from "../common/worker";
 import { isJsonName, roleFromName } from "./classify";
 import { ingestSteps } from "./index";
 import { preParse, type PreParsed, type PreParseTask } from "./preparse";
@@ -127,18 +128,10 @@ class ParsePool {
     }
   }
 
-  /** Starts a worker that loads TypeScript through tsx's CommonJS hook (as pipeline/train does); null when it cannot. */
+  /** Starts a parse worker; null when it cannot. */
   private start(): PoolWorker | null {
-    let worker: import("worker_threads").Worker;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const { Worker } = require("worker_threads") as typeof import("worker_threads");
-      const tsxCjs = require.resolve("tsx/cjs");
-      const full = this.opts.workerModule ?? path.join(__dirname, "parseWorker.ts");
-      worker = new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(full)});`, { eval: true });
-    } catch {
-      return null;
-    }
+    const worker = startWorker(this.opts.workerModule ?? path.join(__dirname, "parseWorker.ts"));
+    if (!worker) return null;
     const w: PoolWorker = { worker, ready: false, dead: false, queued: new Set() };
     worker.on("message", (m: PreParseReply | { ready: true }) => {
       if ("ready" in m) {

@@ -68,7 +68,6 @@ async function tryBackend(name: BackendName): Promise<string | null> {
       require(moduleName);
     } else if (name === "wasm") {
       // Imported lazily: importing registers the backend, which we only want if chosen.
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
       const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
       const wasmFile = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
       wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);

@@ -22,6 +22,29 @@ function logit(p: number): number {
   return Math.log(q / (1 - q));
 }
 
+/** `plattOnValidation`'s answer: the fitted calibrator, or why there is none. */
+export type ValidationCalibration = { method: "platt"; a: number; b: number; platt: PlattCalibrator } | { method: "none"; reason: string };
+
+/**
+ * Platt scaling fitted on the validation rows (role 1) only.
+ * @param raw [rows] a model's scores; y [rows] 0/1; role [rows] 0 train, 1 validation, 2 test.
+ */
+export function plattOnValidation(raw: ArrayLike<number>, y: ArrayLike<number>, role: ArrayLike<number>): ValidationCalibration {
+  const val: number[] = [];
+  const yVal: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    if (role[i] === 1) {
+      val.push(raw[i]);
+      yVal.push(y[i]);
+    }
+  }
+  const positives = yVal.reduce((s, v) => s + v, 0);
+  if (val.length === 0) return { method: "none", reason: "no validation rows" };
+  if (positives === 0 || positives === yVal.length) return { method: "none", reason: "validation rows hold one class only" };
+  const platt = new PlattCalibrator().fit(val, yVal);
+  return { method: "platt", a: platt.a, b: platt.b, platt };
+}
+
 /**
  * Platt scaling on the logit of the score: q = σ(a · logit(p) + b), (a, b) by Newton's
  * method on the mean log loss (2×2 Hessian, step halving if the loss rises).

@@ -9,7 +9,7 @@
  * z_i = Σ_j a_j x_ij + c), so the rows to score are not copied.
  */
 import { Standardizer } from "./standardize";
-import { Classifier, FitOptions, LinearCoefficients, checkLabels, inferCols } from "./types";
+import { Classifier, FitJob, FitOptions, LinearCoefficients, checkLabels, inferCols } from "./types";
 
 export interface ClosedLoopOptions {
   /** λ in  mean log loss + λ Σ w_j²  (same convention as a tfjs l2 kernel regulariser). */
@@ -91,7 +91,7 @@ export class ClosedLoopLogistic implements Classifier {
 
   /**
    * The second half of `fit`, on `prepareFit`'s output (`scaler` already fitted): what a
-   * worker thread runs on the transferred float32 copy (src/pipeline/closedLoopWorker.ts).
+   * worker thread runs on the transferred float32 copy (`fitJob`).
    * `options.XVal` only sets `history.valLoss` after training. `t0`: when `fit` started.
    */
   fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now()): this {
@@ -210,6 +210,26 @@ export class ClosedLoopLogistic implements Classifier {
     return this;
   }
 
+  /**
+   * `prepareFit` here; `fitStandardized` in a worker on the transferred float32 copy (pure JS,
+   * deterministic: the same numbers as inline). See `Classifier.fitJob`.
+   */
+  fitJob(X: Float64Array, y: Float64Array, options: FitOptions = {}): FitJob {
+    const Xs = this.prepareFit(X, y);
+    const payload: ClosedLoopJob = { options: this.options, Xs, y: y.slice(), mean: this.scaler.mean.slice(), std: this.scaler.std.slice(), seed: options.seed ?? 0 };
+    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs.buffer, payload.y.buffer, payload.mean.buffer, payload.std.buffer] };
+  }
+
+  /** Adopts `runClosedLoopFitJob`'s state; adds the validation loss as `fit` computes it. */
+  restore(state: unknown, options: FitOptions = {}): Promise<this> {
+    const s = state as ClosedLoopState;
+    this.weights = Float64Array.from(s.weights);
+    this.intercept = s.intercept;
+    this.history = s.history;
+    if (options.XVal && options.yVal && options.yVal.length > 0) this.history.valLoss = meanLogLoss(options.yVal, this.predictProba(options.XVal));
+    return Promise.resolve(this);
+  }
+
   /** @param X [rows * cols] raw rows → [rows] P(completed). */
   predictProba(X: Float64Array): Float64Array {
     const cols = this.weights.length;
@@ -310,6 +330,34 @@ export class ClosedLoopLogistic implements Classifier {
     grad[cols] = rSum / rows;
     return loss / rows + l2 * penalty;
   }
+}
+
+/** A closed-loop fit for a worker: `prepareFit`'s outputs and the model's options. */
+interface ClosedLoopJob {
+  options: Required<ClosedLoopOptions>;
+  /** [rows * cols] float32 standardised training rows. */
+  Xs: Float32Array;
+  /** [rows] */
+  y: Float64Array;
+  /** [cols] the standardisation `prepareFit` fitted. */
+  mean: Float64Array;
+  std: Float64Array;
+  seed: number;
+}
+
+interface ClosedLoopState {
+  weights: Float64Array;
+  intercept: number;
+  history: ClosedLoopHistory;
+}
+
+/** The worker's half of `ClosedLoopLogistic.fitJob`. */
+export function runClosedLoopFitJob(payload: unknown): Promise<{ state: ClosedLoopState }> {
+  const job = payload as ClosedLoopJob;
+  const model = new ClosedLoopLogistic(job.options);
+  model.scaler.setStats(job.mean, job.std);
+  model.fitStandardized(job.Xs, job.y, { seed: job.seed });
+  return Promise.resolve({ state: { weights: model.weights, intercept: model.intercept, history: model.history } });
 }
 
 export function sigmoid(z: number): number {

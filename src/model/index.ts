@@ -8,3 +8,5 @@ export * from "./tfjsMlp";
 export * from "./heuristics";
 export * from "./calibrate";
 export * from "./synthetic";
+export * from "./linearScorer";
+export * from "./fitJob";

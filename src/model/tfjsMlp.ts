@@ -14,7 +14,7 @@ import {
   seededPermutation,
   trainLayersModel,
 } from "./tfjsTrain";
-import { Classifier, FitOptions, inferCols } from "./types";
+import { Classifier, FitJob, FitOptions, inferCols } from "./types";
 import { mulberry32 } from "../common/rng";
 
 export interface TfjsMlpOptions extends TfjsTrainOptions {
@@ -75,7 +75,7 @@ export class TfjsMlp implements Classifier {
   /**
    * The second half of `fit`: trains on rows already drawn by `seededSubsample` (`rowsGiven`
    * training rows before it), with `scaler` already fitted on every training row. What a
-   * worker thread runs on the transferred subsample (src/pipeline/mlpWorker.ts).
+   * worker thread runs on the transferred subsample (`fitJob`).
    */
   async fitSample(X: Float64Array, y: Float64Array, rowsGiven: number, options: FitOptions = {}): Promise<this> {
     const seed = options.seed ?? 0;
@@ -87,23 +87,49 @@ export class TfjsMlp implements Classifier {
   }
 
   /**
-   * Replaces the network with one holding `weights` (as `model.getWeights()` listed them) and
-   * the standardisation statistics `mean` / `std`: a model trained elsewhere (a worker thread),
-   * scoring exactly as it did there.
+   * The standardisation (every training row) and the seeded subsample drawn here, exactly as
+   * `fit` draws them; `fitSample` in a worker on only that subsample (and the validation rows),
+   * in its own tfjs instance with the same seed. See `Classifier.fitJob`.
    */
-  async restore(weights: { shape: number[]; values: Float32Array }[], mean: Float64Array, std: Float64Array, history: TfjsHistory, seed = 0): Promise<this> {
-    await initBackend();
-    this.scaler.setStats(mean, std);
-    const model = this.build(this.scaler.cols, seed);
-    const tensors = weights.map((w) => tf.tensor(w.values, w.shape, "float32"));
+  fitJob(X: Float64Array, y: Float64Array, options: FitOptions = {}): FitJob {
+    const cols = inferCols(X, y.length, "TfjsMlp.fit");
+    const seed = options.seed ?? 0;
+    this.scaler.fit(X, y.length, cols);
+    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
+    // The subsample is a fresh array at scale; otherwise the inputs (possibly views of X): copy.
+    const fresh = sample.y !== y;
+    const payload: MlpJob = {
+      options: { ...this.options, hiddenUnits: this.hiddenUnits, dropout: this.dropout, maxTrainRows: this.maxTrainRows },
+      X: fresh ? sample.X : X.slice(),
+      y: fresh ? sample.y : y.slice(),
+      XVal: (options.XVal ?? new Float64Array(0)).slice(),
+      yVal: (options.yVal ?? new Float64Array(0)).slice(),
+      rowsGiven: y.length,
+      mean: this.scaler.mean.slice(),
+      std: this.scaler.std.slice(),
+      seed,
+    };
+    const transfer = [payload.X, payload.y, payload.XVal, payload.yVal, payload.mean, payload.std].map((a) => a.buffer as ArrayBuffer);
+    return { module: __filename, entry: "runTfjsMlpFitJob", payload, transfer };
+  }
+
+  /**
+   * Rebuilds the network from the worker's trained weights (the scaler is `fitJob`'s). Null
+   * when the worker's tfjs backend differs from this thread's: its numbers would differ.
+   */
+  async restore(state: unknown, options: FitOptions = {}): Promise<this | null> {
+    const s = state as MlpState;
+    if (s.backend !== (await initBackend()).name) return null;
+    const model = this.build(this.scaler.cols, options.seed ?? 0);
+    const tensors = s.weights.map((w) => tf.tensor(w.values, w.shape, "float32"));
     model.setWeights(tensors);
     tensors.forEach((t) => t.dispose());
-    this.history = history;
+    this.history = s.history;
     return this;
   }
 
   /** The trained weights as plain arrays (for `restore`). */
-  exportWeights(): { shape: number[]; values: Float32Array }[] {
+  exportWeights(): MlpWeights {
     if (!this.model) throw new Error("TfjsMlp: call fit() first");
     return this.model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
   }
@@ -147,6 +173,43 @@ export class TfjsMlp implements Classifier {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+type MlpWeights = { shape: number[]; values: Float32Array }[];
+
+/** An MLP fit for a worker: the subsample `fitJob` drew, the validation rows, the model's options. */
+interface MlpJob {
+  options: TfjsMlpOptions;
+  /** [sample rows * cols] raw values. */
+  X: Float64Array;
+  y: Float64Array;
+  XVal: Float64Array;
+  yVal: Float64Array;
+  /** Training rows before subsampling. */
+  rowsGiven: number;
+  /** [cols] standardisation fitted on every training row. */
+  mean: Float64Array;
+  std: Float64Array;
+  seed: number;
+}
+
+interface MlpState {
+  /** As `model.getWeights()` lists them. */
+  weights: MlpWeights;
+  history: TfjsHistory | null;
+  backend: string;
+}
+
+/** The worker's half of `TfjsMlp.fitJob`. */
+export async function runTfjsMlpFitJob(payload: unknown): Promise<{ state: MlpState; transfer: ArrayBuffer[] }> {
+  const job = payload as MlpJob;
+  const backend = (await initBackend()).name;
+  const model = new TfjsMlp(job.options);
+  model.scaler.setStats(job.mean, job.std);
+  await model.fitSample(job.X, job.y, job.rowsGiven, { XVal: job.XVal, yVal: job.yVal, seed: job.seed });
+  const weights = model.exportWeights();
+  model.dispose();
+  return { state: { weights, history: model.history, backend }, transfer: weights.map((w) => w.values.buffer as ArrayBuffer) };
 }
 
 /**

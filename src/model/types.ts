@@ -3,6 +3,7 @@
  * `fit(X, y, { XVal, yVal, seed, ... })` then `predictProba(X)`, with X a raw row-major
  * Float64Array [rows * cols] and y a Float64Array [rows] of 0/1.
  */
+import type { Standardizer } from "./standardize";
 
 export interface FitOptions {
   /** [valRows * cols] validation rows (early stopping). */
@@ -12,11 +13,46 @@ export interface FitOptions {
   seed?: number;
 }
 
+/**
+ * A fit prepared on this thread to run on another (a worker thread): plain data a worker can
+ * receive. The worker loads `module` and calls its export `entry(payload)`, a `FitJobRunner`.
+ */
+export interface FitJob {
+  /** Absolute path of the model's module. */
+  module: string;
+  entry: string;
+  payload: unknown;
+  /** Buffers inside `payload` to move to the worker rather than copy. */
+  transfer: ArrayBuffer[];
+}
+
+/** Runs a `FitJob`'s payload in the worker; `state` goes back to the model's `restore`. */
+export type FitJobRunner = (payload: unknown) => Promise<{ state: unknown; transfer?: ArrayBuffer[] }>;
+
 export interface Classifier {
   readonly name: string;
   fit(X: Float64Array, y: Float64Array, options?: FitOptions): this | Promise<this>;
   /** @returns [rows] P(completed). */
   predictProba(X: Float64Array): Float64Array;
+  /** Linear models: weights on standardised inputs and the intercept. */
+  coefficients?(): LinearCoefficients;
+  /** Standardisation fitted on the training rows (models that standardise their inputs). */
+  readonly scaler?: Standardizer;
+  /** What training did (epochs, losses, convergence), once fitted; the shape is the model's own. */
+  readonly history?: unknown;
+  /** Frees what the model holds outside the JS heap (tfjs tensors); it cannot predict afterwards. */
+  dispose?(): void;
+  /**
+   * The first half of `fit(X, y, options)` (input checks, standardisation, subsampling) done
+   * here, and the rest packed as a job for a worker thread. The model's `restore` then adopts
+   * the worker's state, scoring exactly as `fit` would have left it.
+   */
+  fitJob?(X: Float64Array, y: Float64Array, options?: FitOptions): FitJob;
+  /**
+   * Adopts the `state` a worker returned for this model's `fitJob` (same `options`). Null when
+   * it cannot be adopted here (e.g. the worker's tfjs backend differs): fit inline instead.
+   */
+  restore?(state: unknown, options?: FitOptions): Promise<this | null>;
 }
 
 /** The part of the features stage's `FeatureSet` the model stage reads (structurally compatible). */

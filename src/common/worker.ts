@@ -1,0 +1,83 @@
+/**
+ * Worker threads that run this project's TypeScript modules, for every stage that parallelises
+ * (ingest's file parsers, the model stage's fits). The worker loads TypeScript through tsx's
+ * CommonJS hook, so it starts alike under the tsx CLI, `node --import tsx` and the notebooks'
+ * kernel.
+ *
+ * Two shapes: `startWorker` gives a long-lived worker to talk to (ingest's parse pool);
+ * `runWorkerJob` / `serveWorkerJob` are one job → one reply (a model fit).
+ */
+import { Worker, parentPort, workerData } from "worker_threads";
+
+export interface StartWorkerOptions {
+  /** The worker's `workerData` (structured-cloned, except the buffers in `transferList`). */
+  workerData?: unknown;
+  /** Buffers moved to the worker, not copied (they are detached here). */
+  transferList?: ArrayBuffer[];
+}
+
+/** Starts `modulePath` (an absolute .ts or .js path) in a worker thread; null when no worker can be started. */
+export function startWorker(modulePath: string, options: StartWorkerOptions = {}): Worker | null {
+  try {
+    const tsxCjs = require.resolve("tsx/cjs");
+    return new Worker(`require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(modulePath)});`, {
+      eval: true,
+      workerData: options.workerData,
+      transferList: options.transferList,
+    });
+  } catch {
+    return null;
+  }
+}
+
+/** What `serveWorkerJob` posts back: the handler's result, or the error it threw. */
+type JobEnvelope<R> = { ok: R } | { error: { name: string; message: string; stack?: string } };
+
+/**
+ * Runs one job in a worker: starts `modulePath` (whose body calls `serveWorkerJob`) with `job`
+ * as its workerData, resolves with the handler's result. Resolves null when the worker could
+ * not start or failed without replying (could not load its modules, crashed, exited): not a
+ * failure of the job itself, so the caller runs it inline instead, where a real problem throws
+ * as it would have. An error the handler threw is rethrown here with its name, message and stack.
+ */
+export function runWorkerJob<R>(modulePath: string, job: unknown, transfer: ArrayBuffer[] = []): Promise<R | null> {
+  const worker = startWorker(modulePath, { workerData: job, transferList: transfer });
+  if (!worker) return Promise.resolve(null);
+  return new Promise<R | null>((resolve, reject) => {
+    let settled = false;
+    worker.once("message", (reply: JobEnvelope<R>) => {
+      settled = true;
+      void worker.terminate();
+      if ("error" in reply) {
+        const err = new Error(reply.error.message);
+        err.name = reply.error.name;
+        if (reply.error.stack) err.stack = reply.error.stack;
+        reject(err);
+      } else {
+        resolve(reply.ok);
+      }
+    });
+    const failed = () => {
+      if (!settled) resolve(null);
+      settled = true;
+    };
+    worker.once("error", failed);
+    worker.once("exit", failed);
+  });
+}
+
+/**
+ * The worker side of `runWorkerJob`: runs `handler` on this thread's workerData and posts its
+ * result (moving `transfer`), or the error it threw. Does nothing on the main thread.
+ */
+export function serveWorkerJob<J, R>(handler: (job: J) => Promise<{ result: R; transfer?: ArrayBuffer[] }>): void {
+  const port = parentPort;
+  if (!port) return;
+  void handler(workerData as J).then(
+    ({ result, transfer }) => port.postMessage({ ok: result } satisfies JobEnvelope<R>, transfer ?? []),
+    (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      port.postMessage({ error: { name: err.name, message: err.message, stack: err.stack } } satisfies JobEnvelope<R>);
+    },
+  );
+}

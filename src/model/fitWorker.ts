@@ -1,0 +1,19 @@
+/**
+ * Worker-thread body for `fitInWorker` (./fitJob): loads the model module a `FitJob` names, runs
+ * its job runner and posts back the state for the model's `restore`, with the seconds it took.
+ */
+import { serveWorkerJob } from "../common/worker";
+import type { FitJob, FitJobRunner } from "./types";
+
+export interface FitReply {
+  state: unknown;
+  seconds: number;
+}
+
+serveWorkerJob<Omit<FitJob, "transfer">, FitReply>(async (job) => {
+  const run = (require(job.module) as Record<string, FitJobRunner>)[job.entry];
+  if (typeof run !== "function") throw new Error(`${job.module} exports no fit-job runner ${job.entry}`);
+  const started = Date.now();
+  const { state, transfer } = await run(job.payload);
+  return { result: { state, seconds: (Date.now() - started) / 1000 }, transfer };
+});
