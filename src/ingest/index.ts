@@ -15,6 +15,8 @@ import { expectsArray, isJsonName, packageOf, resolveRole, roleFromContent, role
 import { DROP_REASONS, ExtendedReader } from "./extended";
 import type { PreParsed } from "./preparse";
 import { decodeText, parseJson } from "./json";
+import { applyFilters, describeFilters, FILTER_ORDER } from "./filters";
+import { DEFAULT_LABEL_RULE, relabel } from "./label";
 import { dateRangeOf, labelCoverageOf } from "./report";
 import { compareSourceOrder, listFolder, listZip, type SourceFile } from "./sources";
 import { TECH_TYPES, TechCollector } from "./tech";
@@ -22,6 +24,8 @@ import { TECH_TYPES, TechCollector } from "./tech";
 export { formatIngestReport } from "./report";
 export { platformFamily, PLATFORM_FAMILIES, type PlatformFamily } from "./platform";
 export { labelOf } from "./plays";
+export * from "./filters";
+export * from "./label";
 export * from "./types";
 export { ingestExportAsync, PARALLEL_MIN_BYTES, type ParallelIngestOptions, type ParallelIngestStats } from "./parallel";
 
@@ -286,7 +290,15 @@ export function* ingestSteps(options: IngestOptions, onPlan?: (ordered: SourceFi
     throw new UserInputError(`No recognisable Spotify export files were found in ${where}: expected endsong_*.json or Streaming_History_Audio_*.json (Extended Streaming History), StreamingHistory*.json / YourLibrary.json (Account Data) or technical log files. Give the folder you unzipped the download into, or the zip itself.`);
   }
 
-  const plays = reader.builder.finish();
+  // Filters first (the user's "whose plays count"), then the completion rule on what is left.
+  const filtered = applyFilters(reader.builder.finish(), options.filters);
+  for (const name of FILTER_ORDER) {
+    const n = filtered.excluded[name];
+    if (n !== undefined) dropped[`excluded-${name}`] = n;
+  }
+  for (const u of filtered.unmatched) warnings.push(`The filter ${u} matched no play; check its spelling.`);
+  const labelled = relabel(filtered.plays, options.label ?? DEFAULT_LABEL_RULE);
+  const plays = labelled.plays;
   const report: IngestReport = {
     files,
     rowsRead,
@@ -304,6 +316,8 @@ export function* ingestSteps(options: IngestOptions, onPlan?: (ordered: SourceFi
     },
     tech: { ...techCounts, eventFiles, otherEventFiles },
     warnings,
+    filters: describeFilters(options.filters),
+    label: labelled.report,
   };
   return { plays, account, tech: tech.finish(), report };
 }

@@ -152,7 +152,7 @@ function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Arr
 }
 
 /** Reorders codes and renumbers values by first appearance in the new order, dropping unused values. */
-function permuteDict(codes: Int32Array, values: string[], order: Uint32Array): DictColumn {
+export function permuteDict(codes: Int32Array, values: string[], order: Uint32Array): DictColumn {
   const n = order.length;
   const remap = new Int32Array(values.length).fill(-1);
   const out = new Int32Array(n);

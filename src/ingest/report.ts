@@ -72,12 +72,21 @@ export function formatIngestReport(report: IngestReport): string {
   if (Object.values(report.dropped).some((n) => n > 0)) out.push("  dropped:");
   const dropped = Object.entries(report.dropped).filter(([, n]) => n > 0);
   for (const [reason, n] of dropped) out.push(`  - ${pad(reason, 13)}${padLeft(num(n), 12)}`);
+  if (report.filters?.length) out.push(`  filters        ${report.filters.join("; ")}`);
   if (report.dateRange) out.push(`  date range     ${report.dateRange.first} .. ${report.dateRange.last} (UTC)`);
   const lc = report.labelCoverage;
   out.push(`  labelled       ${padLeft(num(lc.labelled), 12)}  (${pct(lc.labelled, report.rowsKept)} of kept plays)`);
   out.push(`  completed      ${padLeft(num(lc.completed), 12)}  (${pct(lc.completed, lc.labelled)} of labelled)`);
   out.push(`  unlabelled     ${padLeft(num(lc.unlabelled), 12)}  (reason_end null or "unknown": context only)`);
   if (lc.unlabelledMonths.length > 0) out.push(`  months without any label: ${lc.unlabelledMonths.join(", ")}`);
+  if (report.label) {
+    out.push(`  completion rule ${report.label.rule}`);
+    const le = report.label.lengthEstimate;
+    if (le) {
+      const s = le.sources;
+      out.push(`  track length from: its own trackdone plays ${num(s.track)}, the artist's ${num(s.artist)}, all tracks ${num(s.global)}, the ${le.defaultMs / 1000} s default ${num(s.default)} (median of >= ${le.minPlays} earlier trackdone plays)`);
+    }
+  }
   out.push("");
 
   out.push("Account Data");

@@ -9,7 +9,6 @@
  * Personal data (IP addresses, username, e-mail, user agent, profile names) is
  * dropped while parsing and has no column here.
  */
-
 /** A dictionary-encoded string column: `values[codes[i]]`, or null where `codes[i] === -1`. */
 export interface DictColumn {
   /** [n] index into `values`, -1 for null. */
@@ -136,6 +135,10 @@ export interface IngestReport {
     otherEventFiles?: number;
   };
   warnings: string[];
+  /** The exclusion filters applied (as options, e.g. "--exclude-platform cast"); their counts are `dropped["excluded-<filter>"]`. Optional for hand-built reports. */
+  filters?: string[];
+  /** The completion rule that made `completed`, and for `played-fraction` how track lengths were estimated. Optional for hand-built reports. */
+  label?: LabelReport;
 }
 
 export interface IngestResult {
@@ -158,6 +161,41 @@ export interface IngestOptions {
    * `dropped["invalid-record"]` with a warning (the default).
    */
   strictRecords?: boolean;
+  /** Plays to remove before anything else (see ./filters). */
+  filters?: PlayFilters;
+  /** The completion rule for `completed` (see ./label). Default `reason-end`. */
+  label?: LabelRule;
+}
+
+/** Whose plays count: exclusions applied before anything else (./filters). All optional; empty lists exclude nothing. */
+export interface PlayFilters {
+  /** Platform families (`android`, `cast`…) or raw platform strings; case-insensitive, whole value. */
+  excludePlatforms?: string[];
+  /** `conn_country` codes (ISO 3166 alpha-2), case-insensitive. */
+  excludeCountries?: string[];
+  /** Keep plays that STARTED at or after this instant (epoch ms). */
+  sinceMs?: number;
+  /** Keep plays that STARTED at or before this instant (epoch ms). */
+  untilMs?: number;
+  /** Album-artist names; case-insensitive after trimming and Unicode normalisation. */
+  excludeArtists?: string[];
+  /** Where `excludeArtists` came from, for messages (the file name). */
+  artistsSource?: string;
+}
+
+/** What "finished" means (./label): `reason-end` (default), `played-30s`, `played-fraction=F`. */
+export type LabelRule = { kind: "reason-end" } | { kind: "played-30s" } | { kind: "played-fraction"; fraction: number };
+
+export const LENGTH_SOURCES = ["track", "artist", "global", "default"] as const;
+export type LengthSource = (typeof LENGTH_SOURCES)[number];
+
+export interface LabelReport {
+  /** The rule's name, e.g. "played-fraction=0.5". */
+  rule: string;
+  labelled: number;
+  completed: number;
+  /** Only for `played-fraction`: how many labelled plays took their track length from each source. */
+  lengthEstimate?: { minPlays: number; defaultMs: number; sources: Record<LengthSource, number> };
 }
 
 /** The value of a dictionary column at row i. */
