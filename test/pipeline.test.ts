@@ -14,7 +14,7 @@ import { runPipeline } from "../src/pipeline/run";
 import { MODEL_NAMES } from "../src/pipeline/train";
 import { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../src/pipeline/write";
 import { readCsv } from "../src/report/csv";
-import { FIGURES } from "../src/report/figures/registry";
+import { DEFAULT_FIGURES } from "../src/report/figures/registry";
 import { readSchema, validateCsvAgainstSchema, validateJsonAgainstSchema } from "../src/report/schema";
 import type { CsvSchema, JsonSchema } from "../src/report/schema";
 
@@ -28,7 +28,7 @@ const STANDARD = [
   "model_metrics.json", "model_comparison.csv", "model_comparison.json", "feature_importance.csv", "scored_samples.csv",
   "top_resume_playlist.csv", "monthly_completion.csv", "ingest_report.json", "RESULTS.md", "resume_project_summary.md",
 ];
-const FIGURE_FILES = [...FIGURES.map((f) => `figures/${f.file}`), "figures/dashboard.html", "figures/visualization_summary.md"];
+const FIGURE_FILES = [...DEFAULT_FIGURES.map((f) => `figures/${f.file}`), "figures/dashboard.html", "figures/visualization_summary.md"];
 const EXPECTED_MODELS = ["tfjs_logistic", "closed_loop_logistic", "prior_heuristic", "popularity", "tfjs_mlp", "leaky_reference"];
 
 let tmp = "";
@@ -241,7 +241,7 @@ test("no personal data from the export reaches an output", () => {
 test("determinism: a second run writes byte-identical files except model_metrics.json timings", () => {
   const files = listFiles(outA);
   assert.deepEqual(listFiles(outB), files, "same file list");
-  assert.ok(files.includes("figures/dashboard.html") && files.filter((f) => f.endsWith(".svg")).length === FIGURES.length);
+  assert.ok(files.includes("figures/dashboard.html") && files.filter((f) => f.endsWith(".svg")).length === DEFAULT_FIGURES.length);
   for (const f of files) {
     const a = fs.readFileSync(path.join(outA, f));
     const b = fs.readFileSync(path.join(outB, f));

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildFigureData } from "../src/report/figures";
+import { buildFigureData, FIGURES } from "../src/report/figures";
 import { figureTakeaways, HOUR_MIN_PLAYS, visualizationSummary } from "../src/report/summary";
 import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
 import type { ScoredSample } from "../src/report/figures/types";
@@ -56,10 +56,11 @@ test("artist, ROC, comparison and monthly takeaways carry the data's numbers", (
 });
 
 test("summary lists every figure with image link or skip reason", () => {
-  assert.equal((md.match(/^## \d+\) /gm) ?? []).length, 12);
+  assert.equal((md.match(/^## \d+\) /gm) ?? []).length, FIGURES.length);
   assert.equal((md.match(/\*\*Takeaway:\*\*/g) ?? []).length, 12);
   const partial = visualizationSummary(buildFigureData({ scored: inputs.scored, models: [] }));
   assert.match(partial, /_Not generated: no feature importance input/);
+  assert.match(partial, /_Not generated: no label comparison \(run the pipeline with --compare-labels\)/);
   assert.equal((partial.match(/\*\*Takeaway:\*\*/g) ?? []).length, 9);
 });
 

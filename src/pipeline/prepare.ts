@@ -81,6 +81,16 @@ function checkLearnable(input: IngestOptions, ingest: IngestResult): void {
   const r = ingest.report;
   const given = [input.export, input.extendedDir, input.accountDir, input.techDir].filter((p): p is string => !!p);
   const where = given.map((p) => `"${p}"`).join(", ");
+  const filters = r.filters ?? [];
+  const excluded = Object.entries(r.dropped).filter(([k, n]) => k.startsWith("excluded-") && n > 0);
+  if (filters.length > 0 && r.labelCoverage.labelled === 0 && excluded.length > 0) {
+    const removed = excluded.reduce((s, [, n]) => s + n, 0);
+    throw new UserInputError(
+      `The filters ${filters.join(", ")} left no labelled plays in the export ${where}: they excluded ${removed} play(s) ` +
+        `(${excluded.map(([k, n]) => `${k.slice("excluded-".length)} ${n}`).join(", ")}), and the ${r.rowsKept} play(s) left ` +
+        `${r.rowsKept === 1 ? "has" : "have"} no usable reason_end. Loosen or remove these filters (check the dates, platform names, country codes and the artists file).`,
+    );
+  }
   if (r.rowsKept === 0) {
     const drops = Object.entries(r.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
     throw new UserInputError(

@@ -10,6 +10,8 @@ import { mdEscape, mdTable } from "../report/markdown";
 import { backtestSummary } from "./backtest";
 import type { BacktestRow } from "./backtest";
 import type { Evaluation } from "./evaluate";
+import { labelComparisonSentence } from "./labelComparison";
+import type { LabelComparison } from "./labelComparison";
 import type { PipelineParams } from "./params";
 import type { Prepared } from "./prepare";
 import { splitSummary } from "./tables";
@@ -26,6 +28,8 @@ export interface RunResults {
   importance: FeatureImportanceCsvRow[];
   /** Rolling-origin folds, when the run asked for a backtest. */
   backtest?: BacktestRow[];
+  /** The rules of `--compare-labels`, when the run asked for them. */
+  labelComparison?: LabelComparison;
 }
 
 /** Metric → value, collecting the reason of every null under `path` (JSON never holds NaN). */
@@ -128,6 +132,8 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
     },
     models,
     backtest: results.backtest ? { folds: new Set(results.backtest.map((r) => r.fold)).size, per_model: backtestSummary(results.backtest) } : null,
+    label: report.label ?? null,
+    label_comparison: results.labelComparison ? { rules: results.labelComparison.rows.map((r) => r.rule), sentence: labelComparisonSentence(results.labelComparison) } : null,
     training: {
       tfjs_logistic: history.tfjs_logistic && pickHistory(history.tfjs_logistic),
       tfjs_mlp: history.tfjs_mlp && pickHistory(history.tfjs_mlp),
@@ -294,6 +300,17 @@ export function resultsMarkdown(results: RunResults): string {
     out.push("## Rolling-origin backtest", "");
     out.push(`The protocol repeated at ${folds} cut points (expanding training window, test blocks in time order; per-fold rows in backtest.csv). Test AUC across folds:`, "");
     out.push(mdTable(["model", "folds", "mean_auc", "min_auc", "max_auc"], summary as unknown as Record<string, unknown>[]));
+  }
+  if (results.labelComparison) {
+    out.push("## What counts as finished?", "");
+    out.push(`The same split and the same ${results.labelComparison.primaryModel} model under each completion rule (label_comparison.csv); this run's rule is ${report.label?.rule ?? "reason-end"}.`, "");
+    out.push(
+      mdTable(
+        ["rule", "labelled_plays", "base_rate", "test_base_rate", "test_auc", "test_logloss", "agreement_with_reason_end", "finished_only_by_rule", "finished_only_by_reason_end"],
+        results.labelComparison.rows as unknown as Record<string, unknown>[],
+      ),
+    );
+    out.push(labelComparisonSentence(results.labelComparison), "");
   }
   out.push("## Top features (tfjs logistic, standardised coefficients)", "");
   out.push(topFeatureSentence(importance), "");

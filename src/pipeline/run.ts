@@ -4,7 +4,7 @@
  * notebooks call the same stage functions one section at a time.
  */
 import * as path from "path";
-import type { IngestOptions } from "../ingest/types";
+import type { IngestOptions, LabelRule } from "../ingest/types";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { writeVisualizations } from "../report";
@@ -12,6 +12,7 @@ import type { RenderReport } from "../report/figures";
 import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
+import { compareLabels } from "./labelComparison";
 import type { PipelineParams } from "./params";
 import { prepareAsync } from "./prepare";
 import type { Prepared } from "./prepare";
@@ -51,7 +52,7 @@ export async function runPipeline(
   outputDir: string,
   params: PipelineParams,
   progress: Progress = silentProgress,
-  options: { backtest?: BacktestOptions } = {},
+  options: { backtest?: BacktestOptions; compareLabels?: LabelRule[] } = {},
 ): Promise<PipelineOutcome> {
   const prepared = await prepareAsync(input, params, progress);
   const run = await trainModels(prepared, params, progress);
@@ -65,7 +66,8 @@ export async function runPipeline(
   progress.done("recommend", `${playlist.rows.length} tracks`);
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
-  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run), backtest };
+  const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress) : undefined;
+  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run), backtest, labelComparison };
   progress.start("outputs");
   const written = writeStandardOutputs(results, outputDir);
   progress.done("outputs", `${written.length} files in ${outputDir}`);

@@ -66,6 +66,8 @@ export interface TrainOptions {
    * disables them.
    */
   workerMinCells?: number;
+  /** Train just these models (e.g. the primary for each rule of `--compare-labels`); must include the primary. */
+  only?: string[];
 }
 
 export const DEFAULT_WORKER_MIN_CELLS = 10_000_000;
@@ -135,7 +137,7 @@ interface PendingFit {
 export async function trainModels(prepared: Prepared, params: PipelineParams, progress: Progress = silentProgress, options: TrainOptions = {}): Promise<ModelRun> {
   const backend = await initBackend();
   const core = coreModels();
-  const specs = modelSpecs(core);
+  const specs = modelSpecs(core).filter((s) => !options.only || options.only.includes(s.name));
   const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
   let primaryScorer: LinearScorerParams | null = null;

@@ -8,6 +8,7 @@ import * as path from "path";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
 import type { FigureInputs } from "../report/figures/types";
 import { BACKTEST_COLUMNS } from "./backtest";
+import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
 import { monthlyCompletion, scoredSamples } from "./tables";
@@ -41,6 +42,7 @@ export function figureInputs(results: RunResults): FigureInputs {
     modelComparison: results.evaluation.comparison as unknown as Record<string, number | string | null>[],
     monthly: monthlyCompletion(prepared.ingest.plays, prepared.builder.timeZone.zone),
     recommendations: results.playlist.rows.slice(0, 20) as unknown as Record<string, string | number | null>[],
+    labelDisagreement: results.labelComparison?.byPlatform,
   };
 }
 
@@ -79,6 +81,13 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   } else {
     // A run without --backtest must not leave an older run's folds looking current.
     for (const stale of ["backtest.csv", "backtest.json"]) fs.rmSync(out(stale), { force: true });
+  }
+  const lc = results.labelComparison;
+  if (lc) {
+    csv("label_comparison.csv", lc.rows, LABEL_COMPARISON_COLUMNS);
+    json("label_comparison.json", { primary_model: lc.primaryModel, rules: lc.rows, by_platform: lc.byPlatform });
+  } else {
+    for (const stale of ["label_comparison.csv", "label_comparison.json"]) fs.rmSync(out(stale), { force: true });
   }
   text("RESULTS.md", resultsMarkdown(results));
   text("resume_project_summary.md", projectSummaryMarkdown(results));

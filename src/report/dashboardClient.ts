@@ -133,6 +133,16 @@ export const DASHBOARD_CLIENT_JS = String.raw`
         layout: base({ barmode: "overlay", xaxis: { type: "category", title: { text: "Month" } }, yaxis: playsAxis, yaxis2: rateAxis2 }) };
     }
   };
+  builders.label_disagreement_by_platform = function () {
+    var rows = d.labelDisagreement, rules = [];
+    rows.forEach(function (r) { if (rules.indexOf(r.rule) < 0) rules.push(r.rule); });
+    return { traces: rules.map(function (rule, i) {
+        var rs = rows.filter(function (r) { return r.rule === rule; });
+        return { type: "bar", orientation: "h", name: esc(rule), y: rs.map(function (r) { return esc(r.platform_family); }), x: pluck(rs, "disagreement"),
+          text: rs.map(function (r) { return Math.round(r.disagreement * 100) + "% of " + r.labelled; }), textposition: "auto", marker: { color: PALETTE[i % PALETTE.length] } };
+      }),
+      layout: base({ barmode: "group", xaxis: { title: { text: "Disagreement with reason-end" }, tickformat: ".0%" }, yaxis: { type: "category", autorange: "reversed", automargin: true } }) };
+  };
   payload.figures.forEach(function (id) {
     var el = document.getElementById("fig-" + id);
     var fig = builders[id]();

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
 import { parseCsv, ParsedCsv } from "./csv";
-import type { FigureInputs, ScoredSample } from "./figures/types";
+import type { FigureInputs, LabelDisagreementRow, ScoredSample } from "./figures/types";
 
 /** Full scored_samples.csv column contract (then one p_<model> column per extra model). */
 export const SCORED_SAMPLE_COLUMNS = [
@@ -25,6 +25,27 @@ export const SIBLING_FILES = {
   monthly: "monthly_completion.csv",
   recommendations: "top_resume_playlist.csv",
 } as const;
+
+/** Written by `--compare-labels`; its `by_platform` rows feed the disagreement figure. */
+export const LABEL_COMPARISON_FILE = "label_comparison.json";
+
+function readLabelDisagreement(file: string): LabelDisagreementRow[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UserInputError(`${LABEL_COMPARISON_FILE} "${file}" is not valid JSON (${(error as Error).message}); re-run the pipeline with --compare-labels or remove it.`, file);
+  }
+  const rows = (value as { by_platform?: unknown })?.by_platform;
+  if (!Array.isArray(rows)) throw new UserInputError(`${LABEL_COMPARISON_FILE} "${file}" has no "by_platform" list; re-run the pipeline with --compare-labels or remove it.`, file);
+  return rows.map((r: Record<string, unknown>) => ({
+    rule: String(r.rule ?? ""),
+    platform_family: String(r.platform_family ?? ""),
+    labelled: Number(r.labelled) || 0,
+    disagree: Number(r.disagree) || 0,
+    disagreement: Number(r.disagreement),
+  }));
+}
 
 function readTable(file: string, what: string): ParsedCsv {
   let text: string;
@@ -126,5 +147,10 @@ export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; fo
   }
   const rec = sibling(SIBLING_FILES.recommendations);
   if (rec) inputs.recommendations = rec.table.rows;
+  const labels = path.join(dir, LABEL_COMPARISON_FILE);
+  if (fs.existsSync(labels)) {
+    found.push(LABEL_COMPARISON_FILE);
+    inputs.labelDisagreement = readLabelDisagreement(labels);
+  }
   return { inputs, found };
 }

@@ -175,6 +175,15 @@ function monthly(d: FigureData, n: Name): string {
   return `Across ${span}, monthly completion ranges from ${fmtPct(worst.completion_rate as number)} (${worst.month}) to ${fmtPct(best.completion_rate as number)} (${best.month}); ${gapText}.`;
 }
 
+function labelDisagreement(d: FigureData, n: Name): string {
+  const rows = d.labelDisagreement;
+  if (!rows || rows.length === 0) return "No label comparison: run the pipeline with --compare-labels.";
+  const worst = rows.reduce((a, b) => (b.disagreement > a.disagreement ? b : a));
+  const rules = new Set(rows.map((r) => r.rule)).size;
+  const platforms = new Set(rows.map((r) => r.platform_family)).size;
+  return `Across ${rules} rule${rules === 1 ? "" : "s"} and ${platforms} platform famil${platforms === 1 ? "y" : "ies"}, the largest disagreement with reason-end is ${n(worst.rule)} on ${n(worst.platform_family)}: ${fmtPct(worst.disagreement)} of ${plural(worst.labelled, "labelled play")}.`;
+}
+
 /** Takeaway per figure id, computed from the data. */
 export const TAKEAWAYS: Record<string, (d: FigureData, n: Name) => string> = {
   completion_rate_by_hour: hourly,
@@ -189,6 +198,7 @@ export const TAKEAWAYS: Record<string, (d: FigureData, n: Name) => string> = {
   hour_weekday_heatmap: heatmap,
   model_comparison: comparison,
   completion_over_time: monthly,
+  label_disagreement_by_platform: labelDisagreement,
 };
 
 /**

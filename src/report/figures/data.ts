@@ -269,5 +269,6 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
     modelComparison: comparisonRows(inputs.modelComparison),
     monthly: monthRows(inputs.monthly),
     recommendations: inputs.recommendations ? inputs.recommendations.slice(0, 20) : null,
+    labelDisagreement: inputs.labelDisagreement ? inputs.labelDisagreement.filter((r) => r.labelled > 0 && Number.isFinite(r.disagreement)).map((r) => ({ ...r })) : null,
   };
 }

@@ -9,7 +9,7 @@ import type { FigureData, FigureInputs } from "./types";
 
 export * from "./types";
 export { buildFigureData, monthRows } from "./data";
-export { FIGURES } from "./registry";
+export { DEFAULT_FIGURES, FIGURES } from "./registry";
 export type { FigureDef, SpecResult } from "./registry";
 export { renderSvg } from "./render";
 

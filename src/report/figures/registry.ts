@@ -4,6 +4,7 @@ import * as byHour from "./completionByHour";
 import * as overTime from "./completionOverTime";
 import * as features from "./featureImportance";
 import * as heatmap from "./hourWeekday";
+import * as labels from "./labelDisagreement";
 import * as comparison from "./modelComparison";
 import * as platforms from "./platformMix";
 import * as distribution from "./predictionDistribution";
@@ -20,6 +21,8 @@ export interface FigureDef {
   id: string;
   file: string;
   title: string;
+  /** Set for a figure drawn only when the run asks for it: the option that does (its data is missing otherwise). */
+  optional?: string;
   build(data: FigureData): SpecResult;
 }
 
@@ -97,4 +100,15 @@ export const FIGURES: FigureDef[] = [
         ? { skipped: "monthly input is empty" }
         : { spec: overTime.completionOverTimeSpec(d.monthly) },
   },
+  {
+    id: "label_disagreement_by_platform", file: labels.FILE, title: labels.TITLE, optional: "--compare-labels",
+    build: (d) => d.labelDisagreement === null
+      ? { skipped: "no label comparison (run the pipeline with --compare-labels)" }
+      : d.labelDisagreement.length === 0
+        ? { skipped: "the label comparison holds no rule besides reason-end with labelled plays" }
+        : { spec: labels.labelDisagreementSpec(d.labelDisagreement) },
+  },
 ];
+
+/** The figures every run draws (the optional ones need their option). */
+export const DEFAULT_FIGURES = FIGURES.filter((f) => !f.optional);

@@ -37,6 +37,18 @@ export interface FigureInputs {
   monthly?: { month: string; plays: number; labelled: number; completion_rate: number | null }[];
   /** Optional top recommendations (e.g. rows of top_resume_playlist.csv) for the dashboard table. */
   recommendations?: Record<string, string | number | null>[];
+  /** `--compare-labels` only: disagreement of each rule with reason-end per platform family (label_comparison.json `by_platform`). */
+  labelDisagreement?: LabelDisagreementRow[];
+}
+
+/** One rule on one platform family: labelled plays it labels differently from reason-end. */
+export interface LabelDisagreementRow {
+  rule: string;
+  platform_family: string;
+  labelled: number;
+  disagree: number;
+  /** disagree / labelled. */
+  disagreement: number;
 }
 
 export interface RateRow {
@@ -116,4 +128,5 @@ export interface FigureData {
   modelComparison: ComparisonRow[] | null;
   monthly: MonthRow[] | null;
   recommendations: Record<string, string | number | null>[] | null;
+  labelDisagreement: LabelDisagreementRow[] | null;
 }
