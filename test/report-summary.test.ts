@@ -57,7 +57,7 @@ test("artist, ROC, comparison and monthly takeaways carry the data's numbers", (
 
 test("summary lists every figure with image link or skip reason", () => {
   assert.equal((md.match(/^## \d+\) /gm) ?? []).length, FIGURES.length);
-  assert.equal((md.match(/\*\*Takeaway:\*\*/g) ?? []).length, 12);
+  assert.equal((md.match(/\*\*Takeaway:\*\*/g) ?? []).length, FIGURES.length);
   const partial = visualizationSummary(buildFigureData({ scored: inputs.scored, models: [] }));
   assert.match(partial, /_Not generated: no feature importance input/);
   assert.match(partial, /_Not generated: no label comparison \(run the pipeline with --compare-labels\)/);

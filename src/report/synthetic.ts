@@ -94,5 +94,11 @@ export function syntheticInputs(options: SyntheticOptions = {}): FigureInputs {
       { rank: 1, track: HOSTILE_NAME, artist: "مرحبا", expected_completion: 0.91 },
       { rank: 2, track: "=1+1", artist: "a|b", expected_completion: 0.88 },
     ],
+    labelDisagreement: [
+      { rule: "played-30s", platform_family: "android", labelled: 120, disagree: 30, disagreement: 0.25 },
+      { rule: "played-fraction=0.5", platform_family: "android", labelled: 120, disagree: 12, disagreement: 0.1 },
+      { rule: "played-30s", platform_family: HOSTILE_NAME, labelled: 40, disagree: 16, disagreement: 0.4 },
+      { rule: "played-fraction=0.5", platform_family: HOSTILE_NAME, labelled: 40, disagree: 2, disagreement: 0.05 },
+    ],
   };
 }
