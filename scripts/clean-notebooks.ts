@@ -16,7 +16,9 @@ export function cleanNotebook(text: string): string {
   const notebook = JSON.parse(text) as Notebook;
   notebook.cells.forEach((cell, index) => {
     cell.id = cell.id ?? `cell-${index}`;
-    cell.metadata = {};
+    // Tags are authored (papermill's `parameters` tag), not per-run state: keep them.
+    const tags = cell.metadata?.tags;
+    cell.metadata = Array.isArray(tags) && tags.length ? { tags } : {};
     if (cell.cell_type === "code") {
       cell.outputs = [];
       cell.execution_count = null;

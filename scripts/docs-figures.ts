@@ -2,8 +2,7 @@
  * The README's figures: one pipeline run on data-sample/ (the committed synthetic export,
  * default parameters plus `--compare-labels`, so the optional figure shows too), its SVG figures copied to docs/figures/ and a README "Figures" section,
  * between `<!-- figures:start -->` and `<!-- figures:end -->`, showing each figure with the
- * takeaway computed by that run (from its visualization_summary.md). The training curves are
- * rendered from the same run exactly as notebooks/03_model does. Everything is byte-
+ * takeaway computed by that run (from its visualization_summary.md). Everything is byte-
  * deterministic, so test/docs-figures.test.ts can fail when docs/figures/ or the README is stale.
  *
  *   tsx scripts/docs-figures.ts           regenerate docs/figures/*.svg and the README section
@@ -15,8 +14,7 @@ import * as path from "path";
 import { DEFAULT_COMPARE_RULES, parseLabelRules } from "../src/ingest/label";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { runPipeline } from "../src/pipeline/run";
-import { FIGURES, renderSvg } from "../src/report/figures";
-import { trainingCurvePoints, trainingCurvesSpec, FILE as TRAINING_CURVES_FILE, TITLE as TRAINING_CURVES_TITLE } from "../src/report/figures/trainingCurves";
+import { FIGURES } from "../src/report/figures";
 
 const root = path.resolve(__dirname, "..");
 export const DOCS_FIGURES_DIR = path.join(root, "docs", "figures");
@@ -68,22 +66,6 @@ export async function buildDocsFigures(sample = path.join(root, "data-sample")):
       }
       files.set(figure.file, fs.readFileSync(path.join(figuresDir, figure.file), "utf8"));
       body.push(`### ${figure.title}`, "", `![${figure.title}](docs/figures/${figure.file})`, "", takeaways.get(figure.file) ?? "", "");
-    }
-
-    // Training curves: rendered as notebooks/03_model renders them, from this run's histories.
-    const h = outcome.results.run.histories;
-    const curves = trainingCurvePoints({
-      ...(h.tfjs_logistic ? { tfjs_logistic: { train: h.tfjs_logistic.trainLoss, validation: h.tfjs_logistic.valLoss } } : {}),
-      ...(h.tfjs_mlp ? { tfjs_mlp: { train: h.tfjs_mlp.trainLoss, validation: h.tfjs_mlp.valLoss } } : {}),
-    });
-    if (curves.length > 0) {
-      files.set(TRAINING_CURVES_FILE, await renderSvg(trainingCurvesSpec(curves)));
-      const parts = [
-        h.tfjs_logistic ? `the tfjs logistic regression ran ${h.tfjs_logistic.epochsRun} epochs${h.tfjs_logistic.stoppedEarly ? " (stopped by the validation loss)" : ""}` : "",
-        h.tfjs_mlp ? `the MLP ${h.tfjs_mlp.epochsRun} (best validation epoch ${h.tfjs_mlp.bestEpoch})` : "",
-        `the closed-loop baseline took ${h.closed_loop_logistic.iterations} full-batch iterations (${h.closed_loop_logistic.converged ? "converged" : "not converged"})`,
-      ].filter(Boolean);
-      body.push(`### ${TRAINING_CURVES_TITLE}`, "", `![${TRAINING_CURVES_TITLE}](docs/figures/${TRAINING_CURVES_FILE})`, "", `On the sample, ${parts.join("; ")}.`, "");
     }
 
     const section = [

@@ -22,7 +22,7 @@ test("appendLeaky gives exactly transform(…, { includeLeaky: true })", () => {
   const prepared = prepare({ export: SAMPLE }, DEFAULT_PARAMS);
   const data = { plays: prepared.ingest.plays, account: prepared.ingest.account, tech: prepared.ingest.tech };
   const full = prepared.builder.transform(data, prepared.split, { includeLeaky: true });
-  const appended = prepared.leaky;
+  const appended = prepared.leaky();
   assert.deepEqual(appended.names, full.names);
   assert.deepEqual(appended.groups, full.groups);
   assert.equal(appended.cols, full.cols);

@@ -113,7 +113,7 @@ test("renderAllFigures writes what its inputs allow and reports the rest", async
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "figs-"));
   const only: FigureInputs = { scored: inputs.scored, models: ["p_complete"] };
   const report = await renderAllFigures(only, dir);
-  assert.deepEqual(report.skipped.map((s) => s.file).sort(), ["completion_over_time.svg", "feature_importance.svg", "label_disagreement_by_platform.svg", "model_comparison.svg"]);
+  assert.deepEqual(report.skipped.map((s) => s.file).sort(), ["completion_over_time.svg", "feature_importance.svg", "label_disagreement_by_platform.svg", "model_comparison.svg", "training_curves.svg"]);
   assert.equal(report.written.length, 9);
   assert.deepEqual(fs.readdirSync(dir).sort(), report.written.map((w) => w.file).sort());
   const empty = await renderAllFigures({ scored: [], models: [] }, path.join(dir, "empty"));

@@ -92,6 +92,24 @@ test("executed notebooks and their HTML renderings read well", () => {
   assert.equal(figures, DEFAULT_FIGURES.length, "05_visualize shows every figure (optional ones need their option)");
 });
 
+/** What only the notebooks write: their executed copies, recorded results, and state passed between them. */
+const NOTEBOOK_ONLY = [/^notebooks\//, /^notebook_results\//, /^artifacts\/model_run\.json$/, /^feature_summary\.csv$/];
+
+test("the CLI and the notebooks leave the same output files (apart from the notebooks' own)", { timeout: 600_000 }, async () => {
+  const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-outputs-"));
+  const { runPipeline } = await import("../src/pipeline/run");
+  const { DEFAULT_PARAMS } = await import("../src/pipeline/params");
+  await runPipeline({ export: path.join(root, "data-sample") }, cliDir, DEFAULT_PARAMS, undefined, { cache: { log: () => {} } });
+  const walk = (dir: string, rel = ""): string[] =>
+    fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
+  const cli = walk(cliDir).sort();
+  const notebooks = walk(outputDir).filter((f) => !NOTEBOOK_ONLY.some((re) => re.test(f))).sort();
+  assert.ok(cli.includes(path.join("figures", "training_curves.svg")), "the CLI draws the training curves");
+  assert.ok(cli.some((f) => f.startsWith("cache")), "the CLI writes the stage cache");
+  assert.deepEqual(notebooks, cli);
+  fs.rmSync(cliDir, { recursive: true, force: true });
+});
+
 test("no planted personal data in executed notebooks, their HTML or any output", () => {
   const needles = Object.values(PLANTED_PII).flat().map((v) => String(v).toLowerCase()).filter((v) => v.length >= 6);
   assert.ok(needles.length >= 5);

@@ -59,6 +59,7 @@ test("summary lists every figure with image link or skip reason", () => {
   assert.equal((md.match(/^## \d+\) /gm) ?? []).length, FIGURES.length);
   assert.equal((md.match(/\*\*Takeaway:\*\*/g) ?? []).length, FIGURES.length);
   const partial = visualizationSummary(buildFigureData({ scored: inputs.scored, models: [] }));
+  assert.match(partial, /_Not generated: no training history input/);
   assert.match(partial, /_Not generated: no feature importance input/);
   assert.match(partial, /_Not generated: no label comparison \(run the pipeline with --compare-labels\)/);
   assert.equal((partial.match(/\*\*Takeaway:\*\*/g) ?? []).length, 9);
@@ -71,4 +72,17 @@ test("empty and degenerate data give sentences, not crashes or NaN", () => {
   for (const [id, sentence] of Object.entries(t)) assert.doesNotMatch(sentence, /NaN|undefined|Infinity/, id);
   assert.match(t.roc_curves, /^AUC cannot be computed: the evaluation plays lack/);
   assert.match(t.completion_rate_by_hour, /^Only \d\d:00 has labelled plays \(100% of 1 labelled play\)\.$/);
+});
+
+test("the training-curves takeaway reads epochs, the early stop and the best validation loss from the histories", () => {
+  const histories = [
+    { model: "tfjs_logistic", train: [0.7, 0.6, 0.55], validation: [0.69, 0.61, 0.62], stoppedEarly: true },
+    { model: "tfjs_mlp", train: [0.7], validation: [], stoppedEarly: false },
+  ];
+  const d = buildFigureData({ ...inputs, training: histories });
+  assert.equal(
+    figureTakeaways(d, "text").training_curves,
+    "tfjs_logistic ran 3 epochs, stopped by the validation loss; its lowest validation log loss is 0.610 at epoch 2; tfjs_mlp ran 1 epoch (no validation slice).",
+  );
+  assert.equal(FIGURES.find((f) => f.id === "training_curves")!.build(buildFigureData({ ...inputs, training: [] })).hasOwnProperty("skipped"), true);
 });

@@ -8,6 +8,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { isUserInputError } from "../common/errors";
 import { DEFAULT_PARAMS } from "../pipeline/params";
+import { cacheEnabledByEnv } from "../pipeline/cache";
 import { PIPELINE_STAGES, runPipeline } from "../pipeline/run";
 import { stderrProgress } from "./progress";
 
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--lenient", "skip a broken file with a warning instead of stopping", false)
     .option("--backtest [folds]", "also run a rolling-origin backtest over this many cut points (default 3)", integer)
     .option("--fold-fraction <x>", "share of labelled plays in each backtest test block", fraction, 0.1)
+    .option("--no-cache", "recompute ingestion and features instead of loading them from OUTPUT_DIR/cache/ (also CACHE=0)")
     .exitOverride();
   try {
     program.parse(argv, { from: "user" });
@@ -50,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<{
     export?: string; accountDir?: string; extendedDir?: string; techDir?: string; outputDir: string;
     seed: number; testFraction: number; validationFraction: number; timezone?: string; topN: number; lenient: boolean;
-    backtest?: number | true; foldFraction: number;
+    backtest?: number | true; foldFraction: number; cache: boolean;
   }>();
   const backtest = o.backtest === undefined ? undefined : { folds: o.backtest === true ? 3 : o.backtest, foldFraction: o.foldFraction };
   if (backtest && backtest.folds < 1) {
@@ -70,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       o.outputDir,
       { seed: o.seed, testFraction: o.testFraction, validationFraction: o.validationFraction, timezone: o.timezone, topN: o.topN },
       progress,
-      { backtest },
+      { backtest, cache: { enabled: o.cache && cacheEnabledByEnv(), log: (m) => process.stderr.write(`${m}\n`) } },
     );
     progress.stop();
     const { evaluation, hitRate, prepared } = outcome.results;

@@ -198,6 +198,25 @@ export interface LabelReport {
   lengthEstimate?: { minPlays: number; defaultMs: number; sources: Record<LengthSource, number> };
 }
 
+/** A dictionary column from plain values (null → code -1), values in first-seen order. */
+export function dictColumnOf(values: readonly (string | null)[]): DictColumn {
+  const index = new Map<string, number>();
+  const codes = new Int32Array(values.length);
+  values.forEach((v, i) => {
+    if (v === null) {
+      codes[i] = -1;
+      return;
+    }
+    let c = index.get(v);
+    if (c === undefined) {
+      c = index.size;
+      index.set(v, c);
+    }
+    codes[i] = c;
+  });
+  return { codes, values: [...index.keys()] };
+}
+
 /** The value of a dictionary column at row i. */
 export function valueAt(column: DictColumn, i: number): string | null {
   const code = column.codes[i];

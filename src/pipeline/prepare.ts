@@ -1,16 +1,29 @@
 /**
  * Stage 1–2 of a run: ingest the export, split it chronologically, build leak-free
- * features (and the leaky variant for the reference model). Deterministic, so every
- * notebook can rebuild it from the export instead of sharing kernel memory.
+ * features (and the leaky variant for the reference model). Deterministic; with a cache
+ * (`StageCacheOptions`) ingestion's output and the features are computed once per export,
+ * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
 import { chronologicalSplit, FeatureBuilder } from "../features";
 import type { FeatureSet, SplitPlan } from "../features";
 import { UserInputError } from "../common/errors";
 import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
+import { exportFingerprint, featuresKey, ingestKey, readFeatures, readIngest, StageStore, writeFeatures, writeIngest } from "./cache";
+import type { ReadFailure, StageCacheOptions } from "./cache";
 import type { PipelineParams } from "./params";
 import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
+
+/** How each cached stage was obtained: loaded, computed (and written), or computed with the cache off. */
+export type CacheUse = "hit" | "miss" | "off";
+
+export interface CacheReport {
+  ingest: CacheUse;
+  features: CacheUse;
+  /** Sentences worth showing: the export changed, a cache file was damaged, the folder is unwritable. */
+  notes: string[];
+}
 
 export interface Prepared {
   ingest: IngestResult;
@@ -20,57 +33,123 @@ export interface Prepared {
   features: FeatureSet;
   /**
    * The same rows plus the same play's reason_end / ms_played: only for `leaky_reference`.
-   * A getter that builds it on EVERY read (~0.3 s and rows × (cols + 6) × 8 bytes at 1M plays)
-   * and does not keep it: read it once and hold the result while you need it.
+   * Builds the matrix on every call (~0.3 s and rows × (cols + 6) × 8 bytes at 1M plays) and
+   * does not keep it: call it once and hold the result only while you need it.
    */
-  readonly leaky: FeatureSet;
+  leaky(): FeatureSet;
+  /** Present when the run was asked to use the stage cache. */
+  cache?: CacheReport;
 }
 
-export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Prepared {
+export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions): Prepared {
   progress.start("ingest");
-  return afterIngest(input, ingestExport(input), params, progress);
+  const stage = openIngestStage(input, cache);
+  const ingest = stage.cached ?? stage.save(ingestExport(input));
+  return afterIngest(input, ingest, params, progress, stage);
 }
 
 /**
  * `prepare` with the export parsed on several threads when it is large (`ingestExportAsync`:
- * the same result as `ingestExport`). What `runPipeline` uses; notebooks keep `prepare`.
+ * the same result as `ingestExport`). What `runPipeline` uses.
  */
-export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress): Promise<Prepared> {
+export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions): Promise<Prepared> {
   progress.start("ingest");
-  return afterIngest(input, await ingestExportAsync(input), params, progress);
+  const stage = openIngestStage(input, cache);
+  const ingest = stage.cached ?? stage.save(await ingestExportAsync(input));
+  return afterIngest(input, ingest, params, progress, stage);
+}
+
+/** Ingestion's output alone, from the cache when it holds this export (notebook 01). */
+export function ingestCached(input: IngestOptions, cache?: StageCacheOptions): IngestResult & { cache: CacheReport } {
+  const stage = openIngestStage(input, cache);
+  const ingest = stage.cached ?? stage.save(ingestExport(input));
+  return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes } };
+}
+
+interface IngestStage {
+  /** The cached result on a hit. */
+  cached: IngestResult | null;
+  use: CacheUse;
+  notes: string[];
+  /** Writes a freshly computed result (a no-op with the cache off) and returns it. */
+  save(result: IngestResult): IngestResult;
+  store: StageStore | null;
+  key: string | null;
+}
+
+function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefined): IngestStage {
+  const notes: string[] = [];
+  const log = (message: string): void => {
+    notes.push(message);
+    (cache?.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
+  };
+  const fingerprint = cache && cache.enabled !== false ? exportFingerprint(input) : null;
+  if (!cache || !fingerprint) {
+    return { cached: null, use: "off", notes, save: (r) => r, store: null, key: null };
+  }
+  const store = new StageStore(cache.outputDir, log);
+  const changed = store.noteExport(fingerprint);
+  if (changed) log(changed);
+  const key = ingestKey(fingerprint, input);
+  const found = readIngest(store, key);
+  if (!("kind" in found)) return { cached: found, use: "hit", notes, save: (r) => r, store, key };
+  noteCorrupt(found, log);
+  return {
+    cached: null,
+    use: "miss",
+    notes,
+    save: (r) => {
+      writeIngest(store, key, r);
+      return r;
+    },
+    store,
+    key,
+  };
+}
+
+function noteCorrupt(failure: ReadFailure, log: (message: string) => void): void {
+  if (failure.kind === "corrupt") log(`The cache file ${failure.file} could not be trusted (${failure.reason}), so that stage is recomputed and rewritten.`);
 }
 
 /** The steps after ingestion shared by `prepare` and `prepareAsync`: check, split, features. */
-function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress): Prepared {
-  progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled`);
+function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage): Prepared {
+  progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled${stage.use === "hit" ? " (cached)" : ""}`);
   checkLearnable(input, ingest);
   progress.start("features");
   const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
-  const prepared = prepareWithSplit(ingest, split, params);
-  progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features`);
+  let features: FeatureSet | null = null;
+  let use: CacheUse = "off";
+  const key = stage.store && stage.key ? featuresKey(stage.key, params) : null;
+  if (stage.store && key) {
+    const found = readFeatures(stage.store, key);
+    if ("kind" in found) noteCorrupt(found, (m) => stage.notes.push(m));
+    else features = found;
+    use = features ? "hit" : "miss";
+  }
+  const prepared = prepareWithSplit(ingest, split, params, features ?? undefined);
+  if (stage.store && key && use === "miss") writeFeatures(stage.store, key, prepared.features);
+  if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes };
+  progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
   return prepared;
 }
 
 /**
  * Features for an ingested export under a given split (the plain chronological split, or one
  * fold of the rolling-origin backtest): fit the builder on the split's training rows, transform.
+ * `cached`: the transform's result loaded from the stage cache for this very export, split
+ * and code; the builder is still fitted (recommendations and the leaky matrix need it) and
+ * must produce the same columns and rows.
  */
-export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params: PipelineParams): Prepared {
+export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params: PipelineParams, cached?: FeatureSet): Prepared {
   const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
   const builder = new FeatureBuilder({ timeZone: params.timezone }).fit(data, split);
-  const features = builder.transform(data, split);
+  const expected = split.counts.train + split.counts.validation + split.counts.test;
+  const usable = cached && cached.rows === expected && cached.names.join("\u0000") === builder.layout().names.join("\u0000");
+  const features = usable ? cached : builder.transform(data, split);
   // The leaky matrix (only the leaky_reference model reads it) is the leak-free one plus six
-  // columns: built when read, by appending them (not by a second full transform), and not
+  // columns: built on request by appending them (not by a second full transform), and not
   // kept, so its 580 MB (1M plays) live only while the leaky model trains and scores.
-  return {
-    ingest,
-    split,
-    builder,
-    features,
-    get leaky(): FeatureSet {
-      return builder.appendLeaky(data, features);
-    },
-  };
+  return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
 import { compareLabels } from "./labelComparison";
+import type { StageCacheOptions } from "./cache";
 import type { PipelineParams } from "./params";
 import { prepareAsync } from "./prepare";
 import type { Prepared } from "./prepare";
@@ -52,9 +53,9 @@ export async function runPipeline(
   outputDir: string,
   params: PipelineParams,
   progress: Progress = silentProgress,
-  options: { backtest?: BacktestOptions; compareLabels?: LabelRule[] } = {},
+  options: { backtest?: BacktestOptions; compareLabels?: LabelRule[]; cache?: Omit<StageCacheOptions, "outputDir"> } = {},
 ): Promise<PipelineOutcome> {
-  const prepared = await prepareAsync(input, params, progress);
+  const prepared = await prepareAsync(input, params, progress, options.cache ? { ...options.cache, outputDir } : undefined);
   const run = await trainModels(prepared, params, progress);
 
   progress.start("evaluate");

@@ -175,7 +175,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   const trainInline = async (k: number, model?: Classifier) => {
     const spec = specs[k];
     progress.start(spec.name);
-    const fs = spec.leaky ? prepared.leaky : prepared.features;
+    const fs = spec.leaky ? prepared.leaky() : prepared.features;
     const train = selectRole(fs, 0);
     if (train.y.length === 0) throw new Error("no labelled plays in the training window");
     const started = Date.now();

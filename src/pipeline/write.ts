@@ -6,11 +6,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
-import type { FigureInputs } from "../report/figures/types";
+import type { FigureInputs, TrainingHistory } from "../report/figures/types";
 import { BACKTEST_COLUMNS } from "./backtest";
 import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
+import type { ModelRun } from "./train";
+import { playsTable, scoredTable, writeParquetFile } from "./parquet";
 import { monthlyCompletion, scoredSamples } from "./tables";
 
 export const COMPARISON_COLUMNS = [
@@ -33,6 +35,15 @@ export function writeJson(file: string, value: unknown): void {
 }
 
 /** Inputs of every figure, straight from the run (no CSV round trip). */
+/** The per-epoch losses of the tfjs models, as model_metrics.json records them (the training curves figure). */
+export function trainingHistories(run: ModelRun): TrainingHistory[] {
+  const h = run.histories;
+  return (["tfjs_logistic", "tfjs_mlp"] as const).flatMap((model) => {
+    const m = h[model];
+    return m ? [{ model, train: m.trainLoss, validation: m.valLoss, stoppedEarly: m.stoppedEarly }] : [];
+  });
+}
+
 export function figureInputs(results: RunResults): FigureInputs {
   const { prepared, run } = results;
   return {
@@ -43,6 +54,7 @@ export function figureInputs(results: RunResults): FigureInputs {
     monthly: monthlyCompletion(prepared.ingest.plays, prepared.builder.timeZone.zone),
     recommendations: results.playlist.rows.slice(0, 20) as unknown as Record<string, string | number | null>[],
     labelDisagreement: results.labelComparison?.byPlatform,
+    training: trainingHistories(run),
   };
 }
 
@@ -71,7 +83,15 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   json("model_comparison.json", results.evaluation.comparison);
   csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
   const scored = scoredSamples(prepared.ingest.plays, prepared.features, run, zone);
-  csv("scored_samples.csv", scored, [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}`)]);
+  const scoredColumns = [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}`)];
+  csv("scored_samples.csv", scored, scoredColumns);
+  // The same rows, and the whole music play table, for pandas / polars / DuckDB (parquet.ts).
+  const parquet = (name: string, table: Parameters<typeof writeParquetFile>[1]) => {
+    writeParquetFile(out(name), table);
+    written.push(out(name));
+  };
+  parquet("scored_samples.parquet", scoredTable(scored, scoredColumns));
+  parquet("plays.parquet", playsTable(prepared.ingest.plays));
   csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
   csv("monthly_completion.csv", monthlyCompletion(prepared.ingest.plays, zone), MONTHLY_COLUMNS);
   json("ingest_report.json", prepared.ingest.report);

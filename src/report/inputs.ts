@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
 import { parseCsv, ParsedCsv } from "./csv";
-import type { FigureInputs, LabelDisagreementRow, ScoredSample } from "./figures/types";
+import type { FigureInputs, LabelDisagreementRow, ScoredSample, TrainingHistory } from "./figures/types";
 
 /** Full scored_samples.csv column contract (then one p_<model> column per extra model). */
 export const SCORED_SAMPLE_COLUMNS = [
@@ -24,6 +24,7 @@ export const SIBLING_FILES = {
   modelComparison: "model_comparison.csv",
   monthly: "monthly_completion.csv",
   recommendations: "top_resume_playlist.csv",
+  modelMetrics: "model_metrics.json",
 } as const;
 
 /** Written by `--compare-labels`; its `by_platform` rows feed the disagreement figure. */
@@ -113,6 +114,20 @@ export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample
   });
 }
 
+/** The per-epoch losses under model_metrics.json's "training" (models without `train_loss` are left out). */
+export function trainingHistories(file: string): TrainingHistory[] {
+  let metrics: { training?: Record<string, { train_loss?: unknown; val_loss?: unknown; stopped_early?: unknown } | null> };
+  try {
+    metrics = JSON.parse(fs.readFileSync(file, "utf8")) as typeof metrics;
+  } catch (error) {
+    throw new UserInputError(`${SIBLING_FILES.modelMetrics} "${file}" is not valid JSON (${(error as Error).message}).`, file);
+  }
+  const losses = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === "number" && Number.isFinite(x)) : []);
+  return Object.entries(metrics.training ?? {})
+    .filter(([, h]) => h && Array.isArray(h.train_loss))
+    .map(([model, h]) => ({ model, train: losses(h!.train_loss), validation: losses(h!.val_loss), stoppedEarly: h!.stopped_early === true }));
+}
+
 /** Read `scored_samples.csv` and any optional inputs found in the same folder. */
 export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; found: string[] } {
   const scoredTable = readTable(scoredPath, "Scored samples file");
@@ -151,6 +166,11 @@ export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; fo
   if (fs.existsSync(labels)) {
     found.push(LABEL_COMPARISON_FILE);
     inputs.labelDisagreement = readLabelDisagreement(labels);
+  }
+  const metricsFile = path.join(dir, SIBLING_FILES.modelMetrics);
+  if (fs.existsSync(metricsFile)) {
+    inputs.training = trainingHistories(metricsFile);
+    found.push(SIBLING_FILES.modelMetrics);
   }
   return { inputs, found };
 }

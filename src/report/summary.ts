@@ -2,7 +2,7 @@
 import { expectedCalibrationError } from "./figures/curves";
 import { fmtInt, fmtPct } from "./figures/common";
 import { FIGURES } from "./figures/registry";
-import type { FigureData, RateRow } from "./figures/types";
+import type { FigureData, RateRow, TrainingHistory } from "./figures/types";
 import { mdEscape } from "./markdown";
 
 /** Minimum labelled plays for a weekday×hour cell to be named as best/worst. */
@@ -184,6 +184,26 @@ function labelDisagreement(d: FigureData, n: Name): string {
   return `Across ${rules} rule${rules === 1 ? "" : "s"} and ${platforms} platform famil${platforms === 1 ? "y" : "ies"}, the largest disagreement with reason-end is ${n(worst.rule)} on ${n(worst.platform_family)}: ${fmtPct(worst.disagreement)} of ${plural(worst.labelled, "labelled play")}.`;
 }
 
+function training(d: FigureData, n: Name): string {
+  return trainingTakeaway(d.training ?? [], n);
+}
+
+/** One sentence per iteratively trained model: epochs run, early stop, best validation loss. */
+export function trainingTakeaway(rows: TrainingHistory[], n: Name = mdEscape): string {
+  if (rows.length === 0) return "No training history available.";
+  const parts = rows.map((h) => {
+    const epochs = Math.max(h.train.length, h.validation.length);
+    if (h.validation.length === 0) return `${n(h.model)} ran ${plural(epochs, "epoch")} (no validation slice)`;
+    let best = 0;
+    h.validation.forEach((v, i) => {
+      if (v < h.validation[best]) best = i;
+    });
+    const stop = h.stoppedEarly ? ", stopped by the validation loss" : "";
+    return `${n(h.model)} ran ${plural(epochs, "epoch")}${stop}; its lowest validation log loss is ${f3(h.validation[best])} at epoch ${best + 1}`;
+  });
+  return `${parts.join("; ")}.`;
+}
+
 /** Takeaway per figure id, computed from the data. */
 export const TAKEAWAYS: Record<string, (d: FigureData, n: Name) => string> = {
   completion_rate_by_hour: hourly,
@@ -199,6 +219,7 @@ export const TAKEAWAYS: Record<string, (d: FigureData, n: Name) => string> = {
   model_comparison: comparison,
   completion_over_time: monthly,
   label_disagreement_by_platform: labelDisagreement,
+  training_curves: training,
 };
 
 /**

@@ -100,5 +100,9 @@ export function syntheticInputs(options: SyntheticOptions = {}): FigureInputs {
       { rule: "played-30s", platform_family: HOSTILE_NAME, labelled: 40, disagree: 16, disagreement: 0.4 },
       { rule: "played-fraction=0.5", platform_family: HOSTILE_NAME, labelled: 40, disagree: 2, disagreement: 0.05 },
     ],
+    training: [
+      { model: "tfjs_logistic", train: [0.71, 0.64, 0.6, 0.59], validation: [0.7, 0.65, 0.63, 0.64], stoppedEarly: true },
+      { model: HOSTILE_NAME, train: [0.7, 0.6], validation: [0.69, 0.66], stoppedEarly: false },
+    ],
   };
 }

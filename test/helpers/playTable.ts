@@ -10,6 +10,7 @@
  * derived from reasonEnd exactly as the contract says (trackdone → 1, null/"unknown" → -1, else 0).
  */
 import type { AccountData, DictColumn, PlayTable, TechEvents, TriBool } from "../../src/ingest/types";
+import { dictColumnOf } from "../../src/ingest/types";
 
 export interface PlayInput {
   /** START time: ISO string or epoch ms. */
@@ -36,25 +37,7 @@ export interface PlayInput {
 
 const toMs = (t: string | number): number => (typeof t === "number" ? t : Date.parse(t));
 
-function dict(values: (string | null)[]): DictColumn {
-  const index = new Map<string, number>();
-  const out: string[] = [];
-  const codes = new Int32Array(values.length);
-  values.forEach((v, i) => {
-    if (v === null) {
-      codes[i] = -1;
-      return;
-    }
-    let c = index.get(v);
-    if (c === undefined) {
-      c = out.length;
-      index.set(v, c);
-      out.push(v);
-    }
-    codes[i] = c;
-  });
-  return { codes, values: out };
-}
+const dict = dictColumnOf;
 
 function tri(values: (boolean | null | undefined)[]): TriBool {
   return Int8Array.from(values, (v) => (v === true ? 1 : v === false ? 0 : -1));

@@ -2,7 +2,7 @@
 import { prCurve, reliabilityBins, rocCurve } from "./curves";
 import type {
   ArtistRow, ComparisonRow, CurvePoint, CurveSummary, FeatureRow, FigureData, FigureInputs,
-  HeatCell, HistogramBin, HourRow, MonthRow, PlatformRow, RateRow, ScoredSample, SessionRow,
+  HeatCell, HistogramBin, HourRow, MonthRow, PlatformRow, RateRow, ScoredSample, SessionRow, TrainingHistory,
 } from "./types";
 
 export const TOP_ARTISTS = 15;
@@ -230,6 +230,13 @@ export function monthRows(input: FigureInputs["monthly"]): MonthRow[] | null {
 }
 
 /** Aggregate everything the figures, dashboard and summary need. Pure and deterministic. */
+/** Finite losses only (JSON turns NaN into null), models with at least one. */
+function trainingRows(histories: TrainingHistory[]): TrainingHistory[] {
+  return histories
+    .map((h) => ({ ...h, train: h.train.filter(Number.isFinite), validation: h.validation.filter(Number.isFinite) }))
+    .filter((h) => h.train.length > 0 || h.validation.length > 0);
+}
+
 export function buildFigureData(inputs: FigureInputs): FigureData {
   const scored = inputs.scored;
   const models = inputs.models.length > 0 ? [...inputs.models] : ["p_complete"];
@@ -270,5 +277,6 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
     monthly: monthRows(inputs.monthly),
     recommendations: inputs.recommendations ? inputs.recommendations.slice(0, 20) : null,
     labelDisagreement: inputs.labelDisagreement ? inputs.labelDisagreement.filter((r) => r.labelled > 0 && Number.isFinite(r.disagreement)).map((r) => ({ ...r })) : null,
+    training: inputs.training ? trainingRows(inputs.training) : null,
   };
 }

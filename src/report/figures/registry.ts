@@ -12,6 +12,7 @@ import * as reliability from "./reliability";
 import * as curves from "./rocCurves";
 import * as session from "./sessionPosition";
 import * as artists from "./topArtists";
+import * as training from "./trainingCurves";
 import type { FigureData } from "./types";
 
 export type SpecResult = { spec: VlSpec } | { skipped: string };
@@ -107,6 +108,14 @@ export const FIGURES: FigureDef[] = [
       : d.labelDisagreement.length === 0
         ? { skipped: "the label comparison holds no rule besides reason-end with labelled plays" }
         : { spec: labels.labelDisagreementSpec(d.labelDisagreement) },
+  },
+  {
+    id: "training_curves", file: training.FILE, title: training.TITLE,
+    build: (d) => d.training === null
+      ? { skipped: "no training history input (model_metrics.json)" }
+      : d.training.length === 0
+        ? { skipped: "no iteratively trained model recorded a loss" }
+        : { spec: training.trainingCurvesSpec(training.trainingCurvePoints(d.training)) },
   },
 ];
 

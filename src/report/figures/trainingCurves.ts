@@ -1,4 +1,5 @@
 import { frame, VlSpec, WIDTH, HEIGHT } from "./common";
+import type { TrainingHistory } from "./types";
 
 export const FILE = "training_curves.svg";
 export const TITLE = "Training curves (log loss per epoch)";
@@ -11,10 +12,10 @@ export interface TrainingCurvePoint {
   loss: number;
 }
 
-/** Long-format loss points from per-epoch histories: { model: { train: [...], validation: [...] } }. */
-export function trainingCurvePoints(histories: Record<string, { train: number[]; validation: number[] }>): TrainingCurvePoint[] {
+/** Long-format loss points from per-epoch histories. */
+export function trainingCurvePoints(histories: TrainingHistory[]): TrainingCurvePoint[] {
   const points: TrainingCurvePoint[] = [];
-  for (const [model, h] of Object.entries(histories)) {
+  for (const { model, ...h } of histories) {
     h.train.forEach((loss, i) => points.push({ model, set: "train", epoch: i + 1, loss }));
     h.validation.forEach((loss, i) => points.push({ model, set: "validation", epoch: i + 1, loss }));
   }

@@ -39,6 +39,8 @@ export interface FigureInputs {
   recommendations?: Record<string, string | number | null>[];
   /** `--compare-labels` only: disagreement of each rule with reason-end per platform family (label_comparison.json `by_platform`). */
   labelDisagreement?: LabelDisagreementRow[];
+  /** Optional per-epoch losses of the iteratively trained models (model_metrics.json "training"). */
+  training?: TrainingHistory[];
 }
 
 /** One rule on one platform family: labelled plays it labels differently from reason-end. */
@@ -49,6 +51,17 @@ export interface LabelDisagreementRow {
   disagree: number;
   /** disagree / labelled. */
   disagreement: number;
+}
+
+/** One model's loss per epoch, as recorded in model_metrics.json. */
+export interface TrainingHistory {
+  model: string;
+  /** [epochs] training loss (with the L2 penalty). */
+  train: number[];
+  /** [epochs] validation log loss (empty without a validation slice). */
+  validation: number[];
+  /** Whether the validation loss stopped training before the epoch limit. */
+  stoppedEarly: boolean;
 }
 
 export interface RateRow {
@@ -129,4 +142,6 @@ export interface FigureData {
   monthly: MonthRow[] | null;
   recommendations: Record<string, string | number | null>[] | null;
   labelDisagreement: LabelDisagreementRow[] | null;
+  /** Per-model histories (the training curves figure), null without the input. */
+  training: TrainingHistory[] | null;
 }

@@ -1,0 +1,151 @@
+/**
+ * Parquet copies of the play table and the scored plays, for pandas, polars, R or DuckDB:
+ * `plays.parquet` and `scored_samples.parquet` next to the CSVs.
+ *
+ * Built as Apache Arrow tables (`apache-arrow`) and written by `parquet-wasm` (Rust's
+ * parquet crate compiled to WebAssembly: 4.9 MB per build on disk, no native binary, so it
+ * installs from the npm registry alone). Strings are dictionary-encoded, instants are
+ * TIMESTAMP(MILLIS, UTC), local wall-clock times TIMESTAMP(MILLIS) without a zone, flags
+ * nullable booleans, scores doubles. Snappy-compressed (every reader has it); byte-identical for identical inputs.
+ *
+ * Privacy: the play table has no personal-data column (ingestion never keeps one).
+ */
+import * as A from "apache-arrow";
+import type * as ParquetWasm from "parquet-wasm";
+import type { DictColumn, PlayTable, TriBool } from "../ingest/types";
+import { dictColumnOf } from "../ingest/types";
+import { writeFileAtomic } from "../report/files";
+import type { ScoredRow } from "./tables";
+
+const UTC_MS = new A.TimestampMillisecond("UTC");
+const LOCAL_MS = new A.TimestampMillisecond();
+
+function timestamps(ms: ArrayLike<number>, type: A.TimestampMillisecond, valid?: (i: number) => boolean): A.Vector {
+  const n = ms.length;
+  const data = new BigInt64Array(n);
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid && !valid(i)) {
+      nulls++;
+      continue;
+    }
+    data[i] = BigInt(Math.round(ms[i]));
+    bitmap[i >> 3] |= 1 << (i & 7);
+  }
+  return A.makeVector(A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: data as unknown as Int32Array }));
+}
+
+/** A dictionary column as Arrow Dictionary<Utf8, Int32> (null where the code is -1). */
+function dictionary(col: DictColumn, id: number): A.Vector {
+  const n = col.codes.length;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  const codes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (col.codes[i] < 0) nulls++;
+    else {
+      codes[i] = col.codes[i];
+      bitmap[i >> 3] |= 1 << (i & 7);
+    }
+  }
+  const type = new A.Dictionary(new A.Utf8(), new A.Int32(), id);
+  return A.makeVector(A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: codes, dictionary: A.vectorFromArray(col.values, new A.Utf8()) }));
+}
+
+/** Strings from rows → a dictionary column (values in first-seen order). */
+function dictionaryOf(values: (string | null)[], id: number): A.Vector {
+  return dictionary(dictColumnOf(values), id);
+}
+
+function booleans(get: (i: number) => number | null, n: number): A.Vector {
+  const values = new Uint8Array((n + 7) >> 3);
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (v === null || v < 0) {
+      nulls++;
+      continue;
+    }
+    bitmap[i >> 3] |= 1 << (i & 7);
+    if (v > 0) values[i >> 3] |= 1 << (i & 7);
+  }
+  return A.makeVector(A.makeData({ type: new A.Bool(), length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: values }));
+}
+
+const tri = (col: TriBool) => (i: number) => col[i];
+
+function numbers<T extends A.Int8 | A.Int32 | A.Int64 | A.Float64>(type: T, values: Int8Array | Int32Array | BigInt64Array | Float64Array): A.Vector {
+  return A.makeVector(A.makeData({ type: type as unknown as A.Float64, length: values.length, nullCount: 0, data: values as Float64Array }));
+}
+
+/** Arrow table → Parquet bytes (zstd, dictionary pages on). */
+export function toParquet(table: A.Table): Uint8Array {
+  // Loaded on first use: the module compiles its WebAssembly when required (~0.3 s), which
+  // notebooks that only import a helper from pipeline/write.ts should not pay.
+  const pw = require("parquet-wasm") as typeof ParquetWasm;
+  const wasm = pw.Table.fromIPCStream(A.tableToIPC(table, "stream"));
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setCreatedBy("spotify-completion-workspace").build();
+  return pw.writeParquet(wasm, props);
+}
+
+/**
+ * The music play table, one row per play in start order: when it started and ended (UTC),
+ * how long it played, what and where, the flags and the label (`completed`, null when the
+ * export gives no usable reason_end).
+ */
+export function playsTable(p: PlayTable): A.Table {
+  const n = p.length;
+  const ms = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) ms[i] = BigInt(Math.round(p.msPlayed[i]));
+  return new A.Table({
+    start_utc: timestamps(p.startMs, UTC_MS),
+    end_utc: timestamps(p.endMs, UTC_MS),
+    ms_played: numbers(new A.Int64(), ms),
+    spotify_track_uri: dictionary(p.trackUri, 1),
+    track: dictionary(p.trackName, 2),
+    artist: dictionary(p.artistName, 3),
+    album: dictionary(p.albumName, 4),
+    platform: dictionary(p.platformRaw, 5),
+    platform_family: dictionary(p.platformFamily, 6),
+    conn_country: dictionary(p.connCountry, 7),
+    reason_start: dictionary(p.reasonStart, 8),
+    reason_end: dictionary(p.reasonEnd, 9),
+    shuffle: booleans(tri(p.shuffle), n),
+    offline: booleans(tri(p.offline), n),
+    incognito: booleans(tri(p.incognito), n),
+    skipped: booleans(tri(p.skipped), n),
+    completed: booleans(tri(p.completed), n),
+  });
+}
+
+/** Local ISO wall-clock time "YYYY-MM-DDTHH:MM:SS" → ms since 1970 in that wall clock (no zone). */
+function wallClockMs(iso: string): number {
+  return Date.parse(`${iso}Z`);
+}
+
+/**
+ * scored_samples.csv's rows and columns as a table: `ts` and `start_local` become timestamps
+ * (UTC, and local wall clock without a zone), integers stay integers, p_* are doubles.
+ */
+export function scoredTable(rows: ScoredRow[], columns: string[]): A.Table {
+  const n = rows.length;
+  const out: Record<string, A.Vector> = {};
+  let dictId = 0;
+  for (const c of columns) {
+    const get = (i: number) => (rows[i] as unknown as Record<string, string | number | null>)[c];
+    if (c === "ts") out[c] = timestamps(Float64Array.from(rows, (r) => Date.parse(r.ts)), UTC_MS);
+    else if (c === "start_local") out[c] = timestamps(Float64Array.from(rows, (r) => wallClockMs(r.start_local)), LOCAL_MS);
+    else if (c === "hour_local" || c === "day_of_week") out[c] = numbers(new A.Int8(), Int8Array.from(rows, (_r, i) => get(i) as number));
+    else if (c === "session_id" || c === "session_position") out[c] = numbers(new A.Int32(), Int32Array.from(rows, (_r, i) => get(i) as number));
+    else if (c === "shuffle" || c === "label") out[c] = booleans((i) => get(i) as number | null, n);
+    else if (c.startsWith("p_")) out[c] = numbers(new A.Float64(), Float64Array.from(rows, (_r, i) => get(i) as number));
+    else out[c] = dictionaryOf(rows.map((_r, i) => (get(i) === null ? null : String(get(i)))), ++dictId);
+  }
+  return new A.Table(out);
+}
+
+export function writeParquetFile(file: string, table: A.Table): void {
+  writeFileAtomic(file, toParquet(table));
+}

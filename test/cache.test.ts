@@ -1,0 +1,161 @@
+/**
+ * The stage cache (src/pipeline/cache.ts through prepare): a hit returns exactly what a fresh
+ * run computes; the export, the parameters and the code version each invalidate it; damaged
+ * files are detected and rebuilt; an unwritable folder is a warning; CACHE=0 turns it off.
+ */
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { cacheEnabledByEnv, exportFingerprint, ingestKey, StageStore, writeIngest } from "../src/pipeline/cache";
+import { DEFAULT_PARAMS } from "../src/pipeline/params";
+import { ingestCached, prepare } from "../src/pipeline/prepare";
+import type { Prepared } from "../src/pipeline/prepare";
+import { PLANTED_PII } from "../src/sample/names";
+
+const SAMPLE = path.join(__dirname, "..", "data-sample");
+const EXTENDED = "Spotify Extended Streaming History";
+
+/** Typed arrays as plain arrays, so deepStrictEqual compares values, not buffers. */
+const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v)));
+
+let fresh: Prepared;
+before(() => {
+  fresh = prepare({ export: SAMPLE }, DEFAULT_PARAMS);
+});
+
+function sampleCopy(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cache-export-"));
+  fs.cpSync(SAMPLE, dir, { recursive: true });
+  return dir;
+}
+
+function run(exportDir: string, outputDir: string, params = DEFAULT_PARAMS, enabled = true) {
+  const notes: string[] = [];
+  const prepared = prepare({ export: exportDir }, params, undefined, { outputDir, enabled, log: (m) => notes.push(m) });
+  return { prepared, notes };
+}
+
+const outDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "cache-out-"));
+const entries = (out: string) => fs.readdirSync(path.join(out, "cache")).filter((n) => n !== "last-export.json").sort();
+
+test("a miss writes both stages; the hit returns exactly what a fresh run computes", () => {
+  const out = outDir();
+  const first = run(SAMPLE, out);
+  assert.deepEqual(first.prepared.cache, { ingest: "miss", features: "miss", notes: [] });
+  assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
+  const second = run(SAMPLE, out);
+  assert.deepEqual(second.prepared.cache, { ingest: "hit", features: "hit", notes: [] });
+  assert.deepStrictEqual(plain(second.prepared.ingest), plain(fresh.ingest));
+  assert.deepStrictEqual(plain(second.prepared.features), plain(fresh.features));
+  assert.deepStrictEqual(plain(second.prepared.split), plain(fresh.split));
+  assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
+  assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
+  // notebook 01's entry point reads the same entry
+  assert.equal(ingestCached({ export: SAMPLE }, { outputDir: out }).cache.ingest, "hit");
+});
+
+test("the cache holds no personal data: no IP address, username, e-mail or user agent from the export", () => {
+  const out = outDir();
+  run(SAMPLE, out);
+  const raw = fs.readFileSync(path.join(SAMPLE, EXTENDED, fs.readdirSync(path.join(SAMPLE, EXTENDED)).find((f) => f.startsWith("Streaming_History_Audio"))!), "utf8");
+  const records = JSON.parse(raw) as Record<string, unknown>[];
+  const secrets = new Set<string>();
+  for (const r of records) for (const k of ["ip_addr", "ip_addr_decrypted", "username", "user_agent_decrypted"]) if (typeof r[k] === "string" && (r[k] as string).length > 3) secrets.add(r[k] as string);
+  for (const v of Object.values(PLANTED_PII).flat()) if (String(v).length >= 6) secrets.add(String(v));
+  assert.ok(secrets.size > 5, "the sample should carry personal fields to look for");
+  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const file of walk(path.join(out, "cache"))) {
+    const text = fs.readFileSync(file).toString("latin1");
+    for (const s of secrets) assert.ok(!text.includes(s), `${path.basename(file)} holds "${s}"`);
+  }
+});
+
+test("a changed export invalidates both stages and the later run says so in one sentence", () => {
+  const exp = sampleCopy();
+  const out = outDir();
+  run(exp, out);
+  const file = path.join(exp, EXTENDED, fs.readdirSync(path.join(exp, EXTENDED)).find((f) => f.startsWith("Streaming_History_Audio"))!);
+  const records = JSON.parse(fs.readFileSync(file, "utf8")) as unknown[];
+  fs.writeFileSync(file, JSON.stringify(records.slice(0, records.length - 5)));
+  const after = run(exp, out);
+  assert.equal(after.prepared.cache?.ingest, "miss");
+  assert.equal(after.prepared.cache?.features, "miss");
+  assert.equal(after.notes.length, 1);
+  assert.match(after.notes[0], /^The export at .* changed since the previous run read it \(1 file\(s\) new or modified, 0 removed\)/);
+  assert.equal(after.prepared.ingest.report.rowsRead, fresh.ingest.report.rowsRead - 5);
+  assert.equal(entries(out).length, 2, "the stale entries are replaced, not kept");
+  // a file whose size and mtime are unchanged but whose content is not is still noticed (head/tail hash)
+  const text = fs.readFileSync(file, "utf8");
+  const stat = fs.statSync(file);
+  fs.writeFileSync(file, text.replace(/"ms_played": ?(\d)/, (_m, d: string) => `"ms_played":${d === "9" ? "8" : "9"}`).padEnd(text.length));
+  fs.utimesSync(file, stat.atime, stat.mtime);
+  assert.equal(fs.statSync(file).size, stat.size);
+  assert.equal(run(exp, out).prepared.cache?.ingest, "miss");
+});
+
+test("parameters that change the features invalidate the feature stage only", () => {
+  const out = outDir();
+  run(SAMPLE, out);
+  const other = run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25 });
+  assert.deepEqual(other.prepared.cache, { ingest: "hit", features: "miss", notes: [] });
+  assert.deepStrictEqual(plain(other.prepared.features), plain(prepare({ export: SAMPLE }, { ...DEFAULT_PARAMS, testFraction: 0.25 }).features));
+  // seed and top-N do not change ingestion or the features
+  assert.deepEqual(run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25, seed: 7, topN: 10 }).prepared.cache, { ingest: "hit", features: "hit", notes: [] });
+  // lenient is an ingest option: a different key
+  const lenient = prepare({ export: SAMPLE, lenient: true }, DEFAULT_PARAMS, undefined, { outputDir: out, log: () => {} });
+  assert.equal(lenient.cache?.ingest, "miss");
+});
+
+test("an entry written by another code version is not read", () => {
+  const out = outDir();
+  const fp = exportFingerprint({ export: SAMPLE })!;
+  const store = new StageStore(out, () => {});
+  assert.ok(writeIngest(store, ingestKey(fp, { export: SAMPLE }, "an older version of src/ingest"), fresh.ingest));
+  assert.notEqual(ingestKey(fp, { export: SAMPLE }, "an older version of src/ingest"), ingestKey(fp, { export: SAMPLE }));
+  const r = run(SAMPLE, out);
+  assert.equal(r.prepared.cache?.ingest, "miss");
+  assert.equal(entries(out).filter((n) => n.startsWith("ingest-")).length, 1, "the old version's entry is replaced");
+});
+
+for (const damage of ["truncated", "flipped"] as const) {
+  test(`a ${damage} cache file is detected, never trusted, and rebuilt`, () => {
+    const out = outDir();
+    run(SAMPLE, out);
+    const dir = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!);
+    const file = path.join(dir, "features.arrow");
+    const bytes = fs.readFileSync(file);
+    if (damage === "truncated") fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+    else {
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      fs.writeFileSync(file, bytes);
+    }
+    const r = run(SAMPLE, out);
+    assert.deepEqual([r.prepared.cache?.ingest, r.prepared.cache?.features], ["hit", "miss"]);
+    assert.match(r.prepared.cache!.notes.join(" "), damage === "truncated" ? /features\.arrow could not be trusted \(\d+ bytes where \d+ were written \(truncated\)\)/ : /features\.arrow could not be trusted \(its CRC-32 does not match/);
+    assert.deepStrictEqual(plain(r.prepared.features), plain(fresh.features));
+    assert.equal(run(SAMPLE, out).prepared.cache?.features, "hit", "rewritten after the rebuild");
+  });
+}
+
+test("an unwritable cache folder is one warning and the run continues uncached", () => {
+  const out = outDir();
+  fs.writeFileSync(path.join(out, "cache"), "a file where the cache folder would go");
+  const r = run(SAMPLE, out);
+  assert.equal(r.notes.length, 1);
+  assert.match(r.notes[0], /^warning: the cache folder .*cache is not writable .* continues without the cache; .*--no-cache \/ CACHE=0\.$/);
+  assert.deepStrictEqual(plain(r.prepared.features), plain(fresh.features));
+  assert.equal(run(SAMPLE, out).prepared.cache?.ingest, "miss");
+});
+
+test("--no-cache / CACHE=0: nothing is read or written", () => {
+  const out = outDir();
+  const r = run(SAMPLE, out, DEFAULT_PARAMS, false);
+  assert.equal(r.prepared.cache, undefined);
+  assert.ok(!fs.existsSync(path.join(out, "cache")));
+  assert.equal(cacheEnabledByEnv({ CACHE: "0" }), false);
+  assert.equal(cacheEnabledByEnv({ CACHE: "off" }), false);
+  assert.equal(cacheEnabledByEnv({}), true);
+  assert.equal(cacheEnabledByEnv({ CACHE: "1" }), true);
+});
