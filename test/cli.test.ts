@@ -76,7 +76,7 @@ test("the original flags (--account-dir --extended-dir --tech-dir --output-dir) 
     "--output-dir", outDir,
   ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /\d+ plays → \d+ test plays; tfjs AUC 0\.\d{3}, closed-loop AUC 0\.\d{3}; .* 10 outputs \+ \d+ figures in /);
+  assert.match(r.stdout, /\d+ plays → \d+ test plays; tfjs AUC 0\.\d{3}, closed-loop AUC 0\.\d{3}; .* 12 outputs \+ \d+ figures in /);
   assert.ok(r.stdout.includes(`+ ${DEFAULT_FIGURES.length} figures`), "every registered figure drawn (optional ones need their option)");
   assert.doesNotMatch(r.stderr, /^ {4}at /m);
 

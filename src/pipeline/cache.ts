@@ -268,35 +268,39 @@ export class StageStore {
   }
 
   /**
-   * Remembers the export this run read and returns one sentence when the same export path held
-   * different files the last time (the later notebook then says so and rebuilds).
+   * One sentence when the same export path held different files the last time a run read it
+   * (the later notebook then says so and rebuilds), else null. Reads only.
    */
-  noteExport(fingerprint: ExportFingerprint): string | null {
+  exportChange(fingerprint: ExportFingerprint): string | null {
+    const previous = readLastExport(path.join(this.dir, "last-export.json"));
+    if (!previous || previous.roots.join("\u0000") !== fingerprint.roots.join("\u0000") || previous.hash === fingerprint.hash) return null;
+    const before = new Map(previous.files.map((f) => [f.file, f]));
+    const changed = fingerprint.files.filter((f) => {
+      const p = before.get(f.file);
+      return !p || p.bytes !== f.bytes || p.mtimeMs !== f.mtimeMs || p.edges !== f.edges;
+    }).length;
+    const now = new Set(fingerprint.files.map((f) => f.file));
+    const removed = previous.files.filter((f) => !now.has(f.file)).length;
+    return (
+      `The export at ${fingerprint.roots.join(", ")} changed since the previous run read it ` +
+      `(${changed} file(s) new or modified, ${removed} removed), so its cached stages are rebuilt from the files as they are now.`
+    );
+  }
+
+  /** Records the export this run read (after it was read successfully). */
+  rememberExport(fingerprint: ExportFingerprint): void {
+    if (!this.writable) return;
     const file = path.join(this.dir, "last-export.json");
     const previous = readLastExport(file);
-    let sentence: string | null = null;
-    if (previous && previous.roots.join("\u0000") === fingerprint.roots.join("\u0000") && previous.hash !== fingerprint.hash) {
-      const before = new Map(previous.files.map((f) => [f.file, f]));
-      const changed = fingerprint.files.filter((f) => {
-        const p = before.get(f.file);
-        return !p || p.bytes !== f.bytes || p.mtimeMs !== f.mtimeMs || p.edges !== f.edges;
-      }).length;
-      const removed = previous.files.filter((f) => !fingerprint.files.some((g) => g.file === f.file)).length;
-      sentence =
-        `The export at ${fingerprint.roots.join(", ")} changed since the previous run read it ` +
-        `(${changed} file(s) new or modified, ${removed} removed), so its cached stages are rebuilt from the files as they are now.`;
+    if (previous && previous.hash === fingerprint.hash && previous.roots.join("\u0000") === fingerprint.roots.join("\u0000")) return;
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      fs.writeFileSync(tmp, JSON.stringify({ roots: fingerprint.roots, hash: fingerprint.hash, files: fingerprint.files }));
+      fs.renameSync(tmp, file);
+    } catch (error) {
+      this.unwritable(error as NodeJS.ErrnoException);
     }
-    if (this.writable && (!previous || previous.hash !== fingerprint.hash || previous.roots.join("\u0000") !== fingerprint.roots.join("\u0000"))) {
-      try {
-        fs.mkdirSync(this.dir, { recursive: true });
-        const tmp = `${file}.tmp-${process.pid}`;
-        fs.writeFileSync(tmp, JSON.stringify({ roots: fingerprint.roots, hash: fingerprint.hash, files: fingerprint.files }));
-        fs.renameSync(tmp, file);
-      } catch (error) {
-        this.unwritable(error as NodeJS.ErrnoException);
-      }
-    }
-    return sentence;
   }
 }
 

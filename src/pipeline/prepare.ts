@@ -44,8 +44,7 @@ export interface Prepared {
 export function prepare(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions): Prepared {
   progress.start("ingest");
   const stage = openIngestStage(input, cache);
-  const ingest = stage.cached ?? stage.save(ingestExport(input));
-  return afterIngest(input, ingest, params, progress, stage);
+  return afterIngest(input, stage.cached ?? ingestExport(input), params, progress, stage);
 }
 
 /**
@@ -55,14 +54,15 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
 export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions): Promise<Prepared> {
   progress.start("ingest");
   const stage = openIngestStage(input, cache);
-  const ingest = stage.cached ?? stage.save(await ingestExportAsync(input));
-  return afterIngest(input, ingest, params, progress, stage);
+  return afterIngest(input, stage.cached ?? (await ingestExportAsync(input)), params, progress, stage);
 }
 
 /** Ingestion's output alone, from the cache when it holds this export (notebook 01). */
 export function ingestCached(input: IngestOptions, cache?: StageCacheOptions): IngestResult & { cache: CacheReport } {
   const stage = openIngestStage(input, cache);
-  const ingest = stage.cached ?? stage.save(ingestExport(input));
+  const ingest = stage.cached ?? ingestExport(input);
+  // 01 shows what any export holds; only one the pipeline can learn from is cached.
+  if (ingest.report.labelCoverage.labelled > 0) stage.save(ingest);
   return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes } };
 }
 
@@ -71,8 +71,10 @@ interface IngestStage {
   cached: IngestResult | null;
   use: CacheUse;
   notes: string[];
-  /** Writes a freshly computed result (a no-op with the cache off) and returns it. */
-  save(result: IngestResult): IngestResult;
+  /** Shows a notice (and keeps it in `notes`). */
+  log(message: string): void;
+  /** Records the export and writes a freshly computed result (no-op with the cache off); only once ingestion succeeded. */
+  save(result: IngestResult): void;
   store: StageStore | null;
   key: string | null;
 }
@@ -85,22 +87,25 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
   };
   const fingerprint = cache && cache.enabled !== false ? exportFingerprint(input) : null;
   if (!cache || !fingerprint) {
-    return { cached: null, use: "off", notes, save: (r) => r, store: null, key: null };
+    return { cached: null, use: "off", notes, log, save: () => {}, store: null, key: null };
   }
   const store = new StageStore(cache.outputDir, log);
-  const changed = store.noteExport(fingerprint);
+  const changed = store.exportChange(fingerprint);
   if (changed) log(changed);
   const key = ingestKey(fingerprint, input);
   const found = readIngest(store, key);
-  if (!("kind" in found)) return { cached: found, use: "hit", notes, save: (r) => r, store, key };
-  noteCorrupt(found, log);
+  const hit = !("kind" in found);
+  if (!hit) noteCorrupt(found, log);
   return {
-    cached: null,
-    use: "miss",
+    cached: hit ? found : null,
+    use: hit ? "hit" : "miss",
     notes,
+    log,
+    // Nothing is written before ingestion succeeded and found something to learn from, so bad
+    // input leaves no output folder behind.
     save: (r) => {
-      writeIngest(store, key, r);
-      return r;
+      store.rememberExport(fingerprint);
+      if (!hit) writeIngest(store, key, r);
     },
     store,
     key,
@@ -111,10 +116,11 @@ function noteCorrupt(failure: ReadFailure, log: (message: string) => void): void
   if (failure.kind === "corrupt") log(`The cache file ${failure.file} could not be trusted (${failure.reason}), so that stage is recomputed and rewritten.`);
 }
 
-/** The steps after ingestion shared by `prepare` and `prepareAsync`: check, split, features. */
+/** The steps after ingestion shared by `prepare` and `prepareAsync`: check, save to the cache, split, features. */
 function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage): Prepared {
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled${stage.use === "hit" ? " (cached)" : ""}`);
   checkLearnable(input, ingest);
+  stage.save(ingest);
   progress.start("features");
   const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
   let features: FeatureSet | null = null;
@@ -122,7 +128,7 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
   const key = stage.store && stage.key ? featuresKey(stage.key, params) : null;
   if (stage.store && key) {
     const found = readFeatures(stage.store, key);
-    if ("kind" in found) noteCorrupt(found, (m) => stage.notes.push(m));
+    if ("kind" in found) noteCorrupt(found, stage.log);
     else features = found;
     use = features ? "hit" : "miss";
   }

@@ -131,6 +131,17 @@ export const DASHBOARD_CLIENT_JS = String.raw`
           { type: "scatter", mode: "lines+markers", name: "completion rate", x: x, y: pluck(rows, "completion_rate"), yaxis: "y2", connectgaps: false, line: { color: C.line } }
         ],
         layout: base({ barmode: "overlay", xaxis: { type: "category", title: { text: "Month" } }, yaxis: playsAxis, yaxis2: rateAxis2 }) };
+    },
+    training_curves: function () {
+      var traces = [];
+      d.training.forEach(function (h, i) {
+        [["train", h.train, "solid"], ["validation", h.validation, "dash"]].forEach(function (s) {
+          if (s[1].length === 0) return;
+          traces.push({ type: "scatter", mode: "lines+markers", name: esc(h.model) + " " + s[0],
+            x: s[1].map(function (_, e) { return e + 1; }), y: s[1], line: { color: PALETTE[i % PALETTE.length], dash: s[2] } });
+        });
+      });
+      return { traces: traces, layout: base({ xaxis: { title: { text: "Epoch" } }, yaxis: { title: { text: "Log loss" } } }) };
     }
   };
   builders.label_disagreement_by_platform = function () {
