@@ -18,6 +18,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ChildResult } from "./child";
+import { runNotebooksBench } from "./notebooks";
+import type { NotebooksRun } from "./notebooks";
 
 export interface BenchOptions {
   sizes: number[];
@@ -28,6 +30,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Diagnostic: node --expose-gc and a full GC before every stage (live rather than allocated peak). */
   gcBetweenStages?: boolean;
+  /** Also run every notebook on each export (the notebooks row). */
+  notebooks?: boolean;
   log: (line: string) => void;
 }
 
@@ -35,6 +39,8 @@ export interface BenchRun extends ChildResult {
   size: number;
   /** Spawn → exit of the child: Node + tsx start-up, imports, the pipeline, exit. */
   endToEndSeconds: number;
+  /** The notebooks on the same export (`--notebooks`). */
+  notebooks?: NotebooksRun;
 }
 
 export interface BenchResults {
@@ -103,6 +109,17 @@ export function checkTargets(runs: BenchRun[]): TargetCheck[] {
     checks.push({ target: "1M plays end to end", limit: "≤ 20 s", measured: `${fmt(big.endToEndSeconds, 1)} s`, met: big.endToEndSeconds <= 20 });
     checks.push({ target: "1M plays peak RSS", limit: "≤ 2048 MB", measured: `${Math.round(big.peakRssMb)} MB`, met: big.peakRssMb <= 2048 });
   }
+  for (const r of runs.filter((x) => x.notebooks)) {
+    const n = r.notebooks!;
+    const k = `${r.size / 1000}k`;
+    checks.push({ target: `all notebooks vs CLI (${k})`, limit: "≤ 1.3×", measured: `${fmt(n.seconds / r.endToEndSeconds)}×`, met: n.seconds / r.endToEndSeconds <= 1.3 });
+    if (n.peakRssMb !== null) checks.push({ target: `notebook kernel peak RSS (${k})`, limit: "≤ 2048 MB", measured: `${n.peakRssMb} MB`, met: n.peakRssMb <= 2048 });
+    const later = n.notebooks.filter((x) => x.notebook >= "02" && x.firstDataCellSeconds !== null);
+    if (later.length) {
+      const worst = later.reduce((a, b) => (b.firstDataCellSeconds! > a.firstDataCellSeconds! ? b : a));
+      checks.push({ target: `first data cell, 02 on (${k})`, limit: "≤ 2 s", measured: `${fmt(worst.firstDataCellSeconds!)} s (${worst.notebook})`, met: worst.firstDataCellSeconds! <= 2 });
+    }
+  }
   for (const r of largest ? [largest] : []) {
     const rate = r.inputBytes / 1e6 / stageSeconds(r, "ingest");
     checks.push({ target: `ingestion (${r.size / 1000}k)`, limit: "≥ 150 MB/s", measured: `${fmt(rate, 0)} MB/s`, met: rate >= 150 });
@@ -143,6 +160,18 @@ export function markdownTable(results: BenchResults): string {
     return `${h.epochsRun} (${h.bestEpoch})${h.stoppedByBudget ? " budget" : ""}, ${h.trainRows ?? "?"} / ${h.trainRowsGiven ?? h.trainRows ?? "?"}`;
   }));
   row("closed-loop iterations", runs.map((r) => String(r.closedLoop.iterations)));
+  if (runs.some((r) => r.notebooks)) {
+    const nb = (r: BenchRun, f: (n: NotebooksRun) => string) => (r.notebooks ? f(r.notebooks) : "—");
+    row("**notebooks, all (s)**", runs.map((r) => nb(r, (n) => `**${fmt(n.seconds)}**`)));
+    row("notebooks ÷ CLI end to end", runs.map((r) => nb(r, (n) => `${fmt(n.seconds / r.endToEndSeconds)}×`)));
+    row("notebook kernel peak RSS, max (MB)", runs.map((r) => nb(r, (n) => String(n.peakRssMb ?? "?"))));
+    for (const name of runs.find((r) => r.notebooks)!.notebooks!.notebooks.map((n) => n.notebook)) {
+      row(`${name.replace(/\.ipynb$/, "")}: s (first data cell s)`, runs.map((r) => nb(r, (n) => {
+        const t = n.notebooks.find((x) => x.notebook === name);
+        return t ? `${fmt(t.seconds, 1)} (${t.firstDataCellSeconds === null ? "?" : fmt(t.firstDataCellSeconds)})` : "—";
+      })));
+    }
+  }
   const m = results.machine;
   const targets = results.targets.length
     ? ["", "| target | limit | measured | met |", "| --- | --- | --- | --- |", ...results.targets.map((t) => `| ${t.target} | ${t.limit} | ${t.measured} | ${t.met === null ? "—" : t.met ? "yes" : "**no**"} |`)]
@@ -175,8 +204,14 @@ export async function bench(options: BenchOptions): Promise<BenchResults> {
     const profileDir = profile ? path.join(cacheDir, "profiles") : null;
     log(`running the pipeline on ${sizes[k]} plays (${exports[k]})`);
     const run = await runChild(exports[k], outputDir, profileDir, options.gcBetweenStages === true, log);
-    runs.push({ ...run, size: sizes[k] });
     log(`  → ${fmt(run.endToEndSeconds)} s end to end, peak RSS ${Math.round(run.peakRssMb)} MB`);
+    let notebooks: NotebooksRun | undefined;
+    if (options.notebooks) {
+      log(`running every notebook on ${sizes[k]} plays`);
+      notebooks = runNotebooksBench(exports[k], path.join(cacheDir, `notebook-outputs-${sizes[k]}`), log);
+      log(`  → ${fmt(notebooks.seconds)} s, ${fmt(notebooks.seconds / run.endToEndSeconds)}× the CLI`);
+    }
+    runs.push({ ...run, size: sizes[k], notebooks });
   }
   const results: BenchResults = { date: new Date().toISOString(), machine, runs, targets: checkTargets(runs) };
   fs.mkdirSync(outDir, { recursive: true });
@@ -204,6 +239,7 @@ async function main(): Promise<void> {
     outDir: tmp ?? arg("--out-dir") ?? __dirname,
     profile: args.includes("--profile"),
     gcBetweenStages: args.includes("--gc-between-stages"),
+    notebooks: args.includes("--notebooks"),
     log: (line) => process.stderr.write(line + "\n"),
   });
   process.stdout.write(markdownTable(results));

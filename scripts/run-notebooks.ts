@@ -33,6 +33,8 @@ export interface NotebookRun {
   error?: string;
   /** [cell id, seconds] per code cell, from nbclient's recorded timing. */
   cells?: [string, number | null][];
+  /** The kernel process's peak RSS in MB (VmHWM), null when it could not be read. */
+  peakRssMb?: number | null;
 }
 
 /** The environment the kernel sees: absolute SPOTIFY_EXPORT / OUTPUT_DIR and the committed kernel spec. */

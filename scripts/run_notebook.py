@@ -58,6 +58,19 @@ def stop_kernel(km):
         km.cleanup_resources()
 
 
+def peak_rss_mb(km):
+    """The kernel process's peak resident set (VmHWM), read before it is shut down; None if unknown."""
+    try:
+        pid = km.provisioner.process.pid
+        with open("/proc/%d/status" % pid) as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except Exception:
+        return None
+    return None
+
+
 def cell_seconds(cell):
     timing = cell.get("metadata", {}).get("execution", {})
     busy, idle = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
@@ -155,8 +168,10 @@ def main(argv):
             if position + 1 < len(pairs):
                 following = start_kernel(pairs[position + 1][0])
 
+        peak = None
         try:
             notebook, failed, cells = run(source, target, km, timeout, start_following)
+            peak = peak_rss_mb(km)
         except BaseException:
             if following is not None:
                 stop_kernel(following)
@@ -169,7 +184,7 @@ def main(argv):
             with open(os.path.splitext(target)[0] + ".html", "w", encoding="utf-8") as out:
                 out.write(body)
         now = time.time()
-        print(json.dumps({"notebook": os.path.basename(source), "seconds": round(now - mark, 2), "ok": ok, "cells": cells}), flush=True)
+        print(json.dumps({"notebook": os.path.basename(source), "seconds": round(now - mark, 2), "ok": ok, "cells": cells, "peakRssMb": peak}), flush=True)
         slowest = sorted((c for c in cells if c[1] is not None), key=lambda c: -c[1])[:3]
         print("%s %s (%.1f s; slowest cells %s)" % ("ok  " if ok else "FAIL", os.path.basename(source), now - mark,
               ", ".join("%s %.1f s" % (c[0], c[1]) for c in slowest)), file=sys.stderr, flush=True)

@@ -27,6 +27,27 @@ test("committed notebooks carry no outputs or execution counts", () => {
   for (const name of names) assert.equal(isDirty(fs.readFileSync(path.join(root, "notebooks", name), "utf8")), false, name);
 });
 
+test("each parameters cell is tagged `parameters`, shows the defaults as literals, and the environment overrides them", async () => {
+  const { DEFAULT_PARAMS, paramsFromEnv } = await import("../src/pipeline/params");
+  for (const name of notebookList()) {
+    const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", name), "utf8")) as { cells: { source: string | string[]; metadata?: { tags?: string[] } }[] };
+    const tagged = nb.cells.filter((c) => c.metadata?.tags?.includes("parameters"));
+    assert.equal(tagged.length, 1, `${name}: one parameters cell`);
+    const text = [tagged[0].source].flat().join("");
+    assert.match(text, /^const SPOTIFY_EXPORT = "\.\.\/data-sample";/m, name);
+    assert.match(text, /^const OUTPUT_DIR = "\.\.\/outputs";/m, name);
+    assert.match(text, /paramsFromEnv\(process\.env, \{ exportPath: SPOTIFY_EXPORT, outputDir: OUTPUT_DIR/, name);
+    const literal = (k: string) => Number(new RegExp(`^const ${k} = ([\\d.]+);`, "m").exec(text)?.[1]);
+    if (/const SEED/.test(text)) {
+      assert.deepEqual([literal("SEED"), literal("TEST_FRACTION"), literal("VALIDATION_FRACTION"), literal("TOP_N")],
+        [DEFAULT_PARAMS.seed, DEFAULT_PARAMS.testFraction, DEFAULT_PARAMS.validationFraction, DEFAULT_PARAMS.topN], `${name}: literals are the defaults`);
+    }
+  }
+  const r = paramsFromEnv({ SEED: "7", TEST_FRACTION: "0.3" }, { exportPath: "x", outputDir: "y", params: { seed: 1, testFraction: 0.25, topN: 5 } });
+  assert.deepEqual([r.params.seed, r.params.testFraction, r.params.topN, r.params.validationFraction], [7, 0.3, 5, DEFAULT_PARAMS.validationFraction]);
+  assert.equal(r.input.export, "x");
+});
+
 test("a failing cell fails the run and reports the real error text", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "failing-nb-"));
   const source = path.join(dir, "broken.ipynb");

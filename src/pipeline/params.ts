@@ -27,7 +27,7 @@ export const DEFAULT_PARAMS: PipelineParams = {
  * Parameters from environment variables (the notebooks' parameters cell), with defaults:
  * SPOTIFY_EXPORT, OUTPUT_DIR, SEED, TEST_FRACTION, VALIDATION_FRACTION, TIMEZONE, TOP_N, LENIENT.
  */
-export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { exportPath: string; outputDir: string }): {
+export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { exportPath: string; outputDir: string; params?: Partial<PipelineParams> }): {
   input: IngestOptions;
   outputDir: string;
   params: PipelineParams;
@@ -43,11 +43,11 @@ export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { 
     input: { export: env.SPOTIFY_EXPORT || defaults.exportPath, lenient: env.LENIENT === "1" || env.LENIENT === "true" },
     outputDir: env.OUTPUT_DIR || defaults.outputDir,
     params: {
-      seed: number("SEED", DEFAULT_PARAMS.seed),
-      testFraction: number("TEST_FRACTION", DEFAULT_PARAMS.testFraction),
-      validationFraction: number("VALIDATION_FRACTION", DEFAULT_PARAMS.validationFraction),
-      timezone: env.TIMEZONE || undefined,
-      topN: number("TOP_N", DEFAULT_PARAMS.topN),
+      seed: number("SEED", defaults.params?.seed ?? DEFAULT_PARAMS.seed),
+      testFraction: number("TEST_FRACTION", defaults.params?.testFraction ?? DEFAULT_PARAMS.testFraction),
+      validationFraction: number("VALIDATION_FRACTION", defaults.params?.validationFraction ?? DEFAULT_PARAMS.validationFraction),
+      timezone: env.TIMEZONE || defaults.params?.timezone || undefined,
+      topN: number("TOP_N", defaults.params?.topN ?? DEFAULT_PARAMS.topN),
     },
   };
 }

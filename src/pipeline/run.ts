@@ -13,6 +13,7 @@ import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
 import { compareLabels } from "./labelComparison";
+import type { Evaluation } from "./evaluate";
 import type { StageCacheOptions } from "./cache";
 import type { PipelineParams } from "./params";
 import { prepareAsync } from "./prepare";
@@ -42,6 +43,18 @@ export function recommend(prepared: Prepared, run: ModelRun, params: PipelinePar
   return { playlist, hitRate };
 }
 
+/** Everything the standard outputs are written from (what notebook 04 assembles too). */
+export function runResults(
+  prepared: Prepared,
+  params: PipelineParams,
+  run: ModelRun,
+  evaluation: Evaluation,
+  recommended: { playlist: ResumePlaylist; hitRate: HitRateResult },
+  extras: Pick<RunResults, "backtest" | "labelComparison"> = {},
+): RunResults {
+  return { prepared, params, run, evaluation, ...recommended, importance: featureImportanceRows(prepared.features, run), ...extras };
+}
+
 export interface PipelineOutcome {
   results: RunResults;
   written: string[];
@@ -68,7 +81,7 @@ export async function runPipeline(
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
   const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress) : undefined;
-  const results: RunResults = { prepared, params, run, evaluation, playlist, hitRate, importance: featureImportanceRows(prepared.features, run), backtest, labelComparison };
+  const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
   const written = writeStandardOutputs(results, outputDir);
   progress.done("outputs", `${written.length} files in ${outputDir}`);
