@@ -9,12 +9,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { zipSync } from "fflate";
 import { ingestExport, ingestExportAsync, type ParallelIngestOptions, type ParallelIngestStats } from "../src/ingest/index";
+import type { ParsePoolFactory } from "../src/ingest/parallel";
+import { workersLoading, workersOnly } from "./helpers/parsePool";
 import type { IngestOptions } from "../src/ingest/types";
 import { extendedExport, plays, rawExtendedExport } from "./fixtures/bad/make-bad";
 import { ACC, EXT, TECH, accountFiles, audiobookRec, newRec, oldRec, podcastRec, techEvent, tmpDir, writeTree, zipEntries } from "./fixtures/ingest/make-export";
 
-/** Every extended file through the worker (the main thread parses none itself). */
-const FORCE: ParallelIngestOptions = { minBytes: 0, workers: 1, workersOnly: true };
+/** Every extended file through the worker (with the workersOnly pool: the main thread parses none itself). */
+const FORCE: ParallelIngestOptions = { minBytes: 0, workers: 1 };
 /** The normal schedule, forced on: worker and main thread share the files. */
 const BALANCED: ParallelIngestOptions = { minBytes: 0, workers: 1 };
 const sample = path.join(__dirname, "..", "data-sample");
@@ -28,9 +30,9 @@ function syncOutcome(o: IngestOptions): Outcome {
     return { ok: false, name: (e as Error).name, message: (e as Error).message };
   }
 }
-async function asyncOutcome(o: IngestOptions, p: ParallelIngestOptions): Promise<Outcome> {
+async function asyncOutcome(o: IngestOptions, p: ParallelIngestOptions, pool?: ParsePoolFactory): Promise<Outcome> {
   try {
-    return { ok: true, value: await ingestExportAsync(o, p) };
+    return { ok: true, value: await ingestExportAsync(o, p, pool) };
   } catch (e) {
     return { ok: false, name: (e as Error).name, message: (e as Error).message };
   }
@@ -41,10 +43,11 @@ function stats(): ParallelIngestStats {
   assert.ok(lastStats, "onStats was called");
   return lastStats;
 }
-async function same(o: IngestOptions, p: ParallelIngestOptions = FORCE): Promise<Outcome> {
+/** `pool` defaults to workersOnly with FORCE, to the production pool otherwise. */
+async function same(o: IngestOptions, p: ParallelIngestOptions = FORCE, pool: ParsePoolFactory | undefined = p === FORCE ? workersOnly : undefined): Promise<Outcome> {
   const want = syncOutcome(o);
   lastStats = null;
-  const got = await asyncOutcome(o, { ...p, onStats: (s) => (lastStats = s) });
+  const got = await asyncOutcome(o, { ...p, onStats: (s) => (lastStats = s) }, pool);
   assert.deepStrictEqual(got, want);
   return want;
 }
@@ -145,8 +148,8 @@ test("single-file, fixture helpers, zips (read inline) and missing paths", async
 
 test("a worker that cannot load falls back to the main thread; several workers", async () => {
   const dir = writeTree(tmpDir("par-nw-"), mixedExport(4, 50));
-  await same({ export: dir }, { ...FORCE, workerModule: path.join(dir, "missing-worker.ts") });
+  await same({ export: dir }, FORCE, workersLoading(path.join(dir, "missing-worker.ts")));
   assert.ok(stats().worker === 0 && stats().inline === 6, JSON.stringify(stats()));
-  await same({ export: dir }, { minBytes: 0, workers: 3, workersOnly: true });
+  await same({ export: dir }, { minBytes: 0, workers: 3 }, workersOnly);
   assert.ok(stats().workersStarted === 3 && stats().worker === 6, JSON.stringify(stats()));
 });

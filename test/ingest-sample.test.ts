@@ -54,9 +54,26 @@ test("data-sample report matches MANIFEST.json", { skip: !fs.existsSync(manifest
   assert.equal(rep.tech.stutter, c.Stutter);
   assert.equal(rep.tech.trackNotPlayed, c.TrackNotPlayed);
   assert.equal(rep.tech.eventFiles, m.tech.eventFiles);
+  const used = ["ConnectionError", "PlaybackError", "Stutter", "TrackNotPlayed"];
   for (const [type, n] of Object.entries(c)) {
-    assert.equal(rep.files.find((f) => f.kind === `tech:${type}`)?.rows, n, `tech file ${type}`);
+    const f = rep.files.find((x) => x.kind === `tech:${type}`);
+    if (used.includes(type)) {
+      assert.equal(f?.rows, n, `tech file ${type}`);
+      assert.equal(f?.bytes, undefined);
+    } else {
+      // No stage reads this event type: listed with its size, never opened.
+      const size = fs.statSync(path.join(SAMPLE, f?.file ?? "")).size;
+      assert.deepEqual({ rows: f?.rows, bytes: f?.bytes }, { rows: 0, bytes: size }, `tech file ${type}`);
+      assert.match(f?.note ?? "", /^not read \(\d+ (bytes|KB)\): no stage uses these events$/);
+    }
   }
+  const history = rep.files.filter((f) => f.kind === "account-streaming-history");
+  assert.equal(history.length, 2);
+  for (const f of history) assert.deepEqual({ rows: f.rows, bytes: f.bytes }, { rows: 0, bytes: fs.statSync(path.join(SAMPLE, f.file)).size });
+  assert.deepEqual(rep.unread, {
+    files: 6,
+    bytes: [...history, ...rep.files.filter((f) => f.package === "tech" && f.bytes !== undefined)].reduce((s, f) => s + (f.bytes ?? 0), 0),
+  });
 
   // Every planted file is accounted for in the report.
   for (const [pkg, names] of Object.entries(m.filesPerPackage as Record<string, string[]>)) {

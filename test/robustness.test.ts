@@ -12,7 +12,7 @@ import { ingestExport } from "../src/ingest/index";
 import type { IngestResult } from "../src/ingest/types";
 import { runPipeline } from "../src/pipeline/run";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
-import { main as cliMain } from "../src/cli/pipeline";
+import { assertCliUserError, runCli } from "./helpers/cli";
 import {
   ACC,
   EXT,
@@ -28,6 +28,7 @@ import {
   writeTree,
   zipEntries,
 } from "./fixtures/bad/make-bad";
+import { makeTechlogExport } from "./fixtures/bad/make-techlog";
 
 // ---------------------------------------------------------------- helpers
 
@@ -63,32 +64,6 @@ const sumDropped = (r: IngestResult): number => Object.values(r.report.dropped).
 function assertBalanced(r: IngestResult): void {
   assert.equal(r.report.rowsRead, r.report.rowsKept + sumDropped(r), "rowsRead === rowsKept + sum(dropped)");
   assert.equal(r.plays.length, r.report.rowsKept);
-}
-
-/** Runs the CLI in-process, capturing stdout/stderr. */
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await cliMain(args);
-    return { code, stdout: out.join(""), stderr: err.join("") };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
-
-function assertCliUserError(r: { code: number; stderr: string }, ...patterns: RegExp[]): void {
-  assert.equal(r.code, 1, `exit code 1, got ${r.code}: ${r.stderr}`);
-  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack-trace lines");
-  assert.doesNotMatch(r.stderr, /internal error/);
-  const errorLines = r.stderr.split("\n").filter((l) => l.startsWith("error: "));
-  assert.equal(errorLines.length, 1, r.stderr);
-  for (const p of patterns) assert.match(errorLines[0], p);
 }
 
 /** Every JSON output parses and holds no NaN/Infinity (as text or as the strings JSON.stringify would have hidden). */
@@ -505,4 +480,56 @@ test("CLI: bad inputs exit 1 with a one-paragraph message and no stack trace", a
     [["--extended-dir", tmpDir()], [/is empty/]],
   ];
   for (const [args, patterns] of cases) assertCliUserError(await runCli([...args, "--output-dir", out]), ...patterns);
+});
+
+// ---------------------------------------------------------------- files no stage reads
+
+test("files no stage reads are listed by name and size, never opened: an empty or damaged one does not stop a run", () => {
+  const dir = writeTree(tmpDir(), {
+    [`${EXT}/endsong_0.json`]: plays(5),
+    [`${TECH}/AudioSessionEvent_Hourly.json`]: "",
+    [`${TECH}/ConnectionInfo_Hourly.json`]: "{broken",
+    [`${TECH}/ConnectionError_Hourly.json`]: [techEvent()],
+    [`${ACC}/StreamingHistory_music_0.json`]: "[{",
+  });
+  const r = ingestExport({ export: dir });
+  assert.deepEqual(r.report.warnings, []);
+  const listed = (name: string) => r.report.files.find((f) => f.file.endsWith(name));
+  assert.deepEqual(listed("AudioSessionEvent_Hourly.json"), {
+    package: "tech", file: `${TECH}/AudioSessionEvent_Hourly.json`, kind: "tech:AudioSessionEvent", rows: 0, bytes: 0, variant: "_Hourly naming", note: "not read (0 bytes): no stage uses these events",
+  });
+  assert.deepEqual(listed("ConnectionInfo_Hourly.json"), {
+    package: "tech", file: `${TECH}/ConnectionInfo_Hourly.json`, kind: "tech:ConnectionInfo", rows: 0, bytes: 7, variant: "_Hourly naming", note: "not read (7 bytes): no stage uses these events",
+  });
+  assert.deepEqual(listed("StreamingHistory_music_0.json"), {
+    package: "account", file: `${ACC}/StreamingHistory_music_0.json`, kind: "account-streaming-history", rows: 0, bytes: 2, note: "not read (2 bytes): no end reasons or URIs, so no stage uses it",
+  });
+  assert.deepEqual(r.report.unread, { files: 3, bytes: 9 });
+  assert.equal(r.report.tech.connectionError, 1);
+  assert.deepEqual({ eventFiles: r.report.tech.eventFiles, otherEventFiles: r.report.tech.otherEventFiles }, { eventFiles: 3, otherEventFiles: 2 });
+  // A file a stage does read still fails loudly when damaged.
+  fs.writeFileSync(path.join(dir, TECH, "ConnectionError_Hourly.json"), "");
+  throwsUser(() => ingestExport({ export: dir }), /ConnectionError_Hourly\.json/, /the file is empty/);
+});
+
+test("a technical-log package of real shape (180 files, 176 unused, 4 large): only the files a stage uses are opened", () => {
+  const made = makeTechlogExport({ largeMb: 1, files: 180 });
+  // The fs module object itself (the namespace import is read-only), to watch which files are opened.
+  const fsModule = require("fs") as { openSync: typeof fs.openSync; readFileSync: typeof fs.readFileSync };
+  const opened: string[] = [];
+  const { openSync, readFileSync } = fsModule;
+  fsModule.openSync = ((p: fs.PathLike, ...rest: unknown[]) => (opened.push(String(p)), (openSync as (...a: unknown[]) => number)(p, ...rest))) as typeof fs.openSync;
+  fsModule.readFileSync = ((p: fs.PathLike, ...rest: unknown[]) => (opened.push(String(p)), (readFileSync as (...a: unknown[]) => unknown)(p, ...rest))) as typeof fs.readFileSync;
+  let r: IngestResult;
+  try {
+    r = ingestExport({ export: made.dir });
+  } finally {
+    Object.assign(fsModule, { openSync, readFileSync });
+  }
+  const techOpened = opened.filter((p) => p.includes("Technical Log Information")).map((p) => path.basename(p)).sort();
+  assert.deepEqual(techOpened, ["ConnectionError_Hourly.json", "PlaybackError_Hourly.json", "Stutter_Hourly.json", "TrackNotPlayed_Hourly.json"]);
+  assert.equal(r.report.tech.eventFiles, 180);
+  assert.equal(r.report.unread?.files, 176 + 2, "176 event files + the Account Data's 2 StreamingHistory files");
+  assert.ok((r.report.unread?.bytes ?? 0) > 4 * 1024 * 1024, "the large unused files are counted by size");
+  fs.rmSync(made.dir, { recursive: true, force: true });
 });

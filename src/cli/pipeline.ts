@@ -2,78 +2,65 @@
  * The pipeline CLI:
  *   npm run pipeline -- --export PATH --output-dir outputs
  *   npm run pipeline -- --account-dir A --extended-dir E --tech-dir T --output-dir O   (the original flags)
- * Progress per stage on stderr, a one-line summary at the end; exit 0 on success,
- * 1 with a one-paragraph message on bad input (never a stack trace), 2 on an internal error.
+ * Every option is validated before any work (pipeline/params: the same checks as the
+ * notebooks' parameters). Progress per stage on stderr, a one-line summary at the end; exit 0
+ * on success, 1 with a one-paragraph message on bad input (never a stack trace), 2 on an
+ * internal error. Ctrl-C / SIGTERM stop it at once: the output folder keeps its previous
+ * complete run (see pipeline/outputFolder).
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { isUserInputError } from "../common/errors";
-import { DEFAULT_PARAMS } from "../pipeline/params";
 import { cacheEnabledByEnv } from "../pipeline/cache";
-import { PIPELINE_STAGES, runPipeline } from "../pipeline/run";
+import { parseRunOptions, RUN_OPTIONS } from "../pipeline/params";
+import type { OptionSpec, RawRunOptions, RunOptions } from "../pipeline/params";
 import { stderrProgress } from "./progress";
 
-function fraction(value: string): number {
-  const x = Number(value);
-  if (!Number.isFinite(x) || x <= 0 || x >= 1) throw new InvalidArgumentError("must be a number between 0 and 1");
-  return x;
+/** The flags from the shared option table; values stay text until `parseRunOptions`. */
+function program(): Command {
+  const cmd = new Command()
+    .name("pipeline")
+    .description("Ingest a Spotify export, model which plays are finished, rank recommendations, write the standard outputs.")
+    .exitOverride();
+  for (const spec of Object.values(RUN_OPTIONS) as OptionSpec<unknown>[]) cmd.option(`${spec.flag} ${spec.arg}`.trim(), spec.help);
+  return cmd;
 }
 
-function integer(value: string): number {
-  const x = Number(value);
-  if (!Number.isInteger(x)) throw new InvalidArgumentError("must be an integer");
-  return x;
+/** Parses and validates argv; null after --help / a usage error (commander printed it). */
+function parseArgs(argv: string[]): { options: RunOptions } | { exit: number } {
+  const cmd = program();
+  try {
+    cmd.parse(argv, { from: "user" });
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return { exit: code === 0 ? 0 : 1 };
+  }
+  return { options: parseRunOptions(cmd.opts<RawRunOptions>(), "cli") };
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command()
-    .name("pipeline")
-    .description("Ingest a Spotify export, model which plays are finished, rank recommendations, write the standard outputs.")
-    .option("--export <path>", "a folder holding the export packages, or the downloaded zip")
-    .option("--account-dir <dir>", "the Account Data package folder")
-    .option("--extended-dir <dir>", "the Extended Streaming History package folder")
-    .option("--tech-dir <dir>", "the Technical Log Information package folder")
-    .option("--output-dir <dir>", "where to write the outputs", "outputs")
-    .option("--seed <n>", "seed for every random choice", integer, DEFAULT_PARAMS.seed)
-    .option("--test-fraction <x>", "share of labelled plays (latest by start time) held out for testing", fraction, DEFAULT_PARAMS.testFraction)
-    .option("--validation-fraction <x>", "share of the training window used for early stopping and calibration", fraction, DEFAULT_PARAMS.validationFraction)
-    .option("--timezone <zone>", "IANA time zone for local-time features (default: from the profile country)")
-    .option("--top-n <n>", "length of the recommendation list", integer, DEFAULT_PARAMS.topN)
-    .option("--lenient", "skip a broken file with a warning instead of stopping", false)
-    .option("--backtest [folds]", "also run a rolling-origin backtest over this many cut points (default 3)", integer)
-    .option("--fold-fraction <x>", "share of labelled plays in each backtest test block", fraction, 0.1)
-    .option("--no-cache", "recompute ingestion and features instead of loading them from OUTPUT_DIR/cache/ (also CACHE=0)")
-    .exitOverride();
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    program.parse(argv, { from: "user" });
+    parsed = parseArgs(argv);
   } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code === 0 ? 0 : 1;
-  }
-  const o = program.opts<{
-    export?: string; accountDir?: string; extendedDir?: string; techDir?: string; outputDir: string;
-    seed: number; testFraction: number; validationFraction: number; timezone?: string; topN: number; lenient: boolean;
-    backtest?: number | true; foldFraction: number; cache: boolean;
-  }>();
-  const backtest = o.backtest === undefined ? undefined : { folds: o.backtest === true ? 3 : o.backtest, foldFraction: o.foldFraction };
-  if (backtest && backtest.folds < 1) {
-    process.stderr.write("error: --backtest needs at least 1 fold.\n");
+    if (!isUserInputError(error)) throw error;
+    process.stderr.write(`error: ${error.message}\n`);
     return 1;
   }
-  if (!o.export && !o.accountDir && !o.extendedDir && !o.techDir) {
-    process.stderr.write("error: give --export PATH (a folder or the zip), or --account-dir / --extended-dir / --tech-dir. See --help.\n");
-    return 1;
-  }
+  if ("exit" in parsed) return parsed.exit;
+  const o = parsed.options;
+
+  // Loaded only after validation, so a refusal is immediate (the models pull in tfjs).
+  const { PIPELINE_STAGES, runPipeline } = await import("../pipeline/run");
   const stages = [...PIPELINE_STAGES];
-  if (backtest) for (let k = 1; k <= backtest.folds; k++) stages.splice(stages.indexOf("outputs"), 0, `backtest fold ${k}/${backtest.folds}`);
+  if (o.backtest) for (let k = 1; k <= o.backtest.folds; k++) stages.splice(stages.indexOf("outputs"), 0, `backtest fold ${k}/${o.backtest.folds}`);
   const progress = stderrProgress(stages);
   try {
-    const outcome = await runPipeline(
-      { export: o.export, accountDir: o.accountDir, extendedDir: o.extendedDir, techDir: o.techDir, lenient: o.lenient },
-      o.outputDir,
-      { seed: o.seed, testFraction: o.testFraction, validationFraction: o.validationFraction, timezone: o.timezone, topN: o.topN },
-      progress,
-      { backtest, cache: { enabled: o.cache && cacheEnabledByEnv(), log: (m) => process.stderr.write(`${m}\n`) } },
-    );
+    const outcome = await runPipeline(o.input, o.outputDir, o.params, progress, {
+      backtest: o.backtest,
+      wait: o.wait,
+      cache: { enabled: o.cache && cacheEnabledByEnv(), log: (m) => process.stderr.write(`${m}\n`) },
+      onNotice: (line) => process.stderr.write(`note: ${line}\n`),
+    });
     progress.stop();
     const { evaluation, hitRate, prepared } = outcome.results;
     const auc = (x: number | null) => (x === null ? "n/a" : x.toFixed(3));

@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import { startWorker } from "../common/worker";
 import { isJsonName, roleFromName } from "./classify";
-import { ingestSteps } from "./index";
+import { ingestSteps } from "./steps";
 import { preParse, type PreParsed, type PreParseTask } from "./preparse";
 import type { PreParseReply } from "./parseWorker";
 import type { SourceFile } from "./sources";
@@ -30,13 +30,12 @@ export interface ParallelIngestOptions {
   minBytes?: number;
   /** Worker threads (default: CPU count − 1; 0 = sequential). */
   workers?: number;
-  /** Tests: the main thread parses nothing itself while a worker is alive (so the workers' path is exercised). */
-  workersOnly?: boolean;
-  /** Tests: the worker module to load (a missing one exercises the fallback). */
-  workerModule?: string;
   /** Called at the end with who parsed the extended-history files. */
   onStats?: (stats: ParallelIngestStats) => void;
 }
+
+/** Builds the pool that parses files off the loop; tests inject a variant of ParsePool (another schedule, a missing worker). */
+export type ParsePoolFactory = (tasks: PreParseTask[], workers: number) => ParsePool;
 
 export interface ParallelIngestStats {
   /** Files parsed by a worker, pre-parsed by the main thread, read inline by the main thread. */
@@ -49,7 +48,11 @@ export interface ParallelIngestStats {
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Reads a Spotify data export like `ingestExport` (same result, same errors), parsing on several threads when it is large. */
-export async function ingestExportAsync(options: IngestOptions, parallel: ParallelIngestOptions = {}): Promise<IngestResult> {
+export async function ingestExportAsync(
+  options: IngestOptions,
+  parallel: ParallelIngestOptions = {},
+  makePool: ParsePoolFactory = (tasks, workers) => new ParsePool(tasks, workers),
+): Promise<IngestResult> {
   const minBytes = parallel.minBytes ?? PARALLEL_MIN_BYTES;
   const workers = parallel.workers ?? Math.max(0, os.cpus().length - 1);
   let plan: SourceFile[] = [];
@@ -75,7 +78,7 @@ export async function ingestExportAsync(options: IngestOptions, parallel: Parall
     tasks.push({ id: tasks.length, path: src.path, base: src.base, hint: src.hint });
   }
 
-  const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? new ParsePool(tasks, workers, parallel) : null;
+  const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? makePool(tasks, workers) : null;
   try {
     while (!step.done) {
       const t = pool ? taskOf.get((step.value as { src: SourceFile }).src) : undefined;
@@ -103,7 +106,12 @@ interface PoolWorker {
   queued: Set<number>;
 }
 
-class ParsePool {
+/**
+ * Worker threads parsing extended-history files ahead of the loop. Two hooks for variants:
+ * `workerSource` (the worker's module) and `mainThreadParses` (whether the main thread may
+ * parse a file itself while a worker is alive).
+ */
+export class ParsePool {
   private readonly state: Uint8Array;
   private readonly results: (PreParsed | null)[];
   private readonly workers: PoolWorker[] = [];
@@ -116,7 +124,6 @@ class ParsePool {
   constructor(
     private readonly tasks: PreParseTask[],
     count: number,
-    private readonly opts: ParallelIngestOptions,
   ) {
     this.state = new Uint8Array(tasks.length);
     this.results = new Array<PreParsed | null>(tasks.length).fill(null);
@@ -128,9 +135,19 @@ class ParsePool {
     }
   }
 
+  /** The module a worker runs. */
+  protected workerSource(): string {
+    return path.join(__dirname, "parseWorker.ts");
+  }
+
+  /** Whether the main thread reads a file itself when no worker has it yet (false: leave every file to the workers while one is alive). */
+  protected mainThreadParses(): boolean {
+    return true;
+  }
+
   /** Starts a parse worker; null when it cannot. */
   private start(): PoolWorker | null {
-    const worker = startWorker(this.opts.workerModule ?? path.join(__dirname, "parseWorker.ts"));
+    const worker = startWorker(this.workerSource());
     if (!worker) return null;
     const w: PoolWorker = { worker, ready: false, dead: false, queued: new Set() };
     worker.on("message", (m: PreParseReply | { ready: true }) => {
@@ -183,8 +200,9 @@ class ParsePool {
 
   /** Task `id`'s chunk, or undefined: the loop reads the file itself. Tasks are taken in increasing order. */
   async take(id: number): Promise<PreParsed | undefined> {
-    // The main thread means to read this file itself if no worker has it yet (workersOnly: leave it to them).
-    this.cursor = this.opts.workersOnly ? id : id + 1;
+    // The main thread means to read this file itself if no worker has it yet (unless it leaves them all to the workers).
+    const mainParses = this.mainThreadParses();
+    this.cursor = mainParses ? id + 1 : id;
     for (;;) {
       // Let replies that arrived during the last file land (and refill the workers).
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -195,7 +213,7 @@ class ParsePool {
         this.state[id] = TAKEN;
         return pre ?? undefined;
       }
-      const waitForWorkers = this.opts.workersOnly === true && this.workers.some((w) => !w.dead);
+      const waitForWorkers = !mainParses && this.workers.some((w) => !w.dead);
       if (st === PENDING && waitForWorkers) {
         this.refill();
         await new Promise<void>((resolve) => (this.wake = resolve));

@@ -19,6 +19,8 @@ export interface SourceFile {
   root: string;
   /** Absolute path of a plain file (not a zip entry): lets another thread read it. */
   path?: string;
+  /** Size in bytes (uncompressed for a zip entry), known without reading the file. */
+  size?: number;
   /** The file's bytes. May be a view of a shared buffer: valid only until the next read(). */
   read(): Uint8Array;
 }
@@ -48,6 +50,14 @@ export function readFileShared(file: string): Uint8Array {
     return scratch.subarray(0, off);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+function sizeOf(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
   }
 }
 
@@ -93,6 +103,7 @@ export function listFolder(dir: string, forced: PackageName | null): SourceFile[
             hint: forced ?? packageHint(childRel),
             root: dir,
             path: childAbs,
+            size: sizeOf(childAbs),
             read: () => readFileShared(childAbs),
           });
         }
@@ -126,10 +137,14 @@ export function listZip(zipPath: string, relPrefix: string | null, forced: Packa
     );
   }
   const names: string[] = [];
+  const sizes = new Map<string, number>();
   try {
     unzipSync(data, {
       filter: (f) => {
-        if (!f.name.endsWith("/")) names.push(f.name);
+        if (!f.name.endsWith("/")) {
+          names.push(f.name);
+          sizes.set(f.name, f.originalSize);
+        }
         return false;
       },
     });
@@ -147,6 +162,7 @@ export function listZip(zipPath: string, relPrefix: string | null, forced: Packa
       base,
       hint: forced ?? packageHint(rel),
       root: zipPath,
+      size: sizes.get(name),
       read: () => {
         try {
           const entry = unzipSync(data, { filter: (f) => f.name === name })[name];

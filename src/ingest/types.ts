@@ -93,6 +93,8 @@ export interface FileReport {
   /** What the file was recognised as, e.g. "extended-audio", "endsong", "tech:ConnectionError", "readme", "skipped-duplicate". */
   kind: string;
   rows: number;
+  /** Size in bytes of a file listed but not read because no stage uses it (then `rows` is 0). */
+  bytes?: number;
   /** Schema variant seen, e.g. "ip_addr_decrypted+username (pre-Nov-2024)", "ip_addr (Nov-2024+)", "audiobook fields (2025+)". */
   variant?: string;
   note?: string;
@@ -134,6 +136,8 @@ export interface IngestReport {
     /** Event files of types not kept (ConnectionInfo, ...): counted only. Optional for hand-built reports. */
     otherEventFiles?: number;
   };
+  /** Files listed but not read because no stage uses them: how many and their total size. Optional for hand-built reports. */
+  unread?: { files: number; bytes: number };
   warnings: string[];
   /** The exclusion filters applied (as options, e.g. "--exclude-platform cast"); their counts are `dropped["excluded-<filter>"]`. Optional for hand-built reports. */
   filters?: string[];

@@ -4,6 +4,7 @@
  * notebooks call the same stage functions one section at a time.
  */
 import * as path from "path";
+import { isUserInputError, UserInputError } from "../common/errors";
 import type { IngestOptions, LabelRule } from "../ingest/types";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
@@ -15,6 +16,8 @@ import { evaluateModels } from "./evaluate";
 import { compareLabels } from "./labelComparison";
 import type { Evaluation } from "./evaluate";
 import type { StageCacheOptions } from "./cache";
+import { OutputFolder } from "./outputFolder";
+import type { OutputFolderOptions } from "./outputFolder";
 import type { PipelineParams } from "./params";
 import { prepareAsync } from "./prepare";
 import type { Prepared } from "./prepare";
@@ -61,14 +64,54 @@ export interface PipelineOutcome {
   figures: RenderReport;
 }
 
+/** Outputs a run writes only when asked (--backtest, --compare-labels): an earlier run's copies go when this run does not write them. */
+const OPTIONAL_OUTPUTS = ["backtest.csv", "backtest.json", "label_comparison.csv", "label_comparison.json"];
+
+export interface RunPipelineOptions extends OutputFolderOptions {
+  backtest?: BacktestOptions;
+  compareLabels?: LabelRule[];
+  /** The stage cache in `outputDir`/cache/ (not staged: it outlives runs and other tools share it). */
+  cache?: Omit<StageCacheOptions, "outputDir">;
+}
+
+/**
+ * The whole run into `outputDir`. The folder is locked first (one run at a time), every output
+ * is written into a staging folder and swapped in at the end, so the folder holds the previous
+ * complete run until this one is complete (see ./outputFolder).
+ */
 export async function runPipeline(
   input: IngestOptions,
   outputDir: string,
   params: PipelineParams,
   progress: Progress = silentProgress,
-  options: { backtest?: BacktestOptions; compareLabels?: LabelRule[]; cache?: Omit<StageCacheOptions, "outputDir"> } = {},
+  options: RunPipelineOptions = {},
 ): Promise<PipelineOutcome> {
-  const prepared = await prepareAsync(input, params, progress, options.cache ? { ...options.cache, outputDir } : undefined);
+  const folder = await OutputFolder.open(outputDir, options);
+  try {
+    const cache = options.cache ? { ...options.cache, outputDir } : undefined;
+    const outcome = await runStages(input, folder.staging, params, progress, options, cache);
+    await folder.commit([...outcome.figures.skipped.map((s) => `figures/${s.file}`), ...OPTIONAL_OUTPUTS]);
+    const moved = (p: string) => path.join(outputDir, path.relative(folder.staging, p));
+    return { ...outcome, written: outcome.written.map(moved), figures: { ...outcome.figures, written: outcome.figures.written.map((w) => ({ ...w, path: moved(w.path) })) } };
+  } catch (error) {
+    folder.abort();
+    // Name the file where it was going, not its staging copy.
+    if (isUserInputError(error) && error.message.includes(folder.staging)) {
+      throw new UserInputError(`${error.message.split(folder.staging).join(outputDir)} The output folder still holds its previous complete outputs (if any).`, error.file);
+    }
+    throw error;
+  }
+}
+
+async function runStages(
+  input: IngestOptions,
+  outputDir: string,
+  params: PipelineParams,
+  progress: Progress,
+  options: RunPipelineOptions,
+  cache: StageCacheOptions | undefined,
+): Promise<PipelineOutcome> {
+  const prepared = await prepareAsync(input, params, progress, cache);
   const run = await trainModels(prepared, params, progress);
 
   progress.start("evaluate");
@@ -84,7 +127,7 @@ export async function runPipeline(
   const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
   const written = writeStandardOutputs(results, outputDir);
-  progress.done("outputs", `${written.length} files in ${outputDir}`);
+  progress.done("outputs", `${written.length} files`);
 
   progress.start("figures");
   const figures = await writeVisualizations(figureInputs(results), path.join(outputDir, "figures"));

@@ -1,10 +1,32 @@
-/** Small file-writing helpers: every report artefact is written atomically. */
+/**
+ * Small file-writing helpers: every report artefact is written atomically, and a failed
+ * write (disk full, permission changed mid-run) becomes a one-paragraph UserInputError
+ * naming the file and the system error, not a stack trace.
+ */
 import * as fs from "fs";
 import * as path from "path";
+import { UserInputError } from "../common/errors";
+
+/** A system error (`code` set, e.g. ENOSPC, EACCES, EROFS) while writing `file`, as a message the CLI prints. */
+export function writeFailure(file: string, error: unknown): Error {
+  const e = error as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || typeof e.code !== "string") return error instanceof Error ? error : new Error(String(error));
+  const hint =
+    e.code === "ENOSPC" || e.code === "EDQUOT"
+      ? "The disk is full: free some space"
+      : e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS"
+        ? "The folder is not writable: fix its permissions or choose another output folder"
+        : "Check the folder and the disk";
+  return new UserInputError(`Could not write "${file}": ${e.message.replace(/\s+/g, " ")}. ${hint}, then run again.`, file);
+}
 
 /** Create a directory (and its parents) if it does not exist. */
 export function ensureDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw writeFailure(dir, error);
+  }
 }
 
 let counter = 0;
@@ -23,6 +45,6 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.renameSync(tmp, file);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
-    throw error;
+    throw writeFailure(file, error);
   }
 }

@@ -1,0 +1,30 @@
+/** Runs the pipeline CLI in-process, capturing stdout/stderr, and checks its user-facing failures. */
+import assert from "node:assert/strict";
+import { main as cliMain } from "../../src/cli/pipeline";
+
+export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await cliMain(args);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+/** Exit 1, exactly one "error: " line matching every pattern, no stack trace, no "internal error". Returns that line. */
+export function assertCliUserError(r: { code: number; stderr: string }, ...patterns: RegExp[]): string {
+  assert.equal(r.code, 1, `exit code 1, got ${r.code}: ${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack-trace lines");
+  assert.doesNotMatch(r.stderr, /internal error/);
+  const errorLines = r.stderr.split("\n").filter((l) => l.startsWith("error: "));
+  assert.equal(errorLines.length, 1, r.stderr);
+  for (const p of patterns) assert.match(errorLines[0], p);
+  return errorLines[0];
+}
