@@ -133,7 +133,10 @@ test("good values pass through unchanged; defaults match the notebooks' and the 
     params: { seed: 0, testFraction: 0.3, validationFraction: 0.1, timezone: "Europe/Berlin", topN: 7 },
     backtest: { folds: 3, foldFraction: 0.1 },
     wait: false,
+    cache: true,
   });
+  assert.equal(parseRunOptions({ export: SAMPLE, outputDir: out, cache: false }, "cli").cache, false, "--no-cache");
+  assert.equal(paramsFromEnv({ CACHE: "0" }, { exportPath: SAMPLE, outputDir: out }).cache, false, "CACHE=0");
   const env = paramsFromEnv({ LENIENT: "0", TOP_N: " 12 " }, { exportPath: SAMPLE, outputDir: out });
   assert.deepEqual(env.params, { seed: 42, testFraction: 0.2, validationFraction: 0.1, timezone: undefined, topN: 12 });
   assert.equal(env.input.export, SAMPLE);

@@ -29,12 +29,16 @@ const helpers: import("child_process").ChildProcess[] = [];
 /** The fs module object itself, to inject failures (the namespace import above is read-only). */
 const fsModule = require("fs") as Record<string, unknown>;
 
-/** rel path → content, every file (hidden ones too); model_metrics.json without its timings. */
+/** Folders other tools keep in the output folder (the stage cache, executed notebooks): not the run's outputs. */
+const NOT_OWNED = new Set(["cache", "notebooks"]);
+
+/** rel path → content, every file the run owns (hidden ones too); model_metrics.json without its timings. */
 function snapshot(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   if (!fs.existsSync(dir)) return out;
   const walk = (abs: string, rel: string): void => {
     for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      if (!rel && NOT_OWNED.has(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(path.join(abs, e.name), r);
       else {
