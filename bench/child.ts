@@ -9,6 +9,9 @@ import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { PIPELINE_STAGES, runPipeline } from "../src/pipeline/run";
 import type { Progress } from "../src/pipeline/progress";
+import type { RunResults } from "../src/pipeline/results";
+import { readTruth, truthMetrics } from "../src/sample/truth";
+import type { TruthMetrics } from "../src/sample/truth";
 
 export interface StageTiming {
   stage: string;
@@ -54,6 +57,8 @@ export interface ChildResult {
   tfjsMlp: HistorySummary | null;
   closedLoop: { iterations: number; converged: boolean; seconds: number };
   parity: { difference: number | null; agree: boolean | null };
+  /** Test AUCs against the generator's TRUTH.csv (src/sample/truth.ts); null for an export without one. */
+  truth: TruthMetrics | null;
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -136,8 +141,25 @@ async function main(): Promise<void> {
       seconds: results.run.histories.closed_loop_logistic.seconds,
     },
     parity: { difference: results.evaluation.parity.difference, agree: results.evaluation.parity.agree },
+    truth: truthOf(exportDir, results),
   };
   process.stdout.write(JSON.stringify(out) + "\n");
+}
+
+/** The run's test rows scored against the export's planted truth (calibrated scores, as evaluation uses). */
+function truthOf(exportDir: string, results: RunResults): TruthMetrics | null {
+  const truth = readTruth(exportDir);
+  if (!truth) return null;
+  const f = results.prepared.features;
+  const leaky = results.run.models.filter((m) => m.deployable === false).map((m) => m.name);
+  return truthMetrics(truth, {
+    plays: results.prepared.ingest.plays,
+    playIndex: f.playIndex,
+    role: f.role,
+    y: f.y,
+    scores: Object.fromEntries(results.run.models.map((m) => [m.name, m.calibrated])),
+    exempt: leaky,
+  });
 }
 
 /** Optional fields a newer TfjsHistory may carry (batch size, training subsample). */

@@ -153,6 +153,15 @@ export function markdownTable(results: BenchResults): string {
   row("peak RSS after ingest / features (MB)", runs.map((r) => `${Math.round(r.stages.find((s) => s.stage === "ingest")?.peakRssMb ?? NaN)} / ${Math.round(r.stages.find((s) => s.stage === "features")?.peakRssMb ?? NaN)}`));
   row("test AUC tfjs / closed loop", runs.map((r) => `${fmt(r.auc.tfjs_logistic ?? NaN, 4)} / ${fmt(r.auc.closed_loop_logistic ?? NaN, 4)}`));
   row("test AUC mlp / leaky", runs.map((r) => `${fmt(r.auc.tfjs_mlp ?? NaN, 4)} / ${fmt(r.auc.leaky_reference ?? NaN, 4)}`));
+  const truth = (r: BenchRun, model: string) => r.truth?.models[model];
+  row("Bayes AUC: true p on the test rows (vs truth)", runs.map((r) => (r.truth ? `${fmt(r.truth.bayesAuc ?? NaN, 4)} (${fmt(r.truth.bayesAucVsTruth ?? NaN, 4)})` : "—")));
+  for (const model of ["tfjs_logistic", "closed_loop_logistic", "tfjs_mlp", "prior_heuristic"]) {
+    row(`${model} AUC − Bayes ± SE (AUC vs truth)`, runs.map((r) => {
+      const t = truth(r, model);
+      return t ? `${fmt(t.gapToBayes ?? NaN, 4)} ± ${fmt(t.gapSe ?? NaN, 4)} (${fmt(t.aucVsTruth ?? NaN, 4)})` : "—";
+    }));
+  }
+  row("models beating Bayes (leaks; leaky_reference exempt)", runs.map((r) => (r.truth ? r.truth.leaks.join(", ") || "none" : "—")));
   row("tfjs epochs (best)", runs.map((r) => (r.tfjsLogistic ? `${r.tfjsLogistic.epochsRun} (${r.tfjsLogistic.bestEpoch})` : "—")));
   row("mlp epochs (best), train rows used / given", runs.map((r) => {
     const h = r.tfjsMlp;

@@ -12,6 +12,7 @@ import {
   generateExport,
 } from "../src/sample/generate";
 import { HOSTILE_LIST, PLANTED_PII } from "../src/sample/names";
+import { CONTINUITY_MAX_GAP_MS, COUNTRY_ZONE } from "../src/sample/signal";
 import { berlinOffsetMs } from "../src/sample/time";
 import { writeSample } from "../src/sample/write-sample";
 
@@ -288,7 +289,15 @@ test("both technical-log namings are produced on request", () => {
 });
 
 test("the planted signal is visible in the files alone", () => {
-  const fmt = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "numeric", hourCycle: "h23", weekday: "short" });
+  // The planted clock is that of the play's conn_country (travel), as signal.ts says.
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  const fmtFor = (country: string): Intl.DateTimeFormat => {
+    const zone = COUNTRY_ZONE[country];
+    assert.ok(zone, `conn_country ${country} has a planted zone`);
+    let f = formats.get(zone);
+    if (!f) formats.set(zone, (f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23", weekday: "short" })));
+    return f;
+  };
   const errors = (JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_TECH, "ConnectionError.json"), "utf8")) as { timestamp_utc: string }[])
     .map((e) => Date.parse(e.timestamp_utc))
     .sort((a, b) => a - b);
@@ -305,13 +314,15 @@ test("the planted signal is visible in the files alone", () => {
   for (let i = 0; i < music.length; i++) {
     const r = music[i];
     const s = startOf(r);
-    pos = i > 0 && s - Date.parse(music[i - 1].ts) <= 30 * 60_000 ? pos + 1 : 1;
+    // Device run: same platform, starting within seconds of the previous play's end.
+    const prev = music[i - 1];
+    pos = i > 0 && prev.platform === r.platform && s - Date.parse(prev.ts) <= CONTINUITY_MAX_GAP_MS ? pos + 1 : 1;
     if (r.reason_end === null || r.reason_end === "unknown") continue;
     const done = r.reason_end === "trackdone";
-    const parts = Object.fromEntries(fmt.formatToParts(new Date(s)).map((p) => [p.type, p.value]));
+    const parts = Object.fromEntries(fmtFor(String(r.conn_country)).formatToParts(new Date(s)).map((p) => [p.type, p.value]));
     const hour = Number(parts.hour);
     add(hour <= 5 ? "night" : hour >= 18 ? "evening" : "day", done);
-    add(pos > 25 ? "pos>25" : pos <= 15 ? "pos<=15" : "pos16-25", done);
+    add(pos > 20 ? "pos>20" : pos <= 15 ? "pos<=15" : "pos16-20", done);
     while (e < errors.length && errors[e] < s) e++;
     add(e > 0 && s - errors[e - 1] <= 24 * 3_600_000 ? "error24h" : "noError", done);
     // Library membership is per track: compare within each artist so artist taste does not confound it.
@@ -325,7 +336,7 @@ test("the planted signal is visible in the files alone", () => {
     return d / n;
   };
   assert.ok(rate("evening") - rate("night") > 0.2, "hour effect");
-  assert.ok(rate("pos<=15") - rate("pos>25") > 0.1, "session position effect");
+  assert.ok(rate("pos<=15") - rate("pos>20") > 0.1, `device-run position effect ${rate("pos<=15")} vs ${rate("pos>20")}`);
   assert.ok(rate("noError") - rate("error24h") > 0.1, "connection error effect");
   let libDiff = 0;
   let libWeight = 0;

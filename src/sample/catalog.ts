@@ -1,7 +1,7 @@
 /** The synthetic catalogue: artists (with latent taste), albums, tracks, shows, audiobooks, videos. */
 import { ADJECTIVES, AUDIOBOOKS, FIRST_NAMES, HOSTILE_LIST, HOSTILE_NAMES, NOUNS, SHOW_NAMES, SURNAMES } from "./names";
 import { Rand, cumulative } from "./rand";
-import { TASTE_SD } from "./signal";
+import { ARTIST_DRIFT_SD_PER_YEAR, TASTE_SD, TRACK_DRIFT_SD_PER_YEAR, TRACK_SD } from "./signal";
 import { MINUTE_MS } from "./time";
 
 /** JSON string literal (or null) for hand-rendered records. */
@@ -152,4 +152,23 @@ export function buildCatalog(rng: Rand, musicPlays: number): Catalog {
     durationMs: rng.int(5, 40) * MINUTE_MS,
   }));
   return { artists, albums, tracks, banned, artistCum, shows, audiobooks, videos };
+}
+
+/** The catalogue's drifting random effects (./signal.ts): [artists] slopes, [tracks] levels and slopes. */
+export interface Drift {
+  artistSlope: Float64Array;
+  trackLevel: Float64Array;
+  trackSlope: Float64Array;
+}
+
+/** Drawn from their own stream, so the catalogue's names and tastes do not move when these change. */
+export function drawDrift(rng: Rand, catalog: Catalog): Drift {
+  const artistSlope = Float64Array.from(catalog.artists, () => rng.normal() * ARTIST_DRIFT_SD_PER_YEAR);
+  const trackLevel = new Float64Array(catalog.tracks.length);
+  const trackSlope = new Float64Array(catalog.tracks.length);
+  for (let i = 0; i < catalog.tracks.length; i++) {
+    trackLevel[i] = rng.normal() * TRACK_SD;
+    trackSlope[i] = rng.normal() * TRACK_DRIFT_SD_PER_YEAR;
+  }
+  return { artistSlope, trackLevel, trackSlope };
 }

@@ -4,12 +4,14 @@
  * Plays are simulated in time order (./simulate.ts) and rendered straight to JSON text, one
  * file chunk (<= 15k records) at a time, so a 1M-play export never holds a million objects.
  * The completion signal lives in ./signal.ts; everything else is realistic mess. Each concern
- * draws from its own random stream (catalogue, simulation, file layout, tech log, account).
+ * draws from its own random stream (catalogue, simulation, file layout, tech log, account,
+ * drifting effects). Each music play's true completion probability goes to TRUTH.csv beside
+ * the packages (./truth.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { AccountWindow, writeAccount } from "./account-writer";
-import { buildCatalog, q } from "./catalog";
+import { buildCatalog, drawDrift, q } from "./catalog";
 import { ExtendedWriter } from "./extended-writer";
 import { SampleManifest, buildManifest } from "./manifest";
 import { PLANTED_PII } from "./names";
@@ -19,7 +21,8 @@ import { RecordRenderer } from "./render";
 import { ListeningSimulation } from "./simulate";
 import { ExportStats } from "./stats";
 import { TechEvent, writeTech } from "./tech-writer";
-import { DAY_MS } from "./time";
+import { DAY_MS, ZoneClock } from "./time";
+import { TruthWriter } from "./truth";
 import { World } from "./world";
 
 export { CHANGES, FOLDER_ACCOUNT, FOLDER_EXTENDED, FOLDER_TECH, SAMPLE_DEFAULTS, TECH_TYPES, resolveOptions } from "./options";
@@ -43,8 +46,10 @@ export function generateExport(options: GenerateOptions): SampleManifest {
   const rngLayout = new Rand(subSeed(opt.seed, 3));
   const rngTech = new Rand(subSeed(opt.seed, 4));
   const rngAcc = new Rand(subSeed(opt.seed, 5));
+  const rngDrift = new Rand(subSeed(opt.seed, 6));
 
   const catalog = buildCatalog(rngCat, opt.musicPlays);
+  const drift = drawDrift(rngDrift, catalog);
   const dirs = {
     extended: path.join(options.outDir, FOLDER_EXTENDED),
     account: path.join(options.outDir, FOLDER_ACCOUNT),
@@ -62,11 +67,15 @@ export function generateExport(options: GenerateOptions): SampleManifest {
   const renderer = new RecordRenderer(q(pii ? pii.username : null), q(pii ? pii.userAgent : null));
   const account = new AccountWindow();
   const stats = new ExportStats();
+  const truth = new TruthWriter(options.outDir);
   new ListeningSimulation(
     {
       catalog,
       rng,
       world,
+      clock: new ZoneClock(),
+      drift,
+      midMs: startMs + spanMs / 2,
       ip: { ipv4: q(pii ? pii.ipv4 : null), ipv6: q(pii ? pii.ipv6 : null) },
       musicPlays: opt.musicPlays,
       startMs,
@@ -74,8 +83,9 @@ export function generateExport(options: GenerateOptions): SampleManifest {
       nullFrom,
       nullTo,
     },
-    { writer, renderer, account, techEvents, stats },
+    { writer, renderer, account, techEvents, stats, truth },
   ).run();
+  truth.close();
   const extended = writer.finish();
   world.ensureBursts(stats.lastEnd);
 
@@ -93,5 +103,6 @@ export function generateExport(options: GenerateOptions): SampleManifest {
     connectionErrorBursts: world.bursts,
     catalog,
     pii,
+    truthRows: truth.rows,
   });
 }

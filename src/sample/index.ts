@@ -5,3 +5,5 @@ export type { PlantedPii } from "./names";
 export { renderSampleReadme } from "./readme";
 export { writeSample } from "./write-sample";
 export * as signal from "./signal";
+export { TRUTH_FILE, readTruth, truthMetrics, expectedAuc, pairedAucGapSe } from "./truth";
+export type { TruthMetrics, ModelTruth, TruthJoinInput } from "./truth";

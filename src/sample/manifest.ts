@@ -8,6 +8,7 @@ import { CHANGES, FOLDER_EXTENDED, FOLDER_TECH, ResolvedOptions, RowKind, TECH_T
 import { Variants } from "./render";
 import { SIGNAL_VERSION } from "./signal";
 import { ExportStats, SignalSummary } from "./stats";
+import { TRUTH_FILE, TRUTH_HEADER } from "./truth";
 
 export type { ManifestFile } from "./extended-writer";
 
@@ -79,6 +80,8 @@ export interface SampleManifest {
   pii: PlantedPii | null;
   /** Realised ground truth over labelled music plays (for model sanity checks). */
   signal: SignalSummary;
+  /** The side file with every music play's true completion probability (./truth.ts), beside the packages. */
+  truth: { file: string; rows: number; columns: string[] };
 }
 
 /** Everything the manifest is assembled from. */
@@ -94,6 +97,7 @@ export interface ManifestInputs {
   connectionErrorBursts: number;
   catalog: Catalog;
   pii: PlantedPii | null;
+  truthRows: number;
 }
 
 export function buildManifest(m: ManifestInputs): SampleManifest {
@@ -143,5 +147,6 @@ export function buildManifest(m: ManifestInputs): SampleManifest {
     catalog: { artists: m.catalog.artists.length, tracks: m.catalog.tracks.length, hostileNames: [...HOSTILE_LIST] },
     pii: m.pii ? { ...m.pii } : null,
     signal: stats.signal(),
+    truth: { file: TRUTH_FILE, rows: m.truthRows, columns: TRUTH_HEADER.split(",") },
   };
 }

@@ -5,16 +5,71 @@
  * the play itself). data-sample/README.md renders these same constants.
  *
  *   p(completed) = sigmoid(completionScore(inputs))
+ *
+ * Each music play's p is written to `<export>/TRUTH.csv` (./truth.ts), beside the export and
+ * never inside a package folder, so a run can be scored against the truth: its AUC against
+ * the Bayes AUC (the true probabilities' own AUC on the same test rows), which no leak-free
+ * model beats beyond noise.
+ *
+ * Random effects a model can only estimate from earlier plays (version 2):
+ * - session mood: one draw per listening session (plays separated by > 30 min), shared by
+ *   every play of the session, whatever the device;
+ * - artist taste and track appeal that drift linearly over the years (slopes per artist and
+ *   per track, centred on the middle of the history);
+ * - device continuity: a long session holds pauses (a few minutes, same device) and device
+ *   switches (within seconds, another device); fatigue and the skip streak follow the
+ *   CONTINUOUS run on one device (a play that starts within seconds of the previous play's end
+ *   on that device), not the 30-minute session;
+ * - travel: conn_country differs from the profile country for stretches (trips, a few longer
+ *   stays), sessions start and local-time effects follow the zone of that country.
  */
 
 /** Bump when the formula or a constant changes (the committed sample must be regenerated). */
-export const SIGNAL_VERSION = 1;
+export const SIGNAL_VERSION = 2;
 
-/** The listener's home timezone (profile country "DE"); all local-time effects use it. */
+/** The listener's home timezone (profile country "DE"). */
 export const LISTENER_TIMEZONE = "Europe/Berlin";
 export const PROFILE_COUNTRY = "DE";
-/** Trips abroad only go to countries on Berlin time, so the local hour never depends on conn_country. */
-export const TRIP_COUNTRIES: readonly string[] = ["AT", "FR", "IT", "NL", "ES", "CH", "DK", "BE"];
+/**
+ * Trip destinations and the zone the listener's clock follows there. Most share Berlin's clock;
+ * GB/PT/GR/US/JP do not. The US spans several zones: trips there stay in the modal (most
+ * populous) one, America/New_York.
+ */
+export const COUNTRY_ZONE: Readonly<Record<string, string>> = {
+  DE: LISTENER_TIMEZONE,
+  AT: "Europe/Vienna",
+  FR: "Europe/Paris",
+  IT: "Europe/Rome",
+  NL: "Europe/Amsterdam",
+  ES: "Europe/Madrid",
+  GB: "Europe/London",
+  PT: "Europe/Lisbon",
+  GR: "Europe/Athens",
+  US: "America/New_York",
+  JP: "Asia/Tokyo",
+};
+export const TRIP_COUNTRIES: readonly string[] = ["AT", "FR", "IT", "NL", "ES", "GB", "PT", "GR", "US", "JP"];
+/** Days between trips ~ Exponential(mean); a trip lasts TRIP_DAYS, or a long stay LONG_STAY_DAYS with LONG_STAY_SHARE. */
+export const TRIP_GAP_MEAN_DAYS = 70;
+export const TRIP_DAYS: readonly [number, number] = [3, 10];
+export const LONG_STAY_DAYS: readonly [number, number] = [21, 60];
+export const LONG_STAY_SHARE = 0.12;
+
+/** Session mood ~ Normal(0, MOOD_SD), one per listening session, added to the score. */
+export const MOOD_SD = 0.6;
+/** Per-track appeal ~ Normal(0, TRACK_SD), on top of the artist's taste. */
+export const TRACK_SD = 0.5;
+/** Drift slopes per year ~ Normal(0, sd), centred on the middle of the history. */
+export const ARTIST_DRIFT_SD_PER_YEAR = 0.35;
+export const TRACK_DRIFT_SD_PER_YEAR = 0.3;
+
+/** After a play in a session, the chance of a pause on the same device, and its length in minutes. */
+export const PAUSE_CHANCE = 0.05;
+export const PAUSE_MINUTES: readonly [number, number] = [2, 25];
+/** After a play in a session, the chance the listener moves to another device within seconds. */
+export const DEVICE_SWITCH_CHANCE = 0.04;
+/** A play continues its device run when it starts at most this long after the previous play's end there. */
+export const CONTINUITY_MAX_GAP_MS = 10_000;
 
 export const INTERCEPT = 1.0;
 
@@ -35,19 +90,19 @@ export const EVENING_LAST_HOUR = 23;
 export const WEEKEND_X_EVENING_EFFECT = 0.8;
 
 /**
- * Session position (1-based among MUSIC plays with a track URI; sessions are split by
- * gaps > 30 min between one play's end and the next play's start).
+ * Fatigue by position in the device run (1-based among MUSIC plays with a track URI, in one
+ * device's continuous playback; a pause or a device switch starts a new run).
  * Effect = max(SESSION_FLOOR, SESSION_SLOPE * max(0, position - SESSION_FREE_PLAYS)).
  */
 export const SESSION_FREE_PLAYS = 15;
 export const SESSION_SLOPE = -0.08;
 export const SESSION_FLOOR = -1.2;
 
-/** Per-artist latent taste ~ Normal(0, TASTE_SD), added to the score with coefficient 1. */
+/** Per-artist latent taste at the middle of the history ~ Normal(0, TASTE_SD). */
 export const TASTE_SD = 0.9;
 
 export const SHUFFLE_EFFECT = -0.3;
-/** Interaction: shuffle * min(taste, 0) * this, i.e. shuffle hurts disliked artists more. */
+/** Interaction: shuffle * min(taste, 0) * this (taste: the artist's, as of the play), i.e. shuffle hurts disliked artists more. */
 export const SHUFFLE_X_NEGATIVE_TASTE = 0.9;
 
 /** By the play's own reason_start (known at start). Values not listed add 0. */
@@ -70,14 +125,14 @@ export const CONNECTION_ERROR_24H_EFFECT = -1.0;
 /** Track URI listed in YourLibrary.json `tracks` (library membership is independent of taste). */
 export const IN_LIBRARY_EFFECT = 0.6;
 
-/** The previous music play of the same session was not completed (a skip streak). */
+/** The previous music play of the same device run was not completed (a skip streak). */
 export const PREVIOUS_NOT_COMPLETED_EFFECT = -0.6;
 
-/** Things that have NO effect (noise on purpose): platform, conn_country, offline, incognito,
- *  playlist membership, PlaybackError/Stutter/TrackNotPlayed events, track duration. */
+/** Things that have NO effect (noise on purpose): platform, conn_country (beyond its clock), offline,
+ *  incognito, playlist membership, PlaybackError/Stutter/TrackNotPlayed events, track duration. */
 export const NO_EFFECT: readonly string[] = [
   "platform",
-  "conn_country",
+  "conn_country (except through the local clock)",
   "offline",
   "incognito_mode",
   "playlist membership",
@@ -86,19 +141,23 @@ export const NO_EFFECT: readonly string[] = [
 ];
 
 export interface SignalInputs {
-  /** Local (Europe/Berlin) hour of the start, 0..23. */
+  /** Local hour of the start, 0..23, in the zone of the play's conn_country (COUNTRY_ZONE). */
   localHour: number;
   /** Local start day is Saturday or Sunday. */
   weekend: boolean;
-  /** 1-based position in the music session. */
-  sessionPosition: number;
-  /** The artist's latent taste. */
+  /** 1-based position in the device run (continuous playback on one device). */
+  runPosition: number;
+  /** The artist's latent taste as of the play (drifted). */
   taste: number;
+  /** The track's own appeal as of the play (drifted). */
+  trackEffect: number;
+  /** The session's mood. */
+  mood: number;
   shuffle: boolean;
   reasonStart: string;
   connectionErrorWithin24h: boolean;
   inLibrary: boolean;
-  /** Previous music play in the same session ended without trackdone (false for the first play). */
+  /** Previous music play of the same device run ended without trackdone (false for a run's first play). */
   previousNotCompleted: boolean;
 }
 
@@ -117,14 +176,19 @@ export function completionScore(x: SignalInputs): number {
     s += WEEKEND_EFFECT;
     if (isEveningHour(x.localHour)) s += WEEKEND_X_EVENING_EFFECT;
   }
-  s += sessionPositionEffect(x.sessionPosition);
-  s += x.taste;
+  s += sessionPositionEffect(x.runPosition);
+  s += x.taste + x.trackEffect + x.mood;
   if (x.shuffle) s += SHUFFLE_EFFECT + SHUFFLE_X_NEGATIVE_TASTE * Math.min(x.taste, 0);
   s += REASON_START_EFFECT[x.reasonStart] ?? 0;
   if (x.connectionErrorWithin24h) s += CONNECTION_ERROR_24H_EFFECT;
   if (x.inLibrary) s += IN_LIBRARY_EFFECT;
   if (x.previousNotCompleted) s += PREVIOUS_NOT_COMPLETED_EFFECT;
   return s;
+}
+
+/** A drifting effect as of `years` from the middle of the history. */
+export function drifted(level: number, slopePerYear: number, years: number): number {
+  return level + slopePerYear * years;
 }
 
 export function sigmoid(z: number): number {

@@ -5,7 +5,7 @@
  * on the simulation's random stream is drawn here, in one fixed order.
  */
 import { AccountWindow } from "./account-writer";
-import { Catalog, NULL_TRACK_JSON, trackJson } from "./catalog";
+import { Catalog, Drift, NULL_TRACK_JSON, trackJson } from "./catalog";
 import { IpJson, SessionCtx, Y2023, newSessionCtx } from "./devices";
 import { ExtendedWriter } from "./extended-writer";
 import { LOCAL_TRACKS } from "./names";
@@ -13,11 +13,23 @@ import { AUDIOBOOK_FROM, RowKind, SKIPPED_FROM } from "./options";
 import { Rand, pickWeighted } from "./rand";
 import { END_LAST, END_MID, FIRST_REASON, followReason } from "./reasons";
 import { Rec, RecordRenderer, Row } from "./render";
-import { completionScore, sigmoid } from "./signal";
+import {
+  COUNTRY_ZONE,
+  DEVICE_SWITCH_CHANCE,
+  LISTENER_TIMEZONE,
+  MOOD_SD,
+  PAUSE_CHANCE,
+  PAUSE_MINUTES,
+  PROFILE_COUNTRY,
+  completionScore,
+  drifted,
+  sigmoid,
+} from "./signal";
 import { ExportStats } from "./stats";
 import { T_CONN_INFO, T_DOWNLOAD, T_NOT_PLAYED, T_PLAY_ERR, T_RAW, T_STUTTER, TechEvent } from "./tech-writer";
 import { World } from "./world";
-import { MINUTE_MS, berlinParts, utcMinute } from "./time";
+import { DAY_MS, MINUTE_MS, ZoneClock, isoSecondsZ, utcMinute } from "./time";
+import { TruthWriter } from "./truth";
 
 /** Relative session-start intensity by local hour (night is rare but present so its effect is learnable). */
 const START_HOUR_WEIGHT = [
@@ -26,6 +38,7 @@ const START_HOUR_WEIGHT = [
 ];
 const START_HOUR_MAX = Math.max(...START_HOUR_WEIGHT);
 const START_ACCEPT_MEAN = START_HOUR_WEIGHT.reduce((a, b) => a + b, 0) / 24 / START_HOUR_MAX;
+const YEAR_MS = 365.25 * DAY_MS;
 /** Expected music plays per session (55% short sessions of ~4.5, 45% long ones of ~23). */
 const MEAN_SESSION_LEN = 0.55 * 4 + 0.45 * 22.5;
 
@@ -42,6 +55,8 @@ export interface SimulationSinks {
   account: AccountWindow;
   techEvents: TechEvent[];
   stats: ExportStats;
+  /** TRUTH.csv lines (./truth.ts), one per music play in simulation order. */
+  truth: TruthWriter;
 }
 
 export interface SimulationSetup {
@@ -49,6 +64,11 @@ export interface SimulationSetup {
   /** The simulation's stream (subSeed 2). */
   rng: Rand;
   world: World;
+  /** Local time in the zone the listener is in. */
+  clock: ZoneClock;
+  /** The catalogue's drifting effects and the middle of the history they are centred on. */
+  drift: Drift;
+  midMs: number;
   ip: IpJson;
   musicPlays: number;
   startMs: number;
@@ -80,7 +100,8 @@ export class ListeningSimulation {
       let s = clock + 32 * MINUTE_MS;
       for (;;) {
         s += rng.exp(meanWait * START_ACCEPT_MEAN);
-        if (rng.next() * START_HOUR_MAX < START_HOUR_WEIGHT[berlinParts(s).hour]) break;
+        // Sessions start by the hour of the clock the listener lives by (abroad: the local one).
+      if (rng.next() * START_HOUR_MAX < START_HOUR_WEIGHT[this.setup.clock.parts(this.setup.world.zoneAt(s), s).hour]) break;
       }
       s = Math.floor(s);
       clock = this.musicSession(s);
@@ -139,21 +160,34 @@ export class ListeningSimulation {
     return row;
   }
 
+  /** The session's device after a switch: another one than `current` when a few draws find one. */
+  private switchDevice(t: number, current: SessionCtx): SessionCtx {
+    for (let k = 0; k < 4; k++) {
+      const next = this.newSessionCtx(t);
+      if (next.device !== current.device) return next;
+    }
+    return current;
+  }
+
   /** One music session starting at `s`; returns the time after its last play. */
   private musicSession(s: number): number {
-    const { rng, catalog, world, musicPlays: N } = this.setup;
+    const { rng, catalog, world, clock, drift, musicPlays: N } = this.setup;
     const { artists, tracks } = catalog;
-    const { account, techEvents, stats } = this.sinks;
-    const ctx = this.newSessionCtx(s);
+    const { account, techEvents, stats, truth } = this.sinks;
+    let ctx = this.newSessionCtx(s);
     const shuffle = rng.chance(0.42);
     const length = rng.chance(0.55) ? 1 + Math.floor(rng.exp(3.5)) : 8 + Math.floor(rng.exp(15));
+    const mood = rng.normal() * MOOD_SD;
     if (rng.chance(0.6)) techEvents.push({ type: T_CONN_INFO, t: s - 1500, device: ctx.device, country: world.countryAt(s), aux: 0 });
     let prevTrack = -1;
     let prevPrevTrack = -1;
     let prevEnd = "";
-    let prevCompleted = true;
+    /** The device run: continuous playback on one device (a pause or a switch starts a new one). */
+    let runPos = 0;
+    let runPrevCompleted = true;
     let t = s;
     for (let pos = 1; pos <= length && this.music < N; pos++) {
+      runPos++;
       const reasonStart = pos === 1 ? pickWeighted(rng, FIRST_REASON) : followReason(rng, prevEnd);
       let trackIdx: number;
       if (reasonStart === "backbtn" && prevTrack >= 0) {
@@ -167,22 +201,27 @@ export class ListeningSimulation {
         trackIdx = rng.pick(artists[a].tracks);
       }
       const track = tracks[trackIdx];
-      const taste = artists[track.artist].taste;
+      const years = (t - this.setup.midMs) / YEAR_MS;
+      const taste = drifted(artists[track.artist].taste, drift.artistSlope[track.artist], years);
+      const trackEffect = drifted(drift.trackLevel[trackIdx], drift.trackSlope[trackIdx], years);
       const country = world.countryAt(t);
+      const zone = COUNTRY_ZONE[country];
       const errorRecent = world.connectionErrorBefore(t);
-      const local = berlinParts(t);
+      const local = clock.parts(zone, t);
       const weekend = local.weekday === 0 || local.weekday === 6;
       const p = sigmoid(
         completionScore({
           localHour: local.hour,
           weekend,
-          sessionPosition: pos,
+          runPosition: runPos,
           taste,
+          trackEffect,
+          mood,
           shuffle,
           reasonStart,
           connectionErrorWithin24h: errorRecent,
           inLibrary: track.inLibrary,
-          previousNotCompleted: pos > 1 && !prevCompleted,
+          previousNotCompleted: runPos > 1 && !runPrevCompleted,
         }),
       );
       const completed = rng.next() < p;
@@ -198,6 +237,7 @@ export class ListeningSimulation {
       ms = Math.min(ms, dur - 1 + (completed ? 1 : 0));
       const reasonEnd = this.maskReason(t, trueEnd);
       const row = this.emit({ startMs: t, ms, kind: "music", country, trackFields: track.json, episode: NO_EPISODE, audiobook: NO_BOOK, reasonStart, reasonEnd, shuffle }, ctx, completed, trueEnd);
+      truth.add(isoSecondsZ(row.tsMs), track.uri, ms, p);
       stats.addMusic({
         derivedStart: row.tsMs - ms,
         tsMs: row.tsMs,
@@ -207,13 +247,16 @@ export class ListeningSimulation {
         p,
         localHour: local.hour,
         weekend,
-        sessionPosition: pos,
+        runPosition: runPos,
         taste,
         shuffle,
         errorRecent,
         inLibrary: track.inLibrary,
-        previousCompleted: pos > 1 ? prevCompleted : null,
+        previousCompleted: runPos > 1 ? runPrevCompleted : null,
         reasonStart,
+        otherClock: clock.offsetMs(zone, t) !== clock.offsetMs(LISTENER_TIMEZONE, t),
+        abroad: country !== PROFILE_COUNTRY,
+        newRun: runPos === 1 && pos > 1,
       });
       account.push(row.tsMs, trackIdx, ms);
 
@@ -228,8 +271,18 @@ export class ListeningSimulation {
       prevPrevTrack = prevTrack;
       prevTrack = trackIdx;
       prevEnd = trueEnd;
-      prevCompleted = completed;
+      runPrevCompleted = completed;
       t = row.tsMs + rng.int(1000, 4000); // back to back: >= 1 s so derived starts never overlap
+      // Device continuity breaks: a pause on this device (still the same 30-minute session) or a
+      // move to another device within seconds. Either starts a new device run.
+      if (rng.chance(PAUSE_CHANCE)) {
+        t += rng.int(PAUSE_MINUTES[0], PAUSE_MINUTES[1]) * MINUTE_MS;
+        runPos = 0;
+      } else if (rng.chance(DEVICE_SWITCH_CHANCE)) {
+        const next = this.switchDevice(t, ctx);
+        if (next !== ctx) runPos = 0;
+        ctx = next;
+      }
     }
     return t;
   }

@@ -18,7 +18,8 @@ export interface MusicFacts {
   p: number;
   localHour: number;
   weekend: boolean;
-  sessionPosition: number;
+  /** 1-based position in the device run. */
+  runPosition: number;
   taste: number;
   shuffle: boolean;
   errorRecent: boolean;
@@ -26,6 +27,12 @@ export interface MusicFacts {
   /** null for a session's first play. */
   previousCompleted: boolean | null;
   reasonStart: string;
+  /** The local clock (conn_country's zone) shows another time than the profile zone's. */
+  otherClock: boolean;
+  /** conn_country is not the profile country. */
+  abroad: boolean;
+  /** A pause or a device switch started a new device run inside the session. */
+  newRun: boolean;
 }
 
 export interface SignalSummary {
@@ -34,7 +41,9 @@ export interface SignalSummary {
   oracleAuc: number;
   oracleLogLoss: number;
   baseRateLogLoss: number;
-  share: { shuffle: number; connectionErrorWithin24h: number; inLibrary: number; sessionPositionOver15: number };
+  share: { shuffle: number; connectionErrorWithin24h: number; inLibrary: number; runPositionOver15: number; abroad: number; otherClock: number };
+  /** Device runs started inside a session by a pause or a device switch (all music plays). */
+  runBreaks: number;
   completionBy: Record<string, { n: number; rate: number }>;
 }
 
@@ -61,7 +70,8 @@ export class ExportStats {
   private readonly pTrue: number[] = [];
   private readonly yTrue: number[] = [];
   private readonly by = new Map<string, [number, number]>();
-  private readonly share = { shuffle: 0, error: 0, lib: 0, pos15: 0 };
+  private readonly share = { shuffle: 0, error: 0, lib: 0, pos15: 0, abroad: 0, otherClock: 0 };
+  private runBreaks = 0;
 
   private tally(key: string, done: boolean): void {
     const e = this.by.get(key) ?? [0, 0];
@@ -84,6 +94,7 @@ export class ExportStats {
   addMusic(f: MusicFacts): void {
     this.distinct.music++;
     if (f.ms === 0) this.zeroMs++;
+    if (f.newRun) this.runBreaks++;
     const month = this.month(f.derivedStart);
     const mt = this.monthTotals.get(month) ?? [0, 0];
     mt[0]++;
@@ -99,8 +110,8 @@ export class ExportStats {
       const h = f.localHour;
       this.tally(h <= 5 ? "hour00to05" : isEveningHour(h) ? "hour18to23" : "hour06to17", done);
       if (isEveningHour(h)) this.tally(f.weekend ? "eveningWeekend" : "eveningWeekday", done);
-      const pos = f.sessionPosition;
-      this.tally(pos > 25 ? "sessionPos26plus" : pos > 15 ? "sessionPos16to25" : "sessionPos1to15", done);
+      const pos = f.runPosition;
+      this.tally(pos > 25 ? "runPos26plus" : pos > 15 ? "runPos16to25" : "runPos1to15", done);
       if (f.taste < -0.5) this.tally(f.shuffle ? "lowTasteShuffle" : "lowTasteNoShuffle", done);
       else if (f.taste > 0.5) this.tally(f.shuffle ? "highTasteShuffle" : "highTasteNoShuffle", done);
       this.tally(f.errorRecent ? "connectionErrorWithin24h" : "noConnectionError", done);
@@ -111,6 +122,11 @@ export class ExportStats {
       if (f.errorRecent) this.share.error++;
       if (f.inLibrary) this.share.lib++;
       if (pos > 15) this.share.pos15++;
+      if (f.abroad) this.share.abroad++;
+      if (f.otherClock) {
+        this.share.otherClock++;
+        this.tally("otherClockAbroad", done);
+      }
     }
     this.monthTotals.set(month, mt);
     if (f.derivedStart < this.firstStart) this.firstStart = f.derivedStart;
@@ -145,7 +161,8 @@ export class ExportStats {
       oracleAuc: round4(rocAuc(Y, P).value ?? 0.5),
       oracleLogLoss: round4(P.length ? ll / P.length : 0),
       baseRateLogLoss: round4(P.length ? llBase / P.length : 0),
-      share: { shuffle: per(this.share.shuffle), connectionErrorWithin24h: per(this.share.error), inLibrary: per(this.share.lib), sessionPositionOver15: per(this.share.pos15) },
+      share: { shuffle: per(this.share.shuffle), connectionErrorWithin24h: per(this.share.error), inLibrary: per(this.share.lib), runPositionOver15: per(this.share.pos15), abroad: per(this.share.abroad), otherClock: per(this.share.otherClock) },
+      runBreaks: this.runBreaks,
       completionBy,
     };
   }

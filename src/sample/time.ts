@@ -60,3 +60,38 @@ export function utcDate(ms: number): string {
 export function utcMonth(ms: number): string {
   return new Date(ms).toISOString().slice(0, 7);
 }
+
+/**
+ * Local hour / weekday in any IANA zone. Europe/Berlin uses the fast EU rule above; other zones
+ * ask Intl once per (zone, UTC hour) for the offset (every zone the generator uses changes
+ * offset on the hour) and cache it in this instance.
+ */
+export class ZoneClock {
+  private readonly formats = new Map<string, Intl.DateTimeFormat>();
+  private readonly offsets = new Map<string, number>();
+
+  offsetMs(zone: string, utcMs: number): number {
+    if (zone === "Europe/Berlin") return berlinOffsetMs(utcMs);
+    const hour = Math.floor(utcMs / HOUR_MS);
+    const key = zone + "|" + hour;
+    let off = this.offsets.get(key);
+    if (off === undefined) {
+      let f = this.formats.get(zone);
+      if (!f) {
+        f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" });
+        this.formats.set(zone, f);
+      }
+      const at = hour * HOUR_MS;
+      const parts: Record<string, number> = {};
+      for (const p of f.formatToParts(new Date(at))) if (p.type !== "literal") parts[p.type] = Number(p.value);
+      off = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute) - at;
+      this.offsets.set(key, off);
+    }
+    return off;
+  }
+
+  parts(zone: string, utcMs: number): LocalParts {
+    const local = new Date(utcMs + this.offsetMs(zone, utcMs));
+    return { hour: local.getUTCHours(), weekday: local.getUTCDay() };
+  }
+}

@@ -4,7 +4,7 @@
  * Queries must come with non-decreasing times.
  */
 import { Rand } from "./rand";
-import { CONNECTION_ERROR_WINDOW_MS, PROFILE_COUNTRY, TRIP_COUNTRIES } from "./signal";
+import { CONNECTION_ERROR_WINDOW_MS, COUNTRY_ZONE, LONG_STAY_DAYS, LONG_STAY_SHARE, PROFILE_COUNTRY, TRIP_COUNTRIES, TRIP_DAYS, TRIP_GAP_MEAN_DAYS } from "./signal";
 import { T_CONN_ERR, TechEvent } from "./tech-writer";
 import { DAY_MS, HOUR_MS } from "./time";
 
@@ -25,20 +25,30 @@ export class World {
     private readonly events: TechEvent[],
   ) {
     this.nextBurst = startMs - 2 * DAY_MS + rng.exp(4 * DAY_MS);
-    this.tripStart = startMs + rng.exp(70 * DAY_MS);
-    this.tripEnd = this.tripStart + rng.int(3, 10) * DAY_MS;
+    this.tripStart = 0;
+    this.tripEnd = startMs;
+    this.tripCountry = PROFILE_COUNTRY;
+    this.nextTrip();
+  }
+
+  /** The next trip after the current one: a few days, or now and then a stay of weeks. */
+  private nextTrip(): void {
+    const rng = this.rng;
+    this.tripStart = this.tripEnd + rng.exp(TRIP_GAP_MEAN_DAYS * DAY_MS);
+    const [lo, hi] = rng.chance(LONG_STAY_SHARE) ? LONG_STAY_DAYS : TRIP_DAYS;
+    this.tripEnd = this.tripStart + rng.int(lo, hi) * DAY_MS;
     this.tripCountry = rng.pick(TRIP_COUNTRIES);
   }
 
-  /** conn_country at `t`: the profile country, or a trip's country (a few days every ~10 weeks). */
+  /** conn_country at `t`: the profile country, or a trip's country. */
   countryAt(t: number): string {
-    const rng = this.rng;
-    while (t >= this.tripEnd) {
-      this.tripStart = this.tripEnd + rng.exp(70 * DAY_MS);
-      this.tripEnd = this.tripStart + rng.int(3, 10) * DAY_MS;
-      this.tripCountry = rng.pick(TRIP_COUNTRIES);
-    }
+    while (t >= this.tripEnd) this.nextTrip();
     return t >= this.tripStart ? this.tripCountry : PROFILE_COUNTRY;
+  }
+
+  /** The IANA zone the listener's clock follows at `t` (that of conn_country). */
+  zoneAt(t: number): string {
+    return COUNTRY_ZONE[this.countryAt(t)];
   }
 
   /** Draws every burst of 1-3 ConnectionError events that starts at or before `upTo` (every ~4 days). */
