@@ -96,6 +96,10 @@ test("bench harness smoke: generates, runs the pipeline in a child, records ever
     assert.ok(run.peakRssMb > 0 && run.endToEndSeconds > 0 && run.inputBytes > 0);
     assert.ok(fs.existsSync(path.join(tmp, "results.json")) && fs.existsSync(path.join(tmp, "results.md")));
     assert.match(markdownTable(results), /\| ingest \(s\) \|/);
+    // The generated export carries TRUTH.csv: the run is scored against it and no model leaks.
+    assert.ok(run.truth && run.truth.matched === run.truth.testRows && run.truth.bayesAuc !== null, "truth joined to every test row");
+    assert.deepEqual(run.truth.leaks, []);
+    assert.match(markdownTable(results), /\| Bayes AUC: true p on the test rows \(vs truth\) \| 0\.\d{4} \(0\.\d{4}\) \|/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
