@@ -9,7 +9,8 @@ import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { PIPELINE_STAGES, runPipeline } from "../src/pipeline/run";
 import type { Progress } from "../src/pipeline/progress";
-import type { RunResults } from "../src/pipeline/results";
+import type { Prepared } from "../src/pipeline/prepare";
+import type { ModelRun } from "../src/pipeline/train";
 import { readTruth, truthMetrics } from "../src/sample/truth";
 import type { TruthMetrics } from "../src/sample/truth";
 
@@ -141,24 +142,26 @@ async function main(): Promise<void> {
       seconds: results.run.histories.closed_loop_logistic.seconds,
     },
     parity: { difference: results.evaluation.parity.difference, agree: results.evaluation.parity.agree },
-    truth: truthOf(exportDir, results),
+    truth: truthOfRun(exportDir, results.prepared, results.run),
   };
   process.stdout.write(JSON.stringify(out) + "\n");
 }
 
-/** The run's test rows scored against the export's planted truth (calibrated scores, as evaluation uses). */
-function truthOf(exportDir: string, results: RunResults): TruthMetrics | null {
+/**
+ * A run's test rows scored against the export's planted truth (calibrated scores, as evaluation
+ * uses; non-deployable models are the designed leaks, exempt). Null for an export without TRUTH.csv.
+ */
+export function truthOfRun(exportDir: string, prepared: Pick<Prepared, "ingest" | "features">, run: Pick<ModelRun, "models">): TruthMetrics | null {
   const truth = readTruth(exportDir);
   if (!truth) return null;
-  const f = results.prepared.features;
-  const leaky = results.run.models.filter((m) => m.deployable === false).map((m) => m.name);
+  const f = prepared.features;
   return truthMetrics(truth, {
-    plays: results.prepared.ingest.plays,
+    plays: prepared.ingest.plays,
     playIndex: f.playIndex,
     role: f.role,
     y: f.y,
-    scores: Object.fromEntries(results.run.models.map((m) => [m.name, m.calibrated])),
-    exempt: leaky,
+    scores: Object.fromEntries(run.models.map((m) => [m.name, m.calibrated])),
+    exempt: run.models.filter((m) => !m.deployable).map((m) => m.name),
   });
 }
 

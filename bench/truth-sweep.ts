@@ -10,8 +10,8 @@ import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepareAsync } from "../src/pipeline/prepare";
 import { trainModels } from "../src/pipeline/train";
-import { readTruth, truthMetrics } from "../src/sample/truth";
 import type { TruthMetrics } from "../src/sample/truth";
+import { truthOfRun } from "./child";
 import { ensureExport } from "./run";
 
 const MODELS = ["tfjs_logistic", "closed_loop_logistic", "tfjs_mlp", "prior_heuristic", "popularity", "leaky_reference"];
@@ -19,17 +19,9 @@ const MODELS = ["tfjs_logistic", "closed_loop_logistic", "tfjs_mlp", "prior_heur
 async function one(dir: string): Promise<TruthMetrics> {
   const prepared = await prepareAsync({ export: dir }, DEFAULT_PARAMS);
   const run = await trainModels(prepared, DEFAULT_PARAMS);
-  const truth = readTruth(dir);
-  if (!truth) throw new Error(`${dir} has no TRUTH.csv`);
-  const f = prepared.features;
-  return truthMetrics(truth, {
-    plays: prepared.ingest.plays,
-    playIndex: f.playIndex,
-    role: f.role,
-    y: f.y,
-    scores: Object.fromEntries(run.models.map((m) => [m.name, m.calibrated])),
-    exempt: run.models.filter((m) => !m.deployable).map((m) => m.name),
-  });
+  const m = truthOfRun(dir, prepared, run);
+  if (!m) throw new Error(`${dir} has no TRUTH.csv`);
+  return m;
 }
 
 function meanSd(xs: number[]): string {

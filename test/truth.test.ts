@@ -15,9 +15,10 @@ import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepareAsync } from "../src/pipeline/prepare";
 import { trainModels } from "../src/pipeline/train";
 import { mulberry32 } from "../src/common/rng";
-import { TRUTH_FILE, expectedAuc, pairedAucGapSe, readTruth, truthMetrics } from "../src/sample/truth";
+import { TRUTH_FILE, expectedAuc, pairedAucGapSe, readTruth } from "../src/sample/truth";
 import type { TruthMetrics } from "../src/sample/truth";
 import { writeSample } from "../src/sample/write-sample";
+import { truthOfRun } from "../bench/child";
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "truth-test-"));
 process.on("exit", () => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -68,15 +69,9 @@ async function runOn(plays: number, seed: number): Promise<{ dir: string; m: Tru
   const truth = readTruth(dir);
   assert.ok(truth, `${TRUTH_FILE} is beside the export`);
   assert.equal(truth.size, plays, "truth keys (ts, track uri, ms_played) are unique");
+  const m = truthOfRun(dir, prepared, run);
+  assert.ok(m);
   const fs_ = prepared.features;
-  const m = truthMetrics(truth, {
-    plays: prepared.ingest.plays,
-    playIndex: fs_.playIndex,
-    role: fs_.role,
-    y: fs_.y,
-    scores: Object.fromEntries(run.models.map((r) => [r.name, r.calibrated])),
-    exempt: ["leaky_reference"],
-  });
   let testRows = 0;
   for (let i = 0; i < fs_.rows; i++) if (fs_.role[i] === 2) testRows++;
   return { dir, m, testRows, models: run.models.map((r) => r.name) };
