@@ -13,6 +13,7 @@ import { isUserInputError } from "../src/common/errors";
 import { ingestExport, parseCountryCode, parseFilterDate, parseLabelRule, parseLabelRules, readArtistsFile, valueAt } from "../src/ingest";
 import type { IngestResult, PlayFilters, PlayTable } from "../src/ingest/types";
 import { prepare } from "../src/pipeline/prepare";
+import { ingestKey } from "../src/pipeline/cache";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 
 const root = path.resolve(__dirname, "..");
@@ -126,6 +127,20 @@ test("several filters: each play is counted once, under the first filter that ma
   let labelled = 0;
   for (let i = 0; i < r.plays.length; i++) if (r.plays.completed[i] >= 0) labelled++;
   assert.equal(r.report.labelCoverage.labelled, labelled);
+});
+
+test("the stage cache keys ingestion on the completion rule and the filters", () => {
+  const fingerprint = { roots: ["x"], files: [], hash: "h" } as unknown as Parameters<typeof ingestKey>[0];
+  const base = ingestKey(fingerprint, { export: exportPath }, "code");
+  assert.equal(ingestKey(fingerprint, { export: exportPath, label: parseLabelRule("reason-end"), filters: {} }, "code"), base, "defaults keep the key");
+  const keys = [
+    ingestKey(fingerprint, { export: exportPath, label: parseLabelRule("played-30s") }, "code"),
+    ingestKey(fingerprint, { export: exportPath, label: parseLabelRule("played-fraction=0.5") }, "code"),
+    ingestKey(fingerprint, { export: exportPath, label: parseLabelRule("played-fraction=0.9") }, "code"),
+    ingestKey(fingerprint, { export: exportPath, filters: { excludePlatforms: ["cast"] } }, "code"),
+    ingestKey(fingerprint, { export: exportPath, filters: { sinceMs: 0 } }, "code"),
+  ];
+  assert.equal(new Set([base, ...keys]).size, keys.length + 1);
 });
 
 test("filters that leave no labelled play end in one message naming them", () => {

@@ -20,6 +20,8 @@
  *   agents or profile names: ingestion drops them while parsing).
  * - An unwritable cache folder is a warning; the run continues uncached.
  */
+import { hasFilters } from "../ingest/filters";
+import { labelRuleName } from "../ingest/label";
 import * as A from "apache-arrow";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -140,9 +142,15 @@ function arrowVersion(): string {
   }
 }
 
-/** The ingest stage's key: export fingerprint, the ingest options that change its result, code. */
+/**
+ * The ingest stage's key: export fingerprint, the ingest options that change its result
+ * (including the completion rule and the exclusion filters, which shape `plays.completed` and
+ * the kept rows; the default rule and no filters leave the key as before), code.
+ */
 export function ingestKey(fingerprint: ExportFingerprint, input: IngestOptions, code = codeVersion()): string {
-  return sha256(JSON.stringify({ stage: "ingest", export: fingerprint.hash, lenient: !!input.lenient, strictRecords: !!input.strictRecords, code }));
+  const rule = input.label && input.label.kind !== "reason-end" ? { label: labelRuleName(input.label) } : {};
+  const filters = hasFilters(input.filters) ? { filters: input.filters } : {};
+  return sha256(JSON.stringify({ stage: "ingest", export: fingerprint.hash, lenient: !!input.lenient, strictRecords: !!input.strictRecords, code, ...rule, ...filters }));
 }
 
 /** The feature stage's key: its ingest key plus the parameters the features depend on. */
