@@ -1,23 +1,24 @@
 /**
- * ClosedLoopLogistic: the original design's NumPy logistic regression, by hand over
- * Float64Arrays. Full-batch gradient descent on standardised inputs with L2 on the
- * weights (intercept unpenalised). No tfjs: it is the reference the tfjs models must match.
+ * ClosedLoopLogistic: the seed design's NumPy logistic regression, by hand over
+ * Float64Arrays. Full-batch gradient descent on standardised inputs, minimising
+ *   f(w, b) = mean log loss + λ Σ w_j²   (intercept unpenalised)
+ * until every gradient component is below `gradTol`: the objective `TfjsLogistic` minimises
+ * too, so both land on its one minimum (λ > 0 makes it unique). No tfjs: it is the reference.
  *
  * Training passes read a float32 standardised copy of X (`Standardizer.transformF32`, the
  * same row-major layout the tfjs models train on; half the bytes of X). Scoring folds the
  * standardisation into the weights instead (a_j = w_j / σ_j, c = b − Σ a_j μ_j,
  * z_i = Σ_j a_j x_ij + c), so the rows to score are not copied.
  */
+import { axpy, choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
 import { Standardizer } from "./standardize";
-import { Classifier, FitJob, FitOptions, LinearCoefficients, checkLabels, inferCols } from "./types";
+import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, checkLabels, inferCols } from "./types";
 
 export interface ClosedLoopOptions {
   /** λ in  mean log loss + λ Σ w_j²  (same convention as a tfjs l2 kernel regulariser). */
   l2?: number;
   maxIter?: number;
-  /** Converged when |ΔL| < tol · max(1, L) between iterations ... */
-  tol?: number;
-  /** ... or when every gradient component is below gradTol. */
+  /** Converged when every component of the gradient of f (weights and intercept) is at most this. */
   gradTol?: number;
   /**
    * "lbfgs" (default): gradient descent along the L-BFGS direction (the last `memory` steps'
@@ -25,7 +26,8 @@ export interface ClosedLoopOptions {
    * backtracking; on real exports (collinear one-hot groups) it converges in ~15 full passes
    * where "bb" needs 120–240 (see src/model/README.md).
    * "bb": Barzilai–Borwein step with Armijo backtracking;
-   * "fixed": constant `learningRate` (the NumPy original; slow but simple).
+   * "fixed": constant `learningRate`: plain gradient descent, the NumPy original (slow on
+   * ill-conditioned data but simple; it reaches the same minimum).
    */
   stepRule?: "lbfgs" | "bb" | "fixed";
   /** Step pairs kept by "lbfgs". */
@@ -38,7 +40,10 @@ export interface ClosedLoopHistory {
   /** Penalised training loss before each accepted step, then the final loss. */
   loss: number[];
   iterations: number;
+  /** The gradient reached `gradTol` (not stopped by `maxIter` or a line search that could not descend). */
   converged: boolean;
+  /** max_j |∂f/∂θ_j| at the end (weights and intercept). */
+  gradNorm?: number;
   /** Mean validation log loss at the end, when validation rows were given. */
   valLoss: number | null;
   seconds: number;
@@ -59,9 +64,8 @@ export class ClosedLoopLogistic implements Classifier {
   constructor(options: ClosedLoopOptions = {}) {
     this.options = {
       l2: options.l2 ?? 1e-4,
-      maxIter: options.maxIter ?? 200,
-      tol: options.tol ?? 1e-9,
-      gradTol: options.gradTol ?? 1e-5,
+      maxIter: options.maxIter ?? 500,
+      gradTol: options.gradTol ?? GRADIENT_TOLERANCE,
       stepRule: options.stepRule ?? "lbfgs",
       learningRate: options.learningRate ?? 1,
       memory: options.memory ?? 10,
@@ -93,15 +97,20 @@ export class ClosedLoopLogistic implements Classifier {
    * The second half of `fit`, on `prepareFit`'s output (`scaler` already fitted): what a
    * worker thread runs on the transferred float32 copy (`fitJob`).
    * `options.XVal` only sets `history.valLoss` after training. `t0`: when `fit` started.
+   * `start`: standardised (w, b) to start from (a warm start along a λ path); default 0.
    */
-  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now()): this {
+  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), start?: LinearCoefficients): this {
     const rows = y.length;
     const cols = this.scaler.cols;
     this.passes = 0;
-    const { l2, maxIter, tol, gradTol, stepRule, learningRate, memory } = this.options;
+    const { l2, maxIter, gradTol, stepRule, learningRate, memory } = this.options;
 
     // θ = [w_0..w_{cols-1}, b]; everything below works on θ in standardised space.
     const theta = new Float64Array(cols + 1);
+    if (start) {
+      theta.set(start.weights);
+      theta[cols] = start.intercept;
+    }
     const grad = new Float64Array(cols + 1);
     let loss = this.lossAndGrad(Xs, y, theta, grad);
     const lossHistory = [loss];
@@ -125,7 +134,7 @@ export class ClosedLoopLogistic implements Classifier {
     const chol = stepRule === "lbfgs" ? choleskyInPlace(this.initialHessian(Xs, rows, cols, l2), dim) : null;
 
     for (; iter < maxIter; iter++) {
-      if (maxAbs(grad) < gradTol) {
+      if (maxAbs(grad) <= gradTol) {
         converged = true;
         break;
       }
@@ -160,13 +169,17 @@ export class ClosedLoopLogistic implements Classifier {
         slope = -dot(grad, grad);
       }
       let trialLoss = Infinity;
+      let descended = false;
       // Armijo backtracking: halve until the loss drops enough (not for "fixed").
-      for (let halvings = 0; halvings < 30; halvings++) {
+      for (let halvings = 0; halvings < 40; halvings++) {
         for (let j = 0; j < dim; j++) trial[j] = theta[j] + step * dir[j];
         trialLoss = this.lossAndGrad(Xs, y, trial, trialGrad);
-        if (stepRule === "fixed" || trialLoss <= loss + 1e-4 * step * slope) break;
+        descended = trialLoss <= loss + 1e-4 * step * slope;
+        if (stepRule === "fixed" || descended) break;
         step /= 2;
       }
+      // Rounding now hides any decrease (the gradient is at its noise floor): stop, unconverged.
+      if (!descended && stepRule !== "fixed") break;
       let ss = 0;
       let sg = 0;
       for (let j = 0; j < dim; j++) {
@@ -186,16 +199,10 @@ export class ClosedLoopLogistic implements Classifier {
         Y.push(yNew);
         rho.push(1 / sg);
       }
-      const done = Math.abs(loss - trialLoss) < tol * Math.max(1, loss);
       theta.set(trial);
       grad.set(trialGrad);
       loss = trialLoss;
       lossHistory.push(loss);
-      if (done) {
-        converged = true;
-        iter++;
-        break;
-      }
       // BB1 step for the next iteration: s·s / s·(Δg), the inverse curvature along the last move.
       if (stepRule === "bb") step = sg > 1e-300 ? Math.min(Math.max(ss / sg, 1e-6), 1e6) : learningRate;
     }
@@ -206,7 +213,8 @@ export class ClosedLoopLogistic implements Classifier {
     if (options.XVal && options.yVal && options.yVal.length > 0) {
       valLoss = meanLogLoss(options.yVal, this.predictProba(options.XVal));
     }
-    this.history = { loss: lossHistory, iterations: iter, converged, valLoss, seconds: (Date.now() - t0) / 1000, passes: this.passes };
+    if (!converged) converged = maxAbs(grad) <= gradTol;
+    this.history = { loss: lossHistory, iterations: iter, converged, gradNorm: maxAbs(grad), valLoss, seconds: (Date.now() - t0) / 1000, passes: this.passes };
     return this;
   }
 
@@ -374,52 +382,4 @@ export function meanLogLoss(y: ArrayLike<number>, p: ArrayLike<number>): number 
     s -= y[i] === 1 ? Math.log(q) : Math.log(1 - q);
   }
   return s / y.length;
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-/** Lower Cholesky factor of the SPD [n * n] matrix A, in place (upper part left as is). */
-function choleskyInPlace(A: Float64Array, n: number): Float64Array {
-  for (let j = 0; j < n; j++) {
-    let d = A[j * n + j];
-    for (let k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
-    // A tiny ridge keeps a numerically semi-definite subsample Hessian factorable.
-    const ljj = Math.sqrt(Math.max(d, 1e-10));
-    A[j * n + j] = ljj;
-    for (let i = j + 1; i < n; i++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
-      A[i * n + j] = s / ljj;
-    }
-  }
-  return A;
-}
-
-/** Solves (L Lᵀ) x = b in place, L from choleskyInPlace. */
-function choleskySolve(L: Float64Array, n: number, b: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * b[k];
-    b[i] = s / L[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * b[k];
-    b[i] = s / L[i * n + i];
-  }
-}
-
-/** y += a·x */
-function axpy(a: number, x: Float64Array, y: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i];
-}
-
-function maxAbs(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
 }

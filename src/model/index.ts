@@ -10,3 +10,5 @@ export * from "./calibrate";
 export * from "./synthetic";
 export * from "./linearScorer";
 export * from "./fitJob";
+export * from "./regularisation";
+export * from "./tfjsNewton";

@@ -1,7 +1,9 @@
 /**
- * TfjsLogistic: logistic regression as one dense sigmoid unit in TensorFlow.js.
- * Same model family as ClosedLoopLogistic, trained by Adam on seeded mini-batches with early
- * stopping; it must agree with the closed-loop baseline (test AUC within 0.005).
+ * TfjsLogistic: logistic regression as one dense sigmoid unit in TensorFlow.js, minimising
+ * mean log loss + λ Σ w_j² on the standardised training rows (the closed loop's objective):
+ * a few epochs of Adam on seeded mini-batches (the training curve), then full-batch Newton
+ * steps in tfjs until every gradient component is at most `gradTol`. Both models therefore
+ * end at the objective's one minimum, whatever the export (no early stopping decides it).
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
@@ -12,34 +14,47 @@ import {
   defaultTrainOptions,
   predictLayersModel,
   resolveTrainOptions,
-  trainLayersModel,
+  trainLayersModelKeepingRows,
 } from "./tfjsTrain";
-import { Classifier, FitOptions, LinearCoefficients, inferCols } from "./types";
+import { newtonLogistic } from "./tfjsNewton";
+import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, inferCols } from "./types";
 
-export type TfjsLogisticOptions = TfjsTrainOptions;
+export interface TfjsLogisticOptions extends TfjsTrainOptions {
+  /**
+   * Stop the Adam epochs early on the validation loss (default false). Off, Adam runs its
+   * warm-up budget; either way the Newton steps then run to `gradTol`.
+   */
+  earlyStopping?: boolean;
+  /** Newton steps stop when every component of the objective's gradient is at most this. */
+  gradTol?: number;
+  maxNewtonIter?: number;
+}
 
 /**
- * Work budget (epochs × training rows). A real export's model stops early inside it (with
- * `minRowVisits` 3M: 1M plays 5 epochs × 706k rows = 3.5M; 300k 15 × 204k = 3.1M; 100k
- * 46 × 66k = 3.0M). Nearly separable data never stops early (the leaky reference: validation
- * loss keeps falling ~2 % an epoch, 57 epochs at 300k, test AUC 1.000 from the first epoch):
- * the budget bounds it (9 epochs at 1M, 30 at 300k), and `history.stoppedByBudget` says so.
+ * Adam warm-up budget (epochs × training rows): it only brings the weights near the minimum
+ * (fewer Newton steps, each a full pass computing a cols² Hessian) and draws the training curve.
  */
-export const LOGISTIC_MAX_ROW_VISITS = 6_000_000;
+export const LOGISTIC_WARMUP_ROW_VISITS = 1_000_000;
 
 export class TfjsLogistic implements Classifier {
   readonly name = "tfjs_logistic";
   readonly options: Required<TfjsTrainOptions>;
+  readonly gradTol: number;
+  readonly maxNewtonIter: number;
   readonly scaler = new Standardizer();
   model: tf.LayersModel | null = null;
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    // Convex model: end near the penalised optimum (see TfjsTrainOptions.restoreBest).
-    this.options = resolveTrainOptions({ restoreBest: false, maxRowVisits: LOGISTIC_MAX_ROW_VISITS, ...options }, defaultTrainOptions);
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, ...train } = options;
+    this.gradTol = gradTol;
+    this.maxNewtonIter = maxNewtonIter;
+    // Convex model: end at the penalised optimum (see TfjsTrainOptions.restoreBest).
+    const warmup = { restoreBest: false, maxEpochs: 5, maxRowVisits: LOGISTIC_WARMUP_ROW_VISITS };
+    this.options = resolveTrainOptions({ ...warmup, ...train, ...(earlyStopping ? {} : { patience: Infinity }) }, defaultTrainOptions);
   }
 
-  /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal drive early stopping. */
+  /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal: the training curve (and early stopping, when on). */
   async fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): Promise<this> {
     const cols = inferCols(X, y.length, "TfjsLogistic.fit");
     const seed = options.seed ?? 0;
@@ -60,7 +75,18 @@ export class TfjsLogistic implements Classifier {
       }),
     );
     this.model = model;
-    this.history = await trainLayersModel(model, this.scaler, X, y, { ...options, seed }, this.options);
+    const t0 = Date.now();
+    const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, X, y, { ...options, seed }, this.options);
+    const warm = this.coefficients();
+    const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter });
+    const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);
+    const bias = tf.tensor1d([intercept]);
+    model.layers[0].setWeights([kernel, bias]);
+    kernel.dispose();
+    bias.dispose();
+    history.newton = { ...result, gradTol: this.gradTol };
+    history.seconds = (Date.now() - t0) / 1000;
+    this.history = history;
     return this;
   }
 

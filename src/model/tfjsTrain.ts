@@ -9,6 +9,7 @@ import { mulberry32 } from "../common/rng";
 import { BackendName, initBackend } from "./backend";
 import { meanLogLoss } from "./closedLoop";
 import { Standardizer } from "./standardize";
+import type { NewtonResult } from "./tfjsNewton";
 import { FitOptions, checkLabels, inferCols } from "./types";
 
 export interface TfjsTrainOptions {
@@ -72,6 +73,8 @@ export interface TfjsHistory {
   stoppedByTimeBudget?: boolean;
   /** True when training ended on `maxRowVisits` (the work budget), not on early stopping or `maxEpochs`. */
   stoppedByBudget?: boolean;
+  /** Full-batch Newton steps after the epochs (`TfjsLogistic`), to the gradient tolerance `gradTol`. */
+  newton?: NewtonResult & { gradTol: number };
 }
 
 export const defaultTrainOptions: Required<TfjsTrainOptions> = {
@@ -128,6 +131,22 @@ export async function trainLayersModel(
   fitOptions: FitOptions,
   options: Required<TfjsTrainOptions>,
 ): Promise<TfjsHistory> {
+  return (await trainLayersModelKeepingRows(model, scaler, X, y, fitOptions, options)).history;
+}
+
+/**
+ * `trainLayersModel`, also returning the float32 standardised training rows it trained on
+ * (a seeded permutation of them, with their labels) for a full-batch stage after it.
+ * @returns xs [rows * cols], ys [rows]
+ */
+export async function trainLayersModelKeepingRows(
+  model: tf.LayersModel,
+  scaler: Standardizer,
+  X: Float64Array,
+  y: Float64Array,
+  fitOptions: FitOptions,
+  options: Required<TfjsTrainOptions>,
+): Promise<{ history: TfjsHistory; xs: Float32Array; ys: Float32Array }> {
   const t0 = Date.now();
   const backend = (await initBackend()).name;
   const rows = y.length;
@@ -244,7 +263,7 @@ export async function trainLayersModel(
     bestWeights.forEach((t) => t.dispose());
   }
   history.seconds = (Date.now() - t0) / 1000;
-  return history;
+  return { history, xs: xAll, ys: yAll };
 }
 
 /** [index.length * cols] standardised float32 rows in `index` order, with their labels. */

@@ -44,11 +44,24 @@ export interface Evaluation {
   testRows: number;
   models: ModelEvaluation[];
   comparison: ComparisonRow[];
-  /** tfjs and closed-loop logistic regressions must agree (test AUC within 0.005). */
-  parity: { tfjsAuc: number | null; closedLoopAuc: number | null; difference: number | null; tolerance: number; agree: boolean | null };
+  /**
+   * tfjs and closed-loop logistic regressions minimise one objective, so they must agree: test
+   * AUC within `tolerance` and every standardised coefficient within `coefficientTolerance`.
+   */
+  parity: {
+    tfjsAuc: number | null;
+    closedLoopAuc: number | null;
+    difference: number | null;
+    tolerance: number;
+    /** max_j |w_tfjs,j − w_closed,j| on standardised inputs; null when either model has none. */
+    coefficientGap: number | null;
+    coefficientTolerance: number;
+    agree: boolean | null;
+  };
 }
 
-export const PARITY_TOLERANCE = 0.005;
+export const PARITY_TOLERANCE = 0.001;
+export const COEFFICIENT_TOLERANCE = 0.01;
 
 function rowsWithRole(fs: FeatureSet, role: number): number[] {
   const rows: number[] = [];
@@ -96,10 +109,14 @@ export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation 
   const tfjsAuc = auc("tfjs_logistic");
   const closedLoopAuc = auc("closed_loop_logistic");
   const difference = tfjsAuc !== null && closedLoopAuc !== null ? Math.abs(tfjsAuc - closedLoopAuc) : null;
+  const wt = run.coefficients["tfjs_logistic"]?.weights;
+  const wc = run.coefficients["closed_loop_logistic"]?.weights;
+  const coefficientGap = wt && wc ? wt.reduce((m, w, j) => Math.max(m, Math.abs(w - wc[j])), 0) : null;
+  const agree = difference === null ? null : difference <= PARITY_TOLERANCE && (coefficientGap === null || coefficientGap <= COEFFICIENT_TOLERANCE);
   return {
     testRows: test.length,
     models,
     comparison,
-    parity: { tfjsAuc, closedLoopAuc, difference, tolerance: PARITY_TOLERANCE, agree: difference === null ? null : difference <= PARITY_TOLERANCE },
+    parity: { tfjsAuc, closedLoopAuc, difference, tolerance: PARITY_TOLERANCE, coefficientGap, coefficientTolerance: COEFFICIENT_TOLERANCE, agree },
   };
 }

@@ -120,6 +120,22 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
         }
       : null,
     parity: evaluation.parity,
+    objective: {
+      loss: "mean log loss + l2 * sum of squared weights, on the standardised training rows (intercept unpenalised)",
+      l2: run.regularisation.l2,
+      l2_reason: run.regularisation.reason,
+      l2_grid: run.regularisation.grid.map((g) => ({ l2: g.l2, validation_logloss: g.validationLogLoss })),
+      gradient_tolerance: run.gradientTolerance,
+      gradient_norm: "max over weights and intercept of |partial derivative|",
+      tfjs_logistic: history.tfjs_logistic?.newton
+        ? { gradient_norm: history.tfjs_logistic.newton.gradNorm, converged: history.tfjs_logistic.newton.converged, adam_epochs: history.tfjs_logistic.epochsRun, newton_steps: history.tfjs_logistic.newton.iterations }
+        : null,
+      closed_loop_logistic: {
+        gradient_norm: history.closed_loop_logistic.gradNorm ?? null,
+        converged: history.closed_loop_logistic.converged,
+        iterations: history.closed_loop_logistic.iterations,
+      },
+    },
     ranking: primary ? (models[run.primary] as { ranking: unknown }).ranking : null,
     recommendation: {
       list_length: hitRate.n,
@@ -151,6 +167,7 @@ export function modelMetrics(results: RunResults): Record<string, unknown> {
       tfjs_logistic_seconds: history.tfjs_logistic?.seconds ?? null,
       tfjs_mlp_seconds: history.tfjs_mlp?.seconds ?? null,
       closed_loop_seconds: history.closed_loop_logistic.seconds,
+      l2_selection_seconds: run.regularisation.seconds,
     },
   };
 }
@@ -216,7 +233,9 @@ function sentenceLeak(f: ReturnType<typeof facts>): string {
 function sentenceParity(results: RunResults): string {
   const p = results.evaluation.parity;
   if (p.difference === null) return "The tfjs / closed-loop parity check is undefined (test AUC undefined).";
-  return `The tfjs logistic regression and the hand-written closed-loop baseline reach test AUC ${fmt(p.tfjsAuc, 4)} and ${fmt(p.closedLoopAuc, 4)}: a difference of ${fmt(p.difference, 4)}, ${p.agree ? "within" : "OUTSIDE"} the ${p.tolerance} tolerance.`;
+  const l2 = results.run.regularisation;
+  const coef = p.coefficientGap === null ? "" : ` Their standardised coefficients differ by at most ${fmt(p.coefficientGap, 4)} (tolerance ${p.coefficientTolerance}).`;
+  return `Both logistic regressions minimise the same penalised log loss (λ = ${l2.l2}, chosen by ${l2.reason}) until every gradient component is below ${results.run.gradientTolerance}. They reach test AUC ${fmt(p.tfjsAuc, 4)} (tfjs) and ${fmt(p.closedLoopAuc, 4)} (closed loop): a difference of ${fmt(p.difference, 4)}, ${p.agree ? "within" : "OUTSIDE"} the ${p.tolerance} tolerance.${coef}`;
 }
 
 function topFeatureSentence(importance: FeatureImportanceCsvRow[], n = 3): string {

@@ -1,10 +1,12 @@
 /**
- * Stage 3: fit every model on the training rows, stop early / calibrate on the
+ * Stage 3: fit every model on the training rows, choose λ / stop early / calibrate on the
  * validation rows, and score every feature row. Test rows are only scored here.
  *
  * Models (all seeded):
  * - tfjs_logistic         one dense sigmoid unit in tfjs (the primary model)
- * - closed_loop_logistic  the original design's hand-written full-batch gradient descent
+ * - closed_loop_logistic  the seed design's hand-written full-batch gradient descent; both
+ *                         logistic regressions minimise the same penalised log loss, with the
+ *                         λ `chooseL2` picks on the validation slice, to `GRADIENT_TOLERANCE`
  * - prior_heuristic       1 − blend of the track/artist train skip rates
  * - popularity            train play count
  * - tfjs_mlp              one small hidden layer, for interactions
@@ -12,16 +14,19 @@
  */
 import {
   ClosedLoopLogistic,
+  DEFAULT_L2,
+  GRADIENT_TOLERANCE,
   PopularityModel,
   PriorHeuristic,
   TfjsLogistic,
   TfjsMlp,
+  chooseL2,
   fitInWorker,
   initBackend,
   plattOnValidation,
   selectRole,
 } from "../model";
-import type { BackendInfo, Classifier, ClosedLoopHistory, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
+import type { BackendInfo, Classifier, ClosedLoopHistory, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { PipelineParams } from "./params";
@@ -53,6 +58,10 @@ export interface ModelRun {
   primaryScorer: LinearScorerParams;
   coefficients: Record<string, LinearCoefficients>;
   histories: { tfjs_logistic: TfjsHistory | null; tfjs_mlp: TfjsHistory | null; closed_loop_logistic: ClosedLoopHistory };
+  /** The λ both logistic regressions (and the leaky reference) minimise with, and how it was chosen. */
+  regularisation: L2Choice;
+  /** Both logistic regressions stop when every gradient component is at most this. */
+  gradientTolerance: number;
 }
 
 /** How `trainModels` trains: options object, no module state. */
@@ -72,8 +81,9 @@ export interface TrainOptions {
 
 export const DEFAULT_WORKER_MIN_CELLS = 10_000_000;
 
-/** The three models whose histories model_metrics.json reports, created per run. */
+/** The three models whose histories model_metrics.json reports, created per run, and the λ of the logistic ones. */
 interface CoreModels {
+  l2: number;
   tfjsLogistic: TfjsLogistic;
   closedLoop: ClosedLoopLogistic;
   mlp: TfjsMlp;
@@ -115,16 +125,16 @@ function modelSpecs(m: CoreModels): ModelSpec[] {
       deployable: false,
       description: "tfjs logistic WITH the same play's reason_end and ms_played: leaks the label, not deployable",
       leaky: true,
-      make: () => new TfjsLogistic(),
+      make: () => new TfjsLogistic({ l2: m.l2 }),
     },
   ];
 }
 
-function coreModels(): CoreModels {
-  return { tfjsLogistic: new TfjsLogistic(), closedLoop: new ClosedLoopLogistic(), mlp: new TfjsMlp() };
+function coreModels(l2: number): CoreModels {
+  return { l2, tfjsLogistic: new TfjsLogistic({ l2 }), closedLoop: new ClosedLoopLogistic({ l2 }), mlp: new TfjsMlp() };
 }
 
-export const MODEL_NAMES = modelSpecs(coreModels()).map((s) => s.name);
+export const MODEL_NAMES = modelSpecs(coreModels(DEFAULT_L2)).map((s) => s.name);
 
 /** A worker-thread fit under way: resolves false when the model must be trained inline instead. */
 interface PendingFit {
@@ -136,7 +146,8 @@ interface PendingFit {
 
 export async function trainModels(prepared: Prepared, params: PipelineParams, progress: Progress = silentProgress, options: TrainOptions = {}): Promise<ModelRun> {
   const backend = await initBackend();
-  const core = coreModels();
+  const regularisation = chooseL2(selectRole(prepared.features, 0), selectRole(prepared.features, 1));
+  const core = coreModels(regularisation.l2);
   const specs = modelSpecs(core).filter((s) => !options.only || options.only.includes(s.name));
   const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
@@ -218,5 +229,15 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   if (!primaryScorer) throw new Error("the primary model was not trained");
   const models = slots.filter((m): m is ModelResult => m !== undefined);
   const histories: ModelRun["histories"] = { tfjs_logistic: core.tfjsLogistic.history, tfjs_mlp: core.mlp.history, closed_loop_logistic: core.closedLoop.history };
-  return { backend, featureNames: prepared.features.names.slice(), models, primary: PRIMARY_MODEL, primaryScorer, coefficients, histories };
+  return {
+    backend,
+    featureNames: prepared.features.names.slice(),
+    models,
+    primary: PRIMARY_MODEL,
+    primaryScorer,
+    coefficients,
+    histories,
+    regularisation,
+    gradientTolerance: GRADIENT_TOLERANCE,
+  };
 }

@@ -1,0 +1,75 @@
+/**
+ * λ for both logistic regressions, chosen once per run: the grid value whose minimiser of
+ * mean log loss + λ Σ w_j² on the training rows has the lowest mean log loss on the
+ * chronological validation slice. The closed loop solves the grid (exactly, from the largest λ
+ * down, each solve warm-started from the previous one); `tfjs_logistic` and
+ * `closed_loop_logistic` are then both fitted at the chosen λ.
+ */
+import { ClosedLoopLogistic, meanLogLoss } from "./closedLoop";
+import type { LinearCoefficients } from "./types";
+
+/** 1e-5 … 1e-1, a decade apart. */
+export const L2_GRID: readonly number[] = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+
+/**
+ * The grid's fits stop here (10× the models' GRADIENT_TOLERANCE): their validation log losses are
+ * then exact to far below the gaps between grid values, in fewer passes.
+ */
+export const SELECTION_GRADIENT_TOLERANCE = 1e-6;
+
+/** λ when there are no validation rows to choose by. */
+export const DEFAULT_L2 = 1e-3;
+
+export interface L2Choice {
+  l2: number;
+  /** Each grid value with the validation log loss of its minimiser (null: not evaluated). */
+  grid: { l2: number; validationLogLoss: number | null }[];
+  /** How λ was chosen, in a sentence. */
+  reason: string;
+  seconds: number;
+}
+
+/**
+ * @param train [rows * cols] raw training rows and their [rows] 0/1 labels
+ * @param val   the validation slice, same layout
+ */
+export function chooseL2(
+  train: { X: Float64Array; y: Float64Array },
+  val: { X: Float64Array; y: Float64Array },
+  options: { grid?: readonly number[]; fallback?: number } = {},
+): L2Choice {
+  const t0 = Date.now();
+  const grid = [...(options.grid ?? L2_GRID)].sort((a, b) => a - b);
+  const fallback = options.fallback ?? DEFAULT_L2;
+  if (val.y.length === 0 || train.y.length === 0) {
+    return {
+      l2: fallback,
+      grid: grid.map((l2) => ({ l2, validationLogLoss: null })),
+      reason: `no ${train.y.length === 0 ? "training" : "validation"} rows to choose by: the default λ = ${fallback}`,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  }
+  const first = new ClosedLoopLogistic();
+  const Xs = first.prepareFit(train.X, train.y);
+  const losses = new Map<number, number>();
+  let start: LinearCoefficients | undefined;
+  // Largest λ first: its minimiser is nearest 0 and each next one starts near its own.
+  for (const l2 of [...grid].reverse()) {
+    const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
+    m.scaler.setStats(first.scaler.mean, first.scaler.std);
+    m.fitStandardized(Xs, train.y, {}, Date.now(), start);
+    start = m.coefficients();
+    losses.set(l2, meanLogLoss(val.y, m.predictProba(val.X)));
+  }
+  // Lowest validation loss; a tie (to 1e-12) goes to the larger λ, the simpler model.
+  let best = grid[grid.length - 1];
+  for (const l2 of [...grid].reverse()) if (losses.get(l2)! < losses.get(best)! - 1e-12) best = l2;
+  const positives = val.y.reduce((s, v) => s + v, 0);
+  const oneClass = positives === 0 || positives === val.y.length ? " (the validation slice holds one class only)" : "";
+  return {
+    l2: best,
+    grid: grid.map((l2) => ({ l2, validationLogLoss: losses.get(l2)! })),
+    reason: `lowest validation log loss of ${grid.length} values on ${val.y.length} validation rows${oneClass}`,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
