@@ -119,23 +119,14 @@ export function seededPermutation(n: number, rand: () => number): Int32Array {
   return p;
 }
 
-/**
- * Trains `model` (already built, one sigmoid output) in place.
- * @param X [rows * cols] raw training rows; y [rows] 0/1.
- */
-export async function trainLayersModel(
-  model: tf.LayersModel,
-  scaler: Standardizer,
-  X: Float64Array,
-  y: Float64Array,
-  fitOptions: FitOptions,
-  options: Required<TfjsTrainOptions>,
-): Promise<TfjsHistory> {
-  return (await trainLayersModelKeepingRows(model, scaler, X, y, fitOptions, options)).history;
+/** Trains `model` (already built, one sigmoid output) in place; parameters as `trainLayersModelKeepingRows`. */
+export async function trainLayersModel(...args: Parameters<typeof trainLayersModelKeepingRows>): Promise<TfjsHistory> {
+  return (await trainLayersModelKeepingRows(...args)).history;
 }
 
 /**
- * `trainLayersModel`, also returning the float32 standardised training rows it trained on
+ * @param X [rows * cols] raw training rows; y [rows] 0/1.
+ * Trains like `trainLayersModel`, also returning the float32 standardised training rows it trained on
  * (a seeded permutation of them, with their labels) for a full-batch stage after it.
  * @returns xs [rows * cols], ys [rows]
  */
