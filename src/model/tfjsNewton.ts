@@ -8,7 +8,8 @@
  * float32 sum over 300k rows would round away the digits the tolerance needs), and the
  * (cols + 1)² Newton system is solved by Cholesky in JS, with Armijo backtracking. The Hessian
  * pass costs ~cols gradient passes, so its factor is kept while steps keep shrinking the
- * gradient ≥ 4× (chord steps), and recomputed when they do not.
+ * gradient ≥ 2× (chord steps), and recomputed when they do not; above 32k rows it comes
+ * from a 32k-row random sample of chunks (the gradient always from every row).
  */
 import * as tf from "@tensorflow/tfjs";
 import { choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
@@ -47,7 +48,7 @@ export function newtonLogistic(
   ys: Float32Array,
   cols: number,
   start: { weights: ArrayLike<number>; intercept: number },
-  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number },
+  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number },
 ): { weights: Float64Array; intercept: number; result: NewtonResult } {
   const t0 = Date.now();
   const rows = ys.length;
@@ -63,7 +64,17 @@ export function newtonLogistic(
     chunks.push({ x: tf.tensor2d(xs.subarray(s * cols, (s + n) * cols), [n, cols]), y: tf.tensor2d(ys.subarray(s, s + n), [n, 1]), n });
   }
 
-  /** f and ∇f at θ, plus ∇²f when `withHessian` (a cols² pass: ~cols times the cost of the rest). */
+  // The Hessian (a cols² pass, ~cols times the cost of the gradient) from at most `hessianRows`
+  // rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order, so a chunk is
+  // a random sample). Its factor only shapes the steps; the gradient and f, which decide
+  // convergence, always use every row.
+  const hessianEvery = Math.max(1, Math.ceil(chunks.length / Math.max(1, Math.floor((options.hessianRows ?? 32_768) / chunk))));
+  let hessianRowsUsed = 0;
+  chunks.forEach((c, k) => {
+    if (k % hessianEvery === 0) hessianRowsUsed += c.n;
+  });
+
+  /** f and ∇f at θ, plus ∇²f when `withHessian`. */
   const evaluate = (theta: Float64Array, withHessian: boolean): Evaluation => {
     passes++;
     if (withHessian) hessians++;
@@ -72,7 +83,9 @@ export function newtonLogistic(
     let loss = 0;
     const w = tf.tensor2d(Float32Array.from(theta.subarray(0, cols)), [cols, 1]);
     const b = theta[cols];
-    for (const { x, y, n } of chunks) {
+    for (let k = 0; k < chunks.length; k++) {
+      const { x, y, n } = chunks[k];
+      const hessHere = withHessian && k % hessianEvery === 0;
       // One download per chunk: [each row's loss (n), Σ r x (cols), Σ r, then with the Hessian
       // Σ s x xᵀ (cols²), Σ s x (cols), Σ s]. The losses come per row: a float32 sum would round
       // away the last decreases of f that the line search must see near the minimum.
@@ -81,7 +94,7 @@ export function newtonLogistic(
         const p = tf.sigmoid(z);
         const r = tf.sub(p, y);
         const parts = [tf.reshape(tf.sub(tf.softplus(z), tf.mul(y, z)), [n]), tf.reshape(tf.matMul(x, r, true, false), [cols]), tf.reshape(tf.sum(r), [1])];
-        if (withHessian) {
+        if (hessHere) {
           const sw = tf.mul(p, tf.sub(1, p));
           const xsw = tf.mul(x, sw);
           parts.push(tf.reshape(tf.matMul(x, xsw, true, false), [cols * cols]), tf.reshape(tf.sum(xsw, 0), [cols]), tf.reshape(tf.sum(sw), [1]));
@@ -93,7 +106,7 @@ export function newtonLogistic(
       for (let i = 0; i < n; i++) loss += v[i];
       for (let j = 0; j < cols; j++) grad[j] += v[n + j];
       grad[cols] += v[n + cols];
-      if (!withHessian) continue;
+      if (!hessHere) continue;
       const h = n + 1 + cols;
       for (let a = 0; a < cols; a++) for (let c = 0; c < cols; c++) hess[a * dim + c] += v[h + a * cols + c];
       for (let a = 0; a < cols; a++) {
@@ -105,7 +118,7 @@ export function newtonLogistic(
     w.dispose();
     let penalty = 0;
     for (let j = 0; j < dim; j++) grad[j] /= rows;
-    for (let k = 0; k < hess.length; k++) hess[k] /= rows;
+    for (let k = 0; k < hess.length; k++) hess[k] /= hessianRowsUsed;
     for (let j = 0; j < cols; j++) {
       grad[j] += 2 * options.l2 * theta[j];
       if (withHessian) hess[j * dim + j] += 2 * options.l2;
@@ -158,7 +171,7 @@ export function newtonLogistic(
         continue;
       }
       theta.set(trial);
-      const slow = maxAbs(next.grad) > 0.25 * gNorm;
+      const slow = maxAbs(next.grad) > 0.5 * gNorm;
       at = next;
       fresh = false;
       if (slow && maxAbs(at.grad) > options.gradTol) {
