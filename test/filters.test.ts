@@ -15,6 +15,7 @@ import type { IngestResult, PlayFilters, PlayTable } from "../src/ingest/types";
 import { prepare } from "../src/pipeline/prepare";
 import { ingestKey } from "../src/pipeline/cache";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
+import { runCli } from "./helpers/cli";
 
 const root = path.resolve(__dirname, "..");
 const exportPath = path.join(root, "data-sample");
@@ -172,4 +173,23 @@ test("bad values are refused with the option named, before any work", () => {
   refused(() => readArtistsFile(path.join(tmp, "missing.txt")), /--exclude-artists ".*missing.txt" cannot be read \(no such file\)/);
   fs.writeFileSync(path.join(tmp, "empty.txt"), "\n  \n");
   refused(() => readArtistsFile(path.join(tmp, "empty.txt")), /holds no artist names/);
+});
+
+test("CLI --label played-30s --exclude-platform: ingest_report.json counts the rule and the exclusion", async () => {
+  const family = mostCommon("platformFamily");
+  const out = path.join(tmp, "cli-out");
+  const r = await runCli(["--export", exportPath, "--output-dir", out, "--label", "played-30s", "--exclude-platform", family, "--no-cache"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(path.join(out, "ingest_report.json"), "utf8"));
+  const kept = (i: number) => col(all.plays, "platformFamily", i) !== family;
+  const excluded = count((i) => !kept(i));
+  assert.ok(excluded > 0);
+  assert.equal(report.dropped["excluded-platform"], excluded);
+  assert.equal(report.rowsKept, all.report.rowsKept - excluded);
+  assert.equal(report.label.rule, "played-30s");
+  // Every rule labels the same plays: those with a known reason_end (labelled under the default rule).
+  const labelled = (i: number) => kept(i) && all.plays.completed[i] !== -1;
+  assert.equal(report.labelCoverage.labelled, count(labelled));
+  assert.equal(report.labelCoverage.completed, count((i) => labelled(i) && all.plays.msPlayed[i] >= 30_000));
+  assert.deepEqual(report.filters, [`--exclude-platform ${family}`]);
 });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { paramsFromEnv, parseRunOptions, RUN_OPTIONS } from "../src/pipeline/params";
+import { DEFAULT_COMPARE_RULES } from "../src/ingest/label";
 import { Command } from "commander";
 import { assertCliUserError, runCli } from "./helpers/cli";
 import { notebookEnv, runNotebook } from "../scripts/run-notebooks";
@@ -29,6 +30,11 @@ function refusal(fn: () => unknown): string {
 
 type Case = { cli: string[]; env: Record<string, string>; cliMessage: string; envMessage: string };
 
+const RULE_PROBLEM =
+  'not a completion rule: use reason-end (reason_end is "trackdone", the default), played-30s (at least 30 s played) or played-fraction=F (at least F of the track\'s estimated length, 0 < F <= 1)';
+const FRACTION_PROBLEM = "not a fraction F in played-fraction=F: F must be a number with 0 < F <= 1 (e.g. played-fraction=0.5 for half the track)";
+const DATE_PROBLEM = "not a date: give YYYY-MM-DD (a UTC day, included) or an ISO timestamp with a zone such as 2023-06-01T18:00:00Z";
+
 /** One bad value per surface of one option: `NAME "value": problem. Give for example NAME example.` (env: `NAME=example`). */
 const VALUE_CASES: [flag: string, variable: string, cliValue: string, envValue: string, problem: string, example: string][] = [
   ["--top-n", "TOP_N", "-5", "-5", "the list length must be a whole number from 1 to 10000", "50"],
@@ -39,6 +45,11 @@ const VALUE_CASES: [flag: string, variable: string, cliValue: string, envValue: 
   ["--validation-fraction", "VALIDATION_FRACTION", "NaN", "1.5", "the validation share must be a number between 0 and 1 (exclusive)", "0.1"],
   ["--timezone", "TIMEZONE", "Mars/Olympus_Mons", "Europe/Berln", "is not an IANA time zone name known to this Node.js (Intl)", "Europe/Berlin"],
   ["--backtest", "BACKTEST", "0", "21", "the number of backtest folds must be a whole number from 1 to 20", "1"],
+  ["--label", "LABEL", "finished", "done", RULE_PROBLEM, "played-fraction=0.5"],
+  ["--label", "LABEL", "played-fraction=0", "played-fraction=1.5", FRACTION_PROBLEM, "played-fraction=0.5"],
+  ["--compare-labels", "COMPARE_LABELS", "bogus", "bogus", `"bogus" is ${RULE_PROBLEM}`, DEFAULT_COMPARE_RULES],
+  ["--since", "SINCE", "2023-02-30", "yesterday", DATE_PROBLEM, "2021-01-01"],
+  ["--until", "UNTIL", "soon", "2023-13-01", DATE_PROBLEM, "2024-06-30"],
 ];
 
 /** Every case: the flags and variables given, and the exact message on each surface. */
@@ -49,8 +60,24 @@ function cases(exportDir: string, file: string): Case[] {
     cliMessage: `${flag} ${JSON.stringify(cliValue)}: ${problem}. Give for example ${flag} ${example}.`,
     envMessage: `${variable} ${JSON.stringify(envValue)}: ${problem}. Give for example ${variable}=${example}.`,
   }));
+  const missing = path.join(path.dirname(file), "no-such-artists.txt");
   return [
     ...valueCases,
+    {
+      cli: ["--exclude-country", "GB", "--exclude-country", "Germany"], env: { EXCLUDE_COUNTRY: "GB,Germany" },
+      cliMessage: '--exclude-country: "Germany" is not a two-letter country code (ISO 3166, e.g. GB, US, DE; ZZ for unknown). Give for example --exclude-country US.',
+      envMessage: 'EXCLUDE_COUNTRY: "Germany" is not a two-letter country code (ISO 3166, e.g. GB, US, DE; ZZ for unknown). Give for example EXCLUDE_COUNTRY=US.',
+    },
+    {
+      cli: ["--exclude-artists", missing], env: { EXCLUDE_ARTISTS: missing },
+      cliMessage: `--exclude-artists ${JSON.stringify(missing)}: cannot be read (no such file); give a text file with one artist name per line.`,
+      envMessage: `EXCLUDE_ARTISTS ${JSON.stringify(missing)}: cannot be read (no such file); give a text file with one artist name per line.`,
+    },
+    {
+      cli: ["--since", "2023-06-01", "--until", "2023-05-31"], env: { SINCE: "2023-06-01", UNTIL: "2023-05-31" },
+      cliMessage: "--since 2023-06-01T00:00:00.000Z is after --until 2023-05-31T23:59:59.999Z: no play could be kept. Swap or correct the dates.",
+      envMessage: "SINCE 2023-06-01T00:00:00.000Z is after UNTIL 2023-05-31T23:59:59.999Z: no play could be kept. Swap or correct the dates.",
+    },
     {
       cli: ["--backtest", "5", "--fold-fraction", "0.25"], env: { BACKTEST: "5", FOLD_FRACTION: "0.25" },
       cliMessage: "--backtest 5 with --fold-fraction 0.25 asks for 5 test blocks covering 125% of the labelled plays, leaving nothing to train the first fold on. Use fewer folds or a smaller --fold-fraction (their product must be below 1).",
@@ -128,13 +155,22 @@ test("good values pass through unchanged; defaults match the notebooks' and the 
   const out = path.join(tmpDir(), "out");
   const cli = parseRunOptions({ export: SAMPLE, outputDir: out, topN: "7", seed: "0", testFraction: "0.3", timezone: "Europe/Berlin", backtest: true, lenient: true }, "cli");
   assert.deepEqual(cli, {
-    input: { export: SAMPLE, accountDir: undefined, extendedDir: undefined, techDir: undefined, lenient: true },
+    input: { export: SAMPLE, accountDir: undefined, extendedDir: undefined, techDir: undefined, lenient: true, label: { kind: "reason-end" } },
     outputDir: out,
     params: { seed: 0, testFraction: 0.3, validationFraction: 0.1, timezone: "Europe/Berlin", topN: 7 },
     backtest: { folds: 3, foldFraction: 0.1 },
     wait: false,
     cache: true,
+    compareLabels: undefined,
   });
+  const labels = parseRunOptions({ export: SAMPLE, outputDir: out, label: "played-fraction=0.8", compareLabels: true, excludePlatform: ["cast", "Console"], since: "2021-01-01" }, "cli");
+  assert.deepEqual(labels.input.label, { kind: "played-fraction", fraction: 0.8 });
+  assert.deepEqual(labels.compareLabels?.length, DEFAULT_COMPARE_RULES.split(",").length, "bare --compare-labels: the default list");
+  assert.deepEqual(labels.input.filters, { excludePlatforms: ["cast", "Console"], sinceMs: Date.parse("2021-01-01T00:00:00Z") });
+  const envLabels = paramsFromEnv({ LABEL: "played-30s", COMPARE_LABELS: "reason-end,played-30s", EXCLUDE_PLATFORM: '["Partner google cast_audio"]', EXCLUDE_COUNTRY: "gb, us", UNTIL: "2024-06-30" }, { exportPath: SAMPLE, outputDir: out });
+  assert.deepEqual(envLabels.input.label, { kind: "played-30s" });
+  assert.deepEqual(envLabels.compareLabels, [{ kind: "reason-end" }, { kind: "played-30s" }]);
+  assert.deepEqual(envLabels.input.filters, { excludePlatforms: ["Partner google cast_audio"], excludeCountries: ["GB", "US"], untilMs: Date.parse("2024-06-30T00:00:00Z") + 86_400_000 - 1 });
   assert.equal(parseRunOptions({ export: SAMPLE, outputDir: out, cache: false }, "cli").cache, false, "--no-cache");
   assert.equal(paramsFromEnv({ CACHE: "0" }, { exportPath: SAMPLE, outputDir: out }).cache, false, "CACHE=0");
   const env = paramsFromEnv({ LENIENT: "0", TOP_N: " 12 " }, { exportPath: SAMPLE, outputDir: out });

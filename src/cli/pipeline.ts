@@ -13,6 +13,7 @@ import { isUserInputError } from "../common/errors";
 import { cacheEnabledByEnv } from "../pipeline/cache";
 import { parseRunOptions, RUN_OPTIONS } from "../pipeline/params";
 import type { OptionSpec, RawRunOptions, RunOptions } from "../pipeline/params";
+import { labelRuleName } from "../ingest/label";
 import { stderrProgress } from "./progress";
 
 /** The flags from the shared option table; values stay text until `parseRunOptions`. */
@@ -21,7 +22,11 @@ function program(): Command {
     .name("pipeline")
     .description("Ingest a Spotify export, model which plays are finished, rank recommendations, write the standard outputs.")
     .exitOverride();
-  for (const spec of Object.values(RUN_OPTIONS) as OptionSpec<unknown>[]) cmd.option(`${spec.flag} ${spec.arg}`.trim(), spec.help);
+  for (const spec of Object.values(RUN_OPTIONS) as OptionSpec<unknown>[]) {
+    const flags = `${spec.flag} ${spec.arg}`.trim();
+    if (spec.repeatable) cmd.option(flags, spec.help, (value: string, previous?: string[]) => [...(previous ?? []), value]);
+    else cmd.option(flags, spec.help);
+  }
   return cmd;
 }
 
@@ -53,10 +58,12 @@ export async function main(argv: string[]): Promise<number> {
   const { PIPELINE_STAGES, runPipeline } = await import("../pipeline/run");
   const stages = [...PIPELINE_STAGES];
   if (o.backtest) for (let k = 1; k <= o.backtest.folds; k++) stages.splice(stages.indexOf("outputs"), 0, `backtest fold ${k}/${o.backtest.folds}`);
+  for (const rule of o.compareLabels ?? []) stages.splice(stages.indexOf("outputs"), 0, `labels ${labelRuleName(rule)}`);
   const progress = stderrProgress(stages);
   try {
     const outcome = await runPipeline(o.input, o.outputDir, o.params, progress, {
       backtest: o.backtest,
+      compareLabels: o.compareLabels,
       wait: o.wait,
       cache: { enabled: o.cache && cacheEnabledByEnv(), log: (m) => process.stderr.write(`${m}\n`) },
       onNotice: (line) => process.stderr.write(`note: ${line}\n`),

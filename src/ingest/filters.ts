@@ -141,26 +141,30 @@ export function selectRows(plays: PlayTable, rows: Uint32Array): PlayTable {
 }
 
 /**
- * A `--since` / `--until` value as epoch ms. `YYYY-MM-DD` is a whole UTC day: since → its
- * first millisecond, until → its last (the day is included). A full ISO timestamp (with `Z`
- * or an offset) is taken as is.
+ * A `--since` / `--until` value as epoch ms, or why it is not a date. `YYYY-MM-DD` is a whole
+ * UTC day: since → its first millisecond, until → its last (the day is included). A full ISO
+ * timestamp (with `Z` or an offset) is taken as is.
  */
-export function parseFilterDate(option: "since" | "until", text: string): number {
+export function readFilterDate(option: "since" | "until", text: string): { ms: number } | { problem: string } {
   const t = text.trim();
   const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
   if (day) {
     const ms = Date.UTC(+day[1], +day[2] - 1, +day[3]);
     const back = new Date(ms);
     if (back.getUTCFullYear() === +day[1] && back.getUTCMonth() === +day[2] - 1 && back.getUTCDate() === +day[3]) {
-      return option === "since" ? ms : ms + 86_400_000 - 1;
+      return { ms: option === "since" ? ms : ms + 86_400_000 - 1 };
     }
   } else if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t)) {
     const ms = Date.parse(t);
-    if (Number.isFinite(ms)) return ms;
+    if (Number.isFinite(ms)) return { ms };
   }
-  throw new UserInputError(
-    `--${option} "${text}" is not a date: give YYYY-MM-DD (a UTC day, included) or an ISO timestamp with a zone such as 2023-06-01T18:00:00Z.`,
-  );
+  return { problem: "not a date: give YYYY-MM-DD (a UTC day, included) or an ISO timestamp with a zone such as 2023-06-01T18:00:00Z" };
+}
+
+export function parseFilterDate(option: "since" | "until", text: string): number {
+  const r = readFilterDate(option, text);
+  if ("problem" in r) throw new UserInputError(`--${option} "${text}" is ${r.problem}.`);
+  return r.ms;
 }
 
 /** Names from an artists file: one per line, blank lines ignored, duplicates kept once. */
@@ -176,26 +180,36 @@ export function parseArtistList(text: string): string[] {
   return out;
 }
 
-/** Reads an `--exclude-artists` file; a missing, unreadable or empty file is refused. */
-export function readArtistsFile(file: string): string[] {
+/** The names of an `--exclude-artists` file, or why it cannot be used (missing, unreadable, empty). */
+export function readArtistsList(file: string): { names: string[] } | { problem: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new UserInputError(
-      `--exclude-artists "${file}" cannot be read (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code ?? "read error"}). Give a text file with one artist name per line.`,
-      file,
-    );
+    return { problem: `cannot be read (${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a folder" : code ?? "read error"}); give a text file with one artist name per line` };
   }
   const names = parseArtistList(text);
-  if (names.length === 0) throw new UserInputError(`--exclude-artists "${file}" holds no artist names. Put one name per line, exactly as Spotify spells it.`, file);
-  return names;
+  if (names.length === 0) return { problem: "holds no artist names; put one name per line, exactly as Spotify spells it" };
+  return { names };
 }
 
-/** Two-letter conn_country codes, as Spotify writes them (ZZ: unknown). */
-export function parseCountryCode(text: string): string {
+/** Reads an `--exclude-artists` file; a missing, unreadable or empty file is refused. */
+export function readArtistsFile(file: string): string[] {
+  const r = readArtistsList(file);
+  if ("problem" in r) throw new UserInputError(`--exclude-artists "${file}" ${r.problem}.`, file);
+  return r.names;
+}
+
+/** A two-letter conn_country code as Spotify writes them (ZZ: unknown), upper-cased, or why it is not one. */
+export function readCountryCode(text: string): { code: string } | { problem: string } {
   const t = text.trim();
-  if (!/^[A-Za-z]{2}$/.test(t)) throw new UserInputError(`--exclude-country "${text}" is not a two-letter country code (ISO 3166, e.g. GB, US, DE; ZZ for unknown).`);
-  return t.toUpperCase();
+  if (!/^[A-Za-z]{2}$/.test(t)) return { problem: "not a two-letter country code (ISO 3166, e.g. GB, US, DE; ZZ for unknown)" };
+  return { code: t.toUpperCase() };
+}
+
+export function parseCountryCode(text: string): string {
+  const r = readCountryCode(text);
+  if ("problem" in r) throw new UserInputError(`--exclude-country "${text}" is ${r.problem}.`);
+  return r.code;
 }

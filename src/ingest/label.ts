@@ -50,30 +50,47 @@ export function labelRuleName(rule: LabelRule): string {
   return rule.kind === "played-fraction" ? `played-fraction=${rule.fraction}` : rule.kind;
 }
 
-/** `reason-end`, `played-30s` or `played-fraction=F` with 0 < F <= 1; anything else is refused. */
-export function parseLabelRule(text: string, option = "--label"): LabelRule {
+/** A rule from its name, or why the name is not one (for option validation). */
+export function readLabelRule(text: string): { rule: LabelRule } | { problem: string } {
   const t = text.trim().toLowerCase();
-  if (t === "reason-end") return { kind: "reason-end" };
-  if (t === "played-30s") return { kind: "played-30s" };
+  if (t === "reason-end") return { rule: { kind: "reason-end" } };
+  if (t === "played-30s") return { rule: { kind: "played-30s" } };
   const m = /^played-fraction=(.*)$/.exec(t);
   if (m) {
     const f = m[1].trim() === "" ? NaN : Number(m[1]);
-    if (Number.isFinite(f) && f > 0 && f <= 1) return { kind: "played-fraction", fraction: f };
-    throw new UserInputError(`${option} "${text}": the fraction F in played-fraction=F must be a number with 0 < F <= 1 (e.g. played-fraction=0.5 for half the track).`);
+    if (Number.isFinite(f) && f > 0 && f <= 1) return { rule: { kind: "played-fraction", fraction: f } };
+    return { problem: "not a fraction F in played-fraction=F: F must be a number with 0 < F <= 1 (e.g. played-fraction=0.5 for half the track)" };
   }
-  throw new UserInputError(`${option} "${text}" is not a completion rule. Use reason-end (reason_end is "trackdone", the default), played-30s (at least 30 s played) or played-fraction=F (at least F of the track's estimated length, 0 < F <= 1).`);
+  return {
+    problem:
+      'not a completion rule: use reason-end (reason_end is "trackdone", the default), played-30s (at least 30 s played) or played-fraction=F (at least F of the track\'s estimated length, 0 < F <= 1)',
+  };
 }
 
-/** A comma-separated list of rules (for `--compare-labels`), duplicates removed, order kept. */
-export function parseLabelRules(text: string, option = "--compare-labels"): LabelRule[] {
+/** `reason-end`, `played-30s` or `played-fraction=F` with 0 < F <= 1; anything else is refused. */
+export function parseLabelRule(text: string, option = "--label"): LabelRule {
+  const r = readLabelRule(text);
+  if ("problem" in r) throw new UserInputError(`${option} "${text}" is ${r.problem}.`);
+  return r.rule;
+}
+
+/** A comma-separated list of rules (for `--compare-labels`), duplicates removed, order kept; or why it is not one. */
+export function readLabelRules(text: string): { rules: LabelRule[] } | { problem: string } {
   const parts = text.split(",").map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) throw new UserInputError(`${option} needs at least one rule, e.g. ${DEFAULT_COMPARE_RULES}.`);
-  const out: LabelRule[] = [];
+  if (parts.length === 0) return { problem: `needs at least one rule, e.g. ${DEFAULT_COMPARE_RULES}` };
+  const rules: LabelRule[] = [];
   for (const p of parts) {
-    const rule = parseLabelRule(p, option);
-    if (!out.some((r) => labelRuleName(r) === labelRuleName(rule))) out.push(rule);
+    const r = readLabelRule(p);
+    if ("problem" in r) return { problem: `"${p}" is ${r.problem}` };
+    if (!rules.some((x) => labelRuleName(x) === labelRuleName(r.rule))) rules.push(r.rule);
   }
-  return out;
+  return { rules };
+}
+
+export function parseLabelRules(text: string, option = "--compare-labels"): LabelRule[] {
+  const r = readLabelRules(text);
+  if ("problem" in r) throw new UserInputError(`${option}: ${r.problem}.`);
+  return r.rules;
 }
 
 /** Max-heap (sign = 1) or min-heap (sign = -1) of numbers, with its top and the larger child of the top. */

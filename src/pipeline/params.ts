@@ -10,7 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
 import { validateTimeZone } from "../features/time";
-import type { IngestOptions } from "../ingest/types";
+import { readArtistsList, readCountryCode, readFilterDate } from "../ingest/filters";
+import { DEFAULT_COMPARE_RULES, DEFAULT_LABEL_RULE, readLabelRule, readLabelRules } from "../ingest/label";
+import type { IngestOptions, LabelRule, PlayFilters } from "../ingest/types";
 
 export interface PipelineParams {
   /** Seed for every random choice (initialisation, shuffling). */
@@ -35,8 +37,8 @@ export const DEFAULT_PARAMS: PipelineParams = {
 /** Where a value came from: a CLI flag or an environment variable (notebooks). Messages name it as the user wrote it. */
 export type OptionSurface = "cli" | "env";
 
-/** A value as given: text, `true` for a bare switch / optional-value flag, undefined when absent. */
-export type RawValue = string | boolean | undefined;
+/** A value as given: text, a boolean for a switch / optional-value flag, a list for a repeatable option, undefined when absent. */
+export type RawValue = string | boolean | string[] | undefined;
 
 /** Why a value was refused: what is wrong and an example of a good value. */
 export class OptionProblem extends Error {
@@ -56,6 +58,8 @@ export interface OptionSpec<T> {
   /** Commander argument syntax: "<n>", "[folds]", or "" for a switch. */
   arg: string;
   help: string;
+  /** Given once per value (`--exclude-platform cast --exclude-platform console`); the variable holds a comma-separated or JSON list. */
+  repeatable?: boolean;
   /** Raw value → typed value (the default when absent); throws OptionProblem. */
   parse(raw: RawValue): T;
 }
@@ -66,6 +70,7 @@ const option = <T>(spec: OptionSpec<T>): OptionSpec<T> => spec;
 
 function text(raw: RawValue): string | undefined {
   if (typeof raw === "boolean") throw new OptionProblem("needs a value");
+  if (Array.isArray(raw)) throw new OptionProblem("is given more than once; give it once");
   return raw === undefined || raw.trim() === "" ? undefined : raw.trim();
 }
 
@@ -98,7 +103,7 @@ export function fraction(fallback: number, what: string): (raw: RawValue) => num
 /** on/off: a bare switch, or 1/0, true/false, yes/no (environment variables). */
 export function flag(raw: RawValue): boolean {
   if (typeof raw === "boolean") return raw;
-  const t = raw?.trim().toLowerCase() ?? "";
+  const t = text(raw)?.toLowerCase() ?? "";
   if (t === "" || t === "0" || t === "false" || t === "no") return false;
   if (t === "1" || t === "true" || t === "yes") return true;
   throw new OptionProblem("must be 1 or 0 (true or false)", "1");
@@ -120,6 +125,57 @@ function timeZone(raw: RawValue): string | undefined {
   } catch {
     throw new OptionProblem("is not an IANA time zone name known to this Node.js (Intl)", "Europe/Berlin");
   }
+}
+
+/** The values of a repeatable option (each trimmed, blanks dropped). */
+function list(raw: RawValue): string[] {
+  if (typeof raw === "boolean") throw new OptionProblem("needs a value");
+  const items = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return items.map((s) => s.trim()).filter(Boolean);
+}
+
+function labelRule(raw: RawValue): LabelRule {
+  const t = text(raw);
+  if (t === undefined) return DEFAULT_LABEL_RULE;
+  const r = readLabelRule(t);
+  if ("problem" in r) throw new OptionProblem(r.problem, "played-fraction=0.5");
+  return r.rule;
+}
+
+/** `true` (bare flag): the default rules; "0", "none", "off": none (so a notebook can turn its default off). */
+function labelRules(raw: RawValue): LabelRule[] | undefined {
+  if (raw === true) return labelRules(DEFAULT_COMPARE_RULES);
+  const t = text(raw);
+  if (t === undefined || /^(0|none|off|false)$/i.test(t)) return undefined;
+  const r = readLabelRules(t);
+  if ("problem" in r) throw new OptionProblem(r.problem, DEFAULT_COMPARE_RULES);
+  return r.rules;
+}
+
+function countries(raw: RawValue): string[] {
+  return list(raw).map((c) => {
+    const r = readCountryCode(c);
+    if ("problem" in r) throw new OptionProblem(`"${c}" is ${r.problem}`, "US");
+    return r.code;
+  });
+}
+
+function filterDate(option: "since" | "until"): (raw: RawValue) => number | undefined {
+  return (raw) => {
+    const t = text(raw);
+    if (t === undefined) return undefined;
+    const r = readFilterDate(option, t);
+    if ("problem" in r) throw new OptionProblem(r.problem, option === "since" ? "2021-01-01" : "2024-06-30");
+    return r.ms;
+  };
+}
+
+function artistsFile(raw: RawValue): { file: string; names: string[] } | undefined {
+  const t = text(raw);
+  if (t === undefined) return undefined;
+  const r = readArtistsList(t);
+  if ("problem" in r) throw new OptionProblem(r.problem);
+  return { file: t, names: r.names };
 }
 
 // ---------------------------------------------------------------- the table
@@ -160,6 +216,25 @@ export const RUN_OPTIONS = {
     parse: (raw: RawValue) => raw === undefined || flag(raw),
   }),
   wait: option({ flag: "--wait", arg: "", help: "when another run is writing to the output folder, wait for it instead of stopping", parse: flag }),
+  label: option({
+    flag: "--label", env: "LABEL", arg: "<rule>",
+    help: 'what counts as finished: reason-end (reason_end is "trackdone", the default), played-30s, or played-fraction=F (at least F of the track\'s estimated length, 0 < F <= 1)',
+    parse: labelRule,
+  }),
+  compareLabels: option({
+    flag: "--compare-labels", env: "COMPARE_LABELS", arg: "[rules]",
+    help: `also run these completion rules on the same split and write label_comparison.csv/json (default list: ${DEFAULT_COMPARE_RULES})`,
+    parse: labelRules,
+  }),
+  excludePlatform: option({
+    flag: "--exclude-platform", env: "EXCLUDE_PLATFORM", arg: "<name>", repeatable: true,
+    help: "leave out plays from this platform family (android, ios, windows, macos, linux, web, cast, console, other, unknown) or exact raw platform string; repeatable",
+    parse: list,
+  }),
+  excludeCountry: option({ flag: "--exclude-country", env: "EXCLUDE_COUNTRY", arg: "<cc>", repeatable: true, help: "leave out plays whose conn_country is this two-letter code; repeatable", parse: countries }),
+  since: option({ flag: "--since", env: "SINCE", arg: "<date>", help: "leave out plays that started before this day (YYYY-MM-DD, UTC) or ISO timestamp", parse: filterDate("since") }),
+  until: option({ flag: "--until", env: "UNTIL", arg: "<date>", help: "leave out plays that started after this day (YYYY-MM-DD, UTC, included) or ISO timestamp", parse: filterDate("until") }),
+  excludeArtists: option({ flag: "--exclude-artists", env: "EXCLUDE_ARTISTS", arg: "<file>", help: "leave out plays by the artists listed in this text file, one name per line", parse: artistsFile }),
 };
 
 export type RunOptionName = keyof typeof RUN_OPTIONS;
@@ -177,6 +252,8 @@ export interface RunOptions {
   wait: boolean;
   /** Use the stage cache in the output folder. */
   cache: boolean;
+  /** Completion rules to compare on the same split (`--compare-labels`). */
+  compareLabels?: LabelRule[];
 }
 
 /** How the user writes option `name` on this surface, e.g. `--top-n` or `TOP_N`. */
@@ -226,15 +303,31 @@ function runOptionsFrom(v: RunOptionValues, surface: OptionSurface): RunOptions 
       `${n("backtest")} ${v.backtest} with ${n("foldFraction")} ${v.foldFraction} asks for ${v.backtest} test blocks covering ${Math.round(v.backtest * v.foldFraction * 100)}% of the labelled plays, leaving nothing to train the first fold on. Use fewer folds or a smaller ${n("foldFraction")} (their product must be below 1).`,
     );
   }
+  if (v.since !== undefined && v.until !== undefined && v.since > v.until) {
+    throw new UserInputError(`${n("since")} ${new Date(v.since).toISOString()} is after ${n("until")} ${new Date(v.until).toISOString()}: no play could be kept. Swap or correct the dates.`);
+  }
+  const filters: PlayFilters = {};
+  if (v.excludePlatform.length) filters.excludePlatforms = v.excludePlatform;
+  if (v.excludeCountry.length) filters.excludeCountries = v.excludeCountry;
+  if (v.since !== undefined) filters.sinceMs = v.since;
+  if (v.until !== undefined) filters.untilMs = v.until;
+  if (v.excludeArtists) {
+    filters.excludeArtists = v.excludeArtists.names;
+    filters.artistsSource = path.basename(v.excludeArtists.file);
+  }
   const given = inputs.filter(([, p]) => p !== undefined).map(([name, p]) => ({ option: n(name), path: p as string }));
   checkOutputFolder(v.outputDir, n("outputDir"), example("outputDir", surface, "outputs"), given);
   return {
-    input: { export: v.export, accountDir: v.accountDir, extendedDir: v.extendedDir, techDir: v.techDir, lenient: v.lenient },
+    input: {
+      export: v.export, accountDir: v.accountDir, extendedDir: v.extendedDir, techDir: v.techDir, lenient: v.lenient, label: v.label,
+      ...(Object.keys(filters).length ? { filters } : {}),
+    },
     outputDir: v.outputDir,
     params: { seed: v.seed, testFraction: v.testFraction, validationFraction: v.validationFraction, timezone: v.timezone, topN: v.topN },
     backtest: v.backtest === undefined ? undefined : { folds: v.backtest, foldFraction: v.foldFraction },
     wait: v.wait,
     cache: v.cache,
+    compareLabels: v.compareLabels,
   };
 }
 
@@ -292,13 +385,29 @@ export function checkOutputFolder(dir: string, name: string, good: string, input
   }
 }
 
+/** A repeatable option's variable: comma-separated, or a JSON list of strings (for raw platform strings holding commas). */
+function envList(variable: string, value: string): string[] {
+  const t = value.trim();
+  if (!t.startsWith("[")) return t.split(",");
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(t);
+  } catch {
+    parsed = null;
+  }
+  if (!Array.isArray(parsed) || parsed.some((x) => typeof x !== "string")) {
+    throw new UserInputError(`${variable} ${JSON.stringify(value)}: not a JSON list of strings. Give for example ${variable}=cast,console or ${variable}='["Partner google cast_audio"]'.`);
+  }
+  return parsed as string[];
+}
+
 /** The raw values of every option that has an environment variable. */
 export function rawFromEnv(env: NodeJS.ProcessEnv): RawRunOptions {
   const raw: RawRunOptions = {};
   for (const name of Object.keys(RUN_OPTIONS) as RunOptionName[]) {
-    const variable = (RUN_OPTIONS[name] as OptionSpec<unknown>).env;
-    const value = variable ? env[variable] : undefined;
-    if (value !== undefined && value !== "") raw[name] = value;
+    const spec: OptionSpec<unknown> = RUN_OPTIONS[name];
+    const value = spec.env ? env[spec.env] : undefined;
+    if (value !== undefined && value !== "") raw[name] = spec.repeatable ? envList(spec.env as string, value) : value;
   }
   return raw;
 }
@@ -309,8 +418,9 @@ export function rawFromEnv(env: NodeJS.ProcessEnv): RawRunOptions {
  * TIMEZONE, TOP_N, LENIENT (and the rest of RUN_OPTIONS' variables). A bad value throws
  * a UserInputError naming the variable, so the notebook stops at its parameters cell.
  */
-export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { exportPath: string; outputDir: string; params?: Partial<PipelineParams> }): RunOptions {
+export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { exportPath: string; outputDir: string; params?: Partial<PipelineParams>; compareLabels?: string }): RunOptions {
   const raw = rawFromEnv(env);
+  if (raw.compareLabels === undefined && defaults.compareLabels !== undefined) raw.compareLabels = defaults.compareLabels;
   // The cell's literal defaults stand in for variables that are not set, and are checked alike.
   for (const key of ["seed", "testFraction", "validationFraction", "timezone", "topN"] as const) {
     const value = defaults.params?.[key];
