@@ -89,7 +89,7 @@ export function readLabelRules(text: string): { rules: LabelRule[] } | { problem
 
 export function parseLabelRules(text: string, option = "--compare-labels"): LabelRule[] {
   const r = readLabelRules(text);
-  if ("problem" in r) throw new UserInputError(`${option}: ${r.problem}.`);
+  if ("problem" in r) throw new UserInputError(`${option} ${r.problem}.`);
   return r.rules;
 }
 
