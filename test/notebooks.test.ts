@@ -43,9 +43,13 @@ test("each parameters cell is tagged `parameters`, shows the defaults as literal
         [DEFAULT_PARAMS.seed, DEFAULT_PARAMS.testFraction, DEFAULT_PARAMS.validationFraction, DEFAULT_PARAMS.topN], `${name}: literals are the defaults`);
     }
   }
-  const r = paramsFromEnv({ SEED: "7", TEST_FRACTION: "0.3" }, { exportPath: "x", outputDir: "y", params: { seed: 1, testFraction: 0.25, topN: 5 } });
+  // Paths are validated like every other parameter: give ones that exist and are usable.
+  const sample = path.join(root, "data-sample");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "params-"));
+  const r = paramsFromEnv({ SEED: "7", TEST_FRACTION: "0.3" }, { exportPath: sample, outputDir: out, params: { seed: 1, testFraction: 0.25, topN: 5 } });
   assert.deepEqual([r.params.seed, r.params.testFraction, r.params.topN, r.params.validationFraction], [7, 0.3, 5, DEFAULT_PARAMS.validationFraction]);
-  assert.equal(r.input.export, "x");
+  assert.equal(r.input.export, sample);
+  fs.rmSync(out, { recursive: true, force: true });
 });
 
 test("a failing cell fails the run and reports the real error text", () => {
@@ -115,6 +119,8 @@ test("executed notebooks and their HTML renderings read well", () => {
 
 /** What only the notebooks write: their executed copies, recorded results, and state passed between them. */
 const NOTEBOOK_ONLY = [/^notebooks\//, /^notebook_results\//, /^artifacts\/model_run\.json$/, /^feature_summary\.csv$/];
+/** What only the CLI writes: the manifest of its staged, swapped-in run (src/pipeline/outputFolder.ts). */
+const CLI_ONLY = [/^\.pipeline-run\.json$/];
 
 test("the CLI and the notebooks leave the same output files (apart from the notebooks' own)", { timeout: 600_000 }, async () => {
   const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-outputs-"));
@@ -123,7 +129,7 @@ test("the CLI and the notebooks leave the same output files (apart from the note
   await runPipeline({ export: path.join(root, "data-sample") }, cliDir, DEFAULT_PARAMS, undefined, { cache: { log: () => {} } });
   const walk = (dir: string, rel = ""): string[] =>
     fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
-  const cli = walk(cliDir).sort();
+  const cli = walk(cliDir).filter((f) => !CLI_ONLY.some((re) => re.test(f))).sort();
   const notebooks = walk(outputDir).filter((f) => !NOTEBOOK_ONLY.some((re) => re.test(f))).sort();
   assert.ok(cli.includes(path.join("figures", "training_curves.svg")), "the CLI draws the training curves");
   assert.ok(cli.some((f) => f.startsWith("cache")), "the CLI writes the stage cache");
