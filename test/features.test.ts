@@ -125,7 +125,8 @@ test("recent_skip_rate_10 uses the 10 previous labelled plays, smoothed toward t
   const rows = series(14, "2024-02-01T08:00:00Z", 3, (k) => ({ reasonEnd: k < 4 ? "fwdbtn" : k === 7 ? null : "trackdone" }));
   const data = makeData(rows);
   const fs = new FeatureBuilder().fitTransform(data, chronologicalSplit(data.plays, { testFraction: 0, validationFraction: 0 }));
-  const g = 4 / 13;
+  // empty slots hold the train skip rate 4/13, leave-one-out for these training rows (both skips): 3/12
+  const g = 3 / 12;
   assert.ok(Math.abs(value(fs, 0, "recent_skip_rate_10") - g) < 1e-12);
   assert.ok(Math.abs(value(fs, 2, "recent_skip_rate_10") - (2 + 8 * g) / 10) < 1e-12); // plays 0,1 skipped
   // row 12 = play 13: previous labelled plays are 12,11,10,9,8,6,5,4,3,2 → 2 skips (3 and 2)
