@@ -11,7 +11,7 @@ import {
   rollingOriginSplits,
   type FeatureSet,
 } from "../src/features";
-import { makeData, makePlayTable, randomPlays, type PlayInput } from "./helpers/playTable";
+import { clonePlayTable, makeData, makePlayTable, randomPlays, type PlayInput } from "./helpers/playTable";
 
 const MIN = 60_000;
 
@@ -259,4 +259,39 @@ test("representativeRows: full train priors, usual context, no test information"
     probe.names.forEach((n, j) => { if (n.startsWith(prefix + "=")) s += probe.X[j]; });
     assert.equal(s, 1, prefix);
   }
+});
+
+test("representativeRows: each track's as-of standing at the end of the window, untouched by later labels", () => {
+  const rows = [];
+  const t = Date.parse("2024-01-01T10:00:00Z");
+  for (let k = 0; k < 60; k++) {
+    const track = k % 3 === 0 ? "A" : k % 3 === 1 ? "B" : "C";
+    // A always finished, B always skipped before the cut; in the test window everything flips
+    const early = k < 45;
+    const done = track === "A" ? early : track === "B" ? !early : k % 2 === 0;
+    rows.push({ start: t + k * 10 * MIN, track, artist: track === "C" ? "Y" : "X", reasonEnd: done ? "trackdone" : "fwdbtn" });
+  }
+  const data = makeData(rows);
+  const split = chronologicalSplit(data.plays, { testFraction: 0.25, validationFraction: 0 });
+  const builder = new FeatureBuilder({ timeZone: "UTC" }).fit(data, split);
+  const cands = [{ trackUri: "spotify:track:A", artist: "X" }, { trackUri: "spotify:track:B", artist: "X" }];
+  const probe = representativeRows(builder, data, split, cands);
+  const at = (p: typeof probe, r: number, n: string) => p.X[r * p.cols + p.names.indexOf(n)];
+  assert.ok(at(probe, 0, "track_asof_completion_rate") > 0.8);
+  assert.ok(at(probe, 1, "track_asof_completion_rate") < 0.2);
+  assert.ok(Math.abs(Math.expm1(at(probe, 0, "track_asof_completions_log1p")) - 15) < 1e-9); // A's 15 plays before the cut
+  assert.ok(at(probe, 0, "track_residual_eb") > at(probe, 1, "track_residual_eb"));
+  // the first test-window play of A sees the same outcomes as the probe
+  const fs = builder.transform(data, split);
+  const firstTestA = Array.from({ length: fs.rows }, (_, r) => r).find((r) => fs.role[r] === 2 && data.plays.trackUri.values[data.plays.trackUri.codes[fs.playIndex[r]]] === "spotify:track:A");
+  assert.ok(firstTestA !== undefined);
+  const col = fs.names.indexOf("track_asof_completion_rate");
+  assert.ok(Math.abs(fs.X[firstTestA * fs.cols + col] - at(probe, 0, "track_asof_completion_rate")) < 1e-9);
+  // flipping every test label changes nothing in the probe
+  const p = clonePlayTable(data.plays);
+  for (let i = 0; i < p.length; i++) if (split.role[i] === 2) p.completed[i] = 1 - p.completed[i];
+  const later = { ...data, plays: p };
+  const b2 = new FeatureBuilder({ timeZone: "UTC" }).fit(later, split);
+  const probe2 = representativeRows(b2, later, split, cands);
+  assert.deepEqual(Array.from(probe2.X), Array.from(probe.X));
 });

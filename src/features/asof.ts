@@ -91,13 +91,26 @@ export interface AsOfGroups {
 }
 
 const DAY = 86_400_000;
+/** log1p of small integer counts, looked up (a few per row at a million rows). */
+const LOG1P = Float64Array.from({ length: 4096 }, (_, k) => Math.log1p(k));
+const log1pCount = (k: number): number => (k < 4096 ? LOG1P[k] : Math.log1p(k));
 /** Cap of the days-since-last-play feature (and its value for a first play): 10 years. */
 const DAYS_CAP = 3650;
 
-/** First index k with sorted[k] >= x. */
-function lowerBound(sorted: Float64Array, x: number, length: number): number {
-  let lo = 0;
-  let hi = length;
+/**
+ * First index k ≥ from with sorted[k] >= x (length when none), galloping from `from`:
+ * a reveal is usually a few plays after its own start, so this costs O(log distance).
+ */
+function gallop(sorted: Float64Array, x: number, from: number, length: number): number {
+  let lo = from;
+  let step = 1;
+  let hi = from;
+  while (hi < length && sorted[hi] < x) {
+    lo = hi + 1;
+    hi += step;
+    step *= 2;
+  }
+  if (hi > length) hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid] < x) lo = mid + 1;
@@ -120,7 +133,7 @@ export function revealSchedule(plays: PlayTable, tol: number): { start: Int32Arr
     if (completed[j] < 0) continue;
     const reveal = Math.max(endMs[j], startMs[j] + tol + 1);
     // first i with start_i + tol >= reveal; always > j (start_i > start_j)
-    const i = lowerBound(startMs, reveal - tol, n);
+    const i = gallop(startMs, reveal - tol, j + 1, n);
     if (i >= n) continue;
     at[j] = i;
     count[i + 1]++;
@@ -268,10 +281,10 @@ export class AsOfHistory {
     out[offset + 1] = A;
     out[offset + 2] = Trate;
     out[offset + 3] = Arate;
-    out[offset + 4] = Math.log1p(ct);
-    out[offset + 5] = Math.log1p(nt - ct);
-    out[offset + 6] = Math.log1p(ca);
-    out[offset + 7] = Math.log1p(na - ca);
+    out[offset + 4] = log1pCount(ct);
+    out[offset + 5] = log1pCount(nt - ct);
+    out[offset + 6] = log1pCount(ca);
+    out[offset + 7] = log1pCount(na - ca);
     out[offset + 8] = a >= 0 && this.aStarted[a] === 0 ? 1 : 0;
     const last = t >= 0 ? this.tLastStart[t] : NaN;
     const days = last === last ? Math.min(DAYS_CAP, Math.max(0, atMs - last) / DAY) : DAYS_CAP;
@@ -291,11 +304,11 @@ export class AsOfHistory {
     const d = this.groups.deviceRunId[i];
     const ns = this.sCount[s];
     const cs = this.sDone[s];
-    out[offset] = Math.log1p(cs);
-    out[offset + 1] = Math.log1p(ns - cs);
+    out[offset] = log1pCount(cs);
+    out[offset + 1] = log1pCount(ns - cs);
     out[offset + 2] = (cs + o.mSession * G) / (ns + o.mSession);
     const pos = this.groups.deviceRunPosition[i];
-    out[offset + 3] = Math.log1p(pos);
+    out[offset + 3] = log1pCount(pos);
     out[offset + 4] = pos === 1 ? 1 : 0;
     out[offset + 5] = (this.dDone[d] + o.mSession * G) / (this.dCount[d] + o.mSession);
     out[resOffset] = this.sRes[s] / (ns + o.kSession);

@@ -32,7 +32,7 @@ import { RELIABILITY_COLUMNS, techSeries, windowCounts } from "./reliability";
 import { computeSessions, SESSION_COLUMNS, type SessionColumns } from "./sessions";
 import { OffsetCache, playZones, resolveTimeZone, TIME_COLUMNS, TimeEncoder } from "./time";
 import { AsOfHistory, DEFAULT_ASOF, RESIDUAL_COLUMNS, revealSchedule, SESSION_HISTORY_COLUMNS, TRACK_ARTIST_COLUMNS, type AsOfOptions } from "./asof";
-import { fitStage1, stage1Predict, type Stage1Model } from "./stage1";
+import { fitStage1, rawWeights, stage1Proba, type Stage1Model } from "./stage1";
 import type { FeatureData, FeatureGroup, FeatureSet, LocalTimeSummary, SplitPlan, TimeZoneChoice } from "./types";
 
 export const LEAKY_REASONS = ["trackdone", "fwdbtn", "backbtn", "endplay", "other"] as const;
@@ -61,7 +61,7 @@ export interface FeatureBuilderOptions {
   asOf?: Partial<typeof DEFAULT_ASOF>;
   /** Local time from each play's conn_country zone when it differs from home. Default true. */
   perPlayTimeZones?: boolean;
-  /** Training rows the stage-1 context model is fitted on (even stride). Default 10 000. */
+  /** Training rows the stage-1 context model is fitted on (even stride). Default 8 000. */
   stage1MaxRows?: number;
 }
 
@@ -132,7 +132,7 @@ export class FeatureBuilder {
       deviceGapMs: options.deviceGapMs ?? 3000,
       asOf: { ...DEFAULT_ASOF, ...(options.asOf ?? {}) },
       perPlayTimeZones: options.perPlayTimeZones ?? true,
-      stage1MaxRows: options.stage1MaxRows ?? 10_000,
+      stage1MaxRows: options.stage1MaxRows ?? 8_000,
     };
   }
 
@@ -374,8 +374,9 @@ export class FeatureBuilder {
   /** Stage-1 residual y − p̂ of every play with a row: [n plays], NaN elsewhere. */
   private residuals(n: number, fs: FeatureSet): Float64Array {
     const model = this.fitted.stage1;
+    const a = rawWeights(model);
     const out = new Float64Array(n).fill(NaN);
-    for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Predict(model, fs.X, r * fs.cols);
+    for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Proba(model, a, fs.X, r * fs.cols);
     return out;
   }
 
@@ -386,7 +387,12 @@ export class FeatureBuilder {
     const lay = this.layout(false); // history blocks sit before the leaky ones
     const cols = fs.cols;
     const X = fs.X;
-    const hist = new AsOfHistory(plays, sess, this.residuals(n, fs), st.asOf);
+    // a play's residual is first read when its outcome is revealed to a LATER play, so it is
+    // filled in while its own row is visited (one pass over X instead of two)
+    const residual = new Float64Array(n).fill(NaN);
+    const stage1 = st.stage1;
+    const a = rawWeights(stage1);
+    const hist = new AsOfHistory(plays, sess, residual, st.asOf);
     const sched = revealSchedule(plays, this.options.endToleranceMs);
     const sessionResidual = lay.residual + 2;
     const { skips: S, n: N } = st.priors;
@@ -399,6 +405,7 @@ export class FeatureBuilder {
         const anchor = fs.role[r] === 0 && N > 1 ? 1 - (S - (1 - fs.y[r])) / (N - 1) : st.asOf.globalRate;
         hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor);
         hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor);
+        residual[i] = fs.y[r] - stage1Proba(stage1, a, X, base);
         r++;
       }
       hist.started(i);

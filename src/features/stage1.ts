@@ -47,13 +47,14 @@ export function fitStage1(
   columns: Int32Array,
   options: Stage1Options = {},
 ): Stage1Model {
-  const maxRows = options.maxRows ?? 10_000;
+  const maxRows = options.maxRows ?? 8_000;
   const l2 = options.l2 ?? 1e-3;
   const maxIter = options.maxIter ?? 8;
-  const train: number[] = [];
-  for (let r = 0; r < y.length; r++) if (role[r] === 0) train.push(r);
-  const stride = Math.max(1, Math.ceil(train.length / maxRows));
-  const rows = train.filter((_, k) => k % stride === 0);
+  let trainRows = 0;
+  for (let r = 0; r < y.length; r++) if (role[r] === 0) trainRows++;
+  const stride = Math.max(1, Math.ceil(trainRows / maxRows));
+  const rows: number[] = [];
+  for (let r = 0, k = 0; r < y.length; r++) if (role[r] === 0 && k++ % stride === 0) rows.push(r);
   const p = columns.length;
   const m = rows.length;
   // scaled (not centred, so one-hot zeros stay zero and rows are sparse) design [m * p]
@@ -135,7 +136,7 @@ export function fitStage1(
     }
     b -= step[p];
     maxStep = Math.max(maxStep, Math.abs(step[p]));
-    if (maxStep < 1e-6) {
+    if (maxStep < 1e-5) {
       it++;
       break;
     }
@@ -143,11 +144,16 @@ export function fitStage1(
   return { columns, scale, weights: w, intercept: b, rows: m, iterations: it };
 }
 
-/** p̂ of one row of X (offset `base`). */
-export function stage1Predict(model: Stage1Model, X: Float64Array, base: number): number {
+/** Weights on the raw columns (w / scale), for `stage1Proba`. */
+export function rawWeights(model: Stage1Model): Float64Array {
+  return Float64Array.from(model.weights, (w, c) => w / model.scale[c]);
+}
+
+/** p̂ of the row of X starting at `base`; `a` = rawWeights(model). */
+export function stage1Proba(model: Stage1Model, a: Float64Array, X: Float64Array, base: number): number {
+  const columns = model.columns;
   let z = model.intercept;
-  const { columns, scale, weights } = model;
-  for (let c = 0; c < columns.length; c++) z += (weights[c] * X[base + columns[c]]) / scale[c];
+  for (let c = 0; c < columns.length; c++) z += a[c] * X[base + columns[c]];
   return 1 / (1 + Math.exp(-z));
 }
 
