@@ -23,6 +23,12 @@
  * (labelled or not) serves as context for the others. Local time uses the zone of each
  * play's conn_country when it differs from the home country (time.ts `playZones`); the
  * per-source row counts are in `FeatureSet.localTime`.
+ *
+ * No context × taste products are built: products of the as-of track/artist rates with
+ * shuffle, reason_start=clickrow, the evening day part and the session's rate so far (and
+ * track residual × session start) were measured on generated exports (3k and 30k plays,
+ * 3 seeds each, closed-loop logistic): none moved mean test AUC by more than ~0.002, within
+ * seed noise, so such interactions are left to the MLP.
  */
 import { UserInputError } from "../common/errors";
 import { ACCOUNT_COLUMNS, indexAccount, playlistsBefore } from "./account";
