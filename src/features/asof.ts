@@ -145,28 +145,42 @@ export function revealSchedule(plays: PlayTable, tol: number): { start: Int32Arr
   return { start: count, items };
 }
 
+/** Revealed outcomes per key: plays, completions, residual sum, recency-weighted plays and completions. */
+class KeyOutcomes {
+  readonly count: Float64Array;
+  readonly done: Float64Array;
+  readonly res: Float64Array;
+  readonly w: Float64Array;
+  readonly wDone: Float64Array;
+  constructor(keys: number) {
+    this.count = new Float64Array(keys);
+    this.done = new Float64Array(keys);
+    this.res = new Float64Array(keys);
+    this.w = new Float64Array(keys);
+    this.wDone = new Float64Array(keys);
+  }
+  /** r: residual (NaN: none); w: recency weight. */
+  add(key: number, y: number, r: number, w: number): void {
+    if (key < 0) return;
+    this.count[key]++;
+    this.done[key] += y;
+    this.w[key] += w;
+    this.wDone[key] += w * y;
+    if (r === r) this.res[key] += r;
+  }
+}
+
 /**
  * Per-key accumulators of revealed outcomes, updated play by play. Keys are dictionary
  * codes (track, artist) and group ids (session, device run).
  */
 export class AsOfHistory {
-  private readonly tCount: Float64Array;
-  private readonly tDone: Float64Array;
-  private readonly tRes: Float64Array;
-  private readonly tW: Float64Array;
-  private readonly tWDone: Float64Array;
+  private readonly track: KeyOutcomes;
+  private readonly artist: KeyOutcomes;
+  private readonly session: KeyOutcomes;
+  private readonly run: KeyOutcomes;
   private readonly tLastStart: Float64Array;
-  private readonly aCount: Float64Array;
-  private readonly aDone: Float64Array;
-  private readonly aRes: Float64Array;
-  private readonly aW: Float64Array;
-  private readonly aWDone: Float64Array;
   private readonly aStarted: Uint8Array;
-  private readonly sCount: Float64Array;
-  private readonly sDone: Float64Array;
-  private readonly sRes: Float64Array;
-  private readonly dCount: Float64Array;
-  private readonly dDone: Float64Array;
   private N = 0;
   private C = 0;
   /** Recency weights are exp((t − t0)/τ); reading them multiplies by exp(−(now − t0)/τ). */
@@ -183,25 +197,12 @@ export class AsOfHistory {
     const T = plays.trackUri.values.length;
     const A = plays.artistName.values.length;
     const n = plays.length;
-    const S = n > 0 ? groups.sessionId[n - 1] + 1 : 0;
-    const D = n > 0 ? maxPlusOne(groups.deviceRunId) : 0;
-    this.tCount = new Float64Array(T);
-    this.tDone = new Float64Array(T);
-    this.tRes = new Float64Array(T);
-    this.tW = new Float64Array(T);
-    this.tWDone = new Float64Array(T);
+    this.track = new KeyOutcomes(T);
+    this.artist = new KeyOutcomes(A);
+    this.session = new KeyOutcomes(n > 0 ? groups.sessionId[n - 1] + 1 : 0);
+    this.run = new KeyOutcomes(n > 0 ? maxPlusOne(groups.deviceRunId) : 0);
     this.tLastStart = new Float64Array(T).fill(NaN);
-    this.aCount = new Float64Array(A);
-    this.aDone = new Float64Array(A);
-    this.aRes = new Float64Array(A);
-    this.aW = new Float64Array(A);
-    this.aWDone = new Float64Array(A);
     this.aStarted = new Uint8Array(A);
-    this.sCount = new Float64Array(S);
-    this.sDone = new Float64Array(S);
-    this.sRes = new Float64Array(S);
-    this.dCount = new Float64Array(D);
-    this.dDone = new Float64Array(D);
     this.t0 = n > 0 ? plays.startMs[0] : 0;
     this.tauMs = o.recencyDays * DAY;
   }
@@ -210,34 +211,14 @@ export class AsOfHistory {
   reveal(j: number): void {
     const p = this.plays;
     const y = p.completed[j];
-    const t = p.trackUri.codes[j];
-    const a = p.artistName.codes[j];
     const r = this.residual[j];
-    const hasR = r === r;
     const w = Math.exp((p.endMs[j] - this.t0) / this.tauMs);
     this.N++;
     this.C += y;
-    if (t >= 0) {
-      this.tCount[t]++;
-      this.tDone[t] += y;
-      this.tW[t] += w;
-      this.tWDone[t] += w * y;
-      if (hasR) this.tRes[t] += r;
-    }
-    if (a >= 0) {
-      this.aCount[a]++;
-      this.aDone[a] += y;
-      this.aW[a] += w;
-      this.aWDone[a] += w * y;
-      if (hasR) this.aRes[a] += r;
-    }
-    const s = this.groups.sessionId[j];
-    this.sCount[s]++;
-    this.sDone[s] += y;
-    if (hasR) this.sRes[s] += r;
-    const d = this.groups.deviceRunId[j];
-    this.dCount[d]++;
-    this.dDone[d] += y;
+    this.track.add(p.trackUri.codes[j], y, r, w);
+    this.artist.add(p.artistName.codes[j], y, r, w);
+    this.session.add(this.groups.sessionId[j], y, r, 0);
+    this.run.add(this.groups.deviceRunId[j], y, NaN, 0);
   }
 
   /** Records that play i started (after its features were read). */
@@ -266,17 +247,17 @@ export class AsOfHistory {
     const o = this.o;
     const G = this.globalRate(anchor);
     const decay = Math.exp(-(atMs - this.t0) / this.tauMs);
-    const na = a >= 0 ? this.aCount[a] : 0;
-    const ca = a >= 0 ? this.aDone[a] : 0;
+    const { track: tk, artist: ar } = this;
+    const na = a >= 0 ? ar.count[a] : 0;
+    const ca = a >= 0 ? ar.done[a] : 0;
     const A = (ca + o.mArtist * G) / (na + o.mArtist);
-    const nt = t >= 0 ? this.tCount[t] : 0;
-    const ct = t >= 0 ? this.tDone[t] : 0;
+    const nt = t >= 0 ? tk.count[t] : 0;
+    const ct = t >= 0 ? tk.done[t] : 0;
     const T = (ct + o.mTrack * A) / (nt + o.mTrack);
-    const wa = a >= 0 ? this.aW[a] * decay : 0;
-    const Ar = (a >= 0 ? this.aWDone[a] * decay : 0) + o.mArtist * G;
-    const Arate = Ar / (wa + o.mArtist);
-    const wt = t >= 0 ? this.tW[t] * decay : 0;
-    const Trate = ((t >= 0 ? this.tWDone[t] * decay : 0) + o.mTrack * Arate) / (wt + o.mTrack);
+    const wa = a >= 0 ? ar.w[a] * decay : 0;
+    const Arate = ((a >= 0 ? ar.wDone[a] * decay : 0) + o.mArtist * G) / (wa + o.mArtist);
+    const wt = t >= 0 ? tk.w[t] * decay : 0;
+    const Trate = ((t >= 0 ? tk.wDone[t] * decay : 0) + o.mTrack * Arate) / (wt + o.mTrack);
     out[offset] = T;
     out[offset + 1] = A;
     out[offset + 2] = Trate;
@@ -289,8 +270,8 @@ export class AsOfHistory {
     const last = t >= 0 ? this.tLastStart[t] : NaN;
     const days = last === last ? Math.min(DAYS_CAP, Math.max(0, atMs - last) / DAY) : DAYS_CAP;
     out[offset + 9] = Math.log1p(days);
-    out[resOffset] = t >= 0 ? this.tRes[t] / (nt + o.kTrack) : 0;
-    out[resOffset + 1] = a >= 0 ? this.aRes[a] / (na + o.kArtist) : 0;
+    out[resOffset] = t >= 0 ? tk.res[t] / (nt + o.kTrack) : 0;
+    out[resOffset + 1] = a >= 0 ? ar.res[a] / (na + o.kArtist) : 0;
   }
 
   /**
@@ -302,16 +283,16 @@ export class AsOfHistory {
     const G = this.globalRate(anchor);
     const s = this.groups.sessionId[i];
     const d = this.groups.deviceRunId[i];
-    const ns = this.sCount[s];
-    const cs = this.sDone[s];
+    const ns = this.session.count[s];
+    const cs = this.session.done[s];
     out[offset] = log1pCount(cs);
     out[offset + 1] = log1pCount(ns - cs);
     out[offset + 2] = (cs + o.mSession * G) / (ns + o.mSession);
     const pos = this.groups.deviceRunPosition[i];
     out[offset + 3] = log1pCount(pos);
     out[offset + 4] = pos === 1 ? 1 : 0;
-    out[offset + 5] = (this.dDone[d] + o.mSession * G) / (this.dCount[d] + o.mSession);
-    out[resOffset] = this.sRes[s] / (ns + o.kSession);
+    out[offset + 5] = (this.run.done[d] + o.mSession * G) / (this.run.count[d] + o.mSession);
+    out[resOffset] = this.session.res[s] / (ns + o.kSession);
   }
 }
 
