@@ -343,7 +343,7 @@ const HISTORY_COLUMNS = [
   "track_asof_completions_log1p", "track_asof_skips_log1p", "artist_asof_completions_log1p", "artist_asof_skips_log1p",
   "is_first_play_of_artist", "track_days_since_last_play_log1p",
   "session_completions_so_far_log1p", "session_skips_so_far_log1p", "session_completion_rate_so_far",
-  "device_run_position_log1p", "is_device_run_start", "device_run_completion_rate_so_far",
+  "device_run_position_log1p", "is_device_run_start", "device_run_completion_rate_so_far", "device_run_prev_not_completed",
   "track_residual_eb", "artist_residual_eb", "session_residual_eb",
 ];
 const RESIDUALS = ["track_residual_eb", "artist_residual_eb", "session_residual_eb"];

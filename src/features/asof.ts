@@ -50,6 +50,7 @@ export const SESSION_HISTORY_COLUMNS = [
   "device_run_position_log1p",
   "is_device_run_start",
   "device_run_completion_rate_so_far",
+  "device_run_prev_not_completed",
 ] as const;
 
 export const RESIDUAL_COLUMNS = ["track_residual_eb", "artist_residual_eb", "session_residual_eb"] as const;
@@ -88,6 +89,7 @@ export interface AsOfGroups {
   sessionId: Int32Array;
   deviceRunId: Int32Array;
   deviceRunPosition: Int32Array;
+  deviceRunPrevSkipped: Uint8Array;
 }
 
 const DAY = 86_400_000;
@@ -292,6 +294,7 @@ export class AsOfHistory {
     out[offset + 3] = log1pCount(pos);
     out[offset + 4] = pos === 1 ? 1 : 0;
     out[offset + 5] = (this.run.done[d] + o.mSession * G) / (this.run.count[d] + o.mSession);
+    out[offset + 6] = this.groups.deviceRunPrevSkipped[i];
     out[resOffset] = this.session.res[s] / (ns + o.kSession);
   }
 }

@@ -62,6 +62,8 @@ export interface SessionColumns {
   deviceRunId: Int32Array;
   /** 1-based position inside the device run. */
   deviceRunPosition: Int32Array;
+  /** 1 when the previous play of the same device run (ended, by continuity) was labelled and not completed. */
+  deviceRunPrevSkipped: Uint8Array;
 }
 
 const GAP_CAP_S = 30 * 86400;
@@ -139,7 +141,10 @@ export function computeSessions(plays: PlayTable, opt: SessionOptions): SessionC
 }
 
 /** Device runs (see module comment): [n plays] ids and 1-based positions. */
-export function deviceRuns(plays: PlayTable, opt: Pick<SessionOptions, "endToleranceMs" | "deviceGapMs">): { deviceRunId: Int32Array; deviceRunPosition: Int32Array } {
+export function deviceRuns(
+  plays: PlayTable,
+  opt: Pick<SessionOptions, "endToleranceMs" | "deviceGapMs">,
+): Pick<SessionColumns, "deviceRunId" | "deviceRunPosition" | "deviceRunPrevSkipped"> {
   const n = plays.length;
   const gapMs = opt.deviceGapMs ?? 3000;
   const raw = plays.platformRaw.codes;
@@ -150,8 +155,10 @@ export function deviceRuns(plays: PlayTable, opt: Pick<SessionOptions, "endToler
   const lastEnd = new Float64Array(keys).fill(NaN);
   const lastRun = new Int32Array(keys);
   const lastPos = new Int32Array(keys);
+  const lastPlay = new Int32Array(keys);
   const deviceRunId = new Int32Array(n);
   const deviceRunPosition = new Int32Array(n);
+  const deviceRunPrevSkipped = new Uint8Array(n);
   let runs = 0;
   for (let i = 0; i < n; i++) {
     const key = raw[i] >= 0 ? raw[i] : fam[i] >= 0 ? R + fam[i] : keys - 1;
@@ -160,11 +167,14 @@ export function deviceRuns(plays: PlayTable, opt: Pick<SessionOptions, "endToler
     if (gap >= -opt.endToleranceMs && gap <= gapMs) {
       deviceRunId[i] = lastRun[key];
       deviceRunPosition[i] = ++lastPos[key];
+      // the previous play of the run has ended (gap ≥ −tolerance), so its outcome is known
+      deviceRunPrevSkipped[i] = plays.completed[lastPlay[key]] === 0 ? 1 : 0;
     } else {
       deviceRunId[i] = lastRun[key] = runs++;
       deviceRunPosition[i] = lastPos[key] = 1;
     }
     lastEnd[key] = plays.endMs[i];
+    lastPlay[key] = i;
   }
-  return { deviceRunId, deviceRunPosition };
+  return { deviceRunId, deviceRunPosition, deviceRunPrevSkipped };
 }
