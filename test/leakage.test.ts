@@ -513,7 +513,7 @@ test("(12) shuffled labels → test AUC ≈ 0.5 with every feature (no label rea
   assert.ok(Math.abs(auc - 0.5) < 0.06, `AUC on shuffled labels ${auc}`);
 });
 
-test("(13) local time per play: a trip uses the conn_country zone, a multi-zone country the home zone; sources are counted", () => {
+test("(13) local time per play: a trip uses the conn_country zone, a multi-zone country its modal zone; sources are counted", () => {
   const data = makeData(
     [
       { start: "2024-03-01T12:00:00Z", country: "DE", track: "A" },
@@ -530,9 +530,9 @@ test("(13) local time per play: a trip uses the conn_country zone, a multi-zone 
     const c = fs.X[r * fs.cols + fs.names.indexOf("hour_cos")];
     return Math.round(((Math.atan2(s, c) / (2 * Math.PI)) * 24 + 24) % 24);
   };
-  assert.deepEqual([0, 1, 2, 3].map(hour), [13, 21, 13, 13]); // Berlin, Tokyo, Berlin (US spans zones), Berlin
-  assert.deepEqual(fs.localTime?.sources, { home: 2, "conn-country": 1, "multi-zone-fallback": 1 });
-  assert.deepEqual(fs.localTime?.zones, { "Asia/Tokyo": 1, "Europe/Berlin": 3 });
+  assert.deepEqual([0, 1, 2, 3].map(hour), [13, 21, 7, 13]); // Berlin, Tokyo, New York (the US's modal zone), Berlin
+  assert.deepEqual(fs.localTime?.sources, { home: 2, "conn-country": 1, "multi-zone-modal": 1 });
+  assert.deepEqual(fs.localTime?.zones, { "America/New_York": 1, "Asia/Tokyo": 1, "Europe/Berlin": 2 });
   const off = new FeatureBuilder({ perPlayTimeZones: false }).fitTransform(data, split);
   assert.equal(off.localTime?.sources.home, 4);
 });

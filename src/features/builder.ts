@@ -358,7 +358,7 @@ export class FeatureBuilder {
       .forEach(([z, v]) => (zones[z] = v));
     const localTime: LocalTimeSummary = {
       homeZone: st.zone.zone,
-      sources: { home: sourceRows[0], "conn-country": sourceRows[1], "multi-zone-fallback": sourceRows[2] },
+      sources: { home: sourceRows[0], "conn-country": sourceRows[1], "multi-zone-modal": sourceRows[2] },
       zones,
     };
     const fs: FeatureSet = {

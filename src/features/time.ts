@@ -98,13 +98,15 @@ function modalCountry(plays: PlayTable, mask: (i: number) => boolean): string | 
 }
 
 /** Where a play's local time comes from (counted per play in FeatureSet.localTime). */
-export const LOCAL_TIME_SOURCES = ["home", "conn-country", "multi-zone-fallback"] as const;
+export const LOCAL_TIME_SOURCES = ["home", "conn-country", "multi-zone-modal"] as const;
 export type LocalTimeSource = (typeof LOCAL_TIME_SOURCES)[number];
 
 /**
  * Per-play zones: a play whose conn_country differs from the home country (a trip, a move)
- * uses that country's zone; a country spanning several zones (US, BR, ...) falls back to the
- * home zone, as do unknown and unmapped countries and plays at home.
+ * uses that country's zone. A country spanning several zones (US, BR, ...) cannot say which:
+ * its modal (most populous) zone is taken, counted apart as "multi-zone-modal" (the home
+ * zone would be wrong for certain). Unknown and unmapped countries, and plays at home, use
+ * the home zone.
  * @returns for each conn_country code: zone index into `zones` (0 = home) and source index
  */
 export function playZones(plays: PlayTable, home: TimeZoneChoice): { zones: string[]; zoneOf: Int32Array; sourceOf: Uint8Array } {
@@ -117,14 +119,10 @@ export function playZones(plays: PlayTable, home: TimeZoneChoice): { zones: stri
     const country = v.toUpperCase();
     const zone = COUNTRY_ZONES[country];
     if (homeCountry === null || country === homeCountry || !zone) return;
-    if (MULTI_ZONE.has(country)) {
-      sourceOf[c] = 2;
-      return;
-    }
     let k = zones.indexOf(zone);
     if (k < 0) k = zones.push(zone) - 1;
     zoneOf[c] = k;
-    sourceOf[c] = k === 0 ? 0 : 1;
+    sourceOf[c] = k === 0 ? 0 : MULTI_ZONE.has(country) ? 2 : 1;
   });
   return { zones, zoneOf, sourceOf };
 }

@@ -77,8 +77,8 @@ export interface TimeZoneChoice {
 export interface LocalTimeSummary {
   /** The home zone (TimeZoneChoice.zone). */
   homeZone: string;
-  /** Rows per source: home zone, the play's conn_country zone, home zone because conn_country spans several zones. */
-  sources: { home: number; "conn-country": number; "multi-zone-fallback": number };
+  /** Rows per source: home zone, the play's conn_country zone, the modal zone of a conn_country spanning several. */
+  sources: { home: number; "conn-country": number; "multi-zone-modal": number };
   /** Rows per zone used, zones sorted by name. */
   zones: Record<string, number>;
 }
