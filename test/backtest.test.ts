@@ -33,7 +33,7 @@ test("a 2-fold backtest on data-sample: ordered, non-overlapping folds, every mo
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backtest-"));
   const file = path.join(dir, "backtest.csv");
-  writeCsv(file, rows as unknown as Record<string, string | number | boolean | null>[], BACKTEST_COLUMNS);
+  writeCsv(file, rows, BACKTEST_COLUMNS);
   const schema = readSchema<CsvSchema>(path.join(root, "outputs-template", "schema", "optional", "backtest.csv.schema.json"));
   assert.deepEqual(validateCsvAgainstSchema(file, schema), []);
   fs.rmSync(dir, { recursive: true });

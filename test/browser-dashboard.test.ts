@@ -6,7 +6,7 @@ import { pathToFileURL } from "url";
 import { buildDashboardHtml } from "../src/report/dashboard";
 import { buildFigureData, FIGURES } from "../src/report/figures";
 import { writeFileAtomic } from "../src/report/files";
-import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
+import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");

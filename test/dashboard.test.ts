@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildDashboardHtml, inlinePlotlySource } from "../src/report/dashboard";
 import { buildFigureData, FIGURES } from "../src/report/figures";
-import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
+import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 
 const data = buildFigureData(syntheticInputs());
 const html = buildDashboardHtml(data);

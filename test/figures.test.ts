@@ -6,7 +6,7 @@ import * as path from "path";
 import { buildFigureData, FIGURES, renderAllFigures, renderSvg } from "../src/report/figures";
 import { rocCurve } from "../src/report/figures/curves";
 import type { FigureInputs } from "../src/report/figures/types";
-import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
+import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 
 /** Minimal well-formedness check: every tag matches, attributes quoted, text has no raw '<' or stray '&'. */
 function assertWellFormedXml(xml: string): void {

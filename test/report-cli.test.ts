@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { writeCsv } from "../src/report/csv";
 import { SCORED_SAMPLE_COLUMNS } from "../src/report/inputs";
-import { syntheticInputs } from "../src/report/synthetic";
+import { syntheticInputs } from "./helpers/figureInputs";
 
 const ROOT = path.join(__dirname, "..");
 const CLI = path.join(ROOT, "src", "cli", "visualize.ts");
@@ -20,12 +20,12 @@ function fixture(withSiblings: boolean): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "viz-"));
   const inputs = syntheticInputs({ n: 300 });
   const file = path.join(dir, "scored_samples.csv");
-  writeCsv(file, inputs.scored as never, [...SCORED_SAMPLE_COLUMNS, "p_baseline"]);
+  writeCsv(file, inputs.scored, [...SCORED_SAMPLE_COLUMNS, "p_baseline"]);
   if (withSiblings) {
-    writeCsv(path.join(dir, "feature_importance.csv"), inputs.featureImportance!, ["feature", "coefficient"]);
-    writeCsv(path.join(dir, "model_comparison.csv"), inputs.modelComparison!, ["model", "split", "auc", "log_loss"]);
-    writeCsv(path.join(dir, "monthly_completion.csv"), inputs.monthly!, ["month", "plays", "labelled", "completion_rate"]);
-    writeCsv(path.join(dir, "top_resume_playlist.csv"), inputs.recommendations!, ["rank", "track", "artist", "expected_completion"]);
+    writeCsv(path.join(dir, "feature_importance.csv"), inputs.featureImportance, ["feature", "coefficient"]);
+    writeCsv(path.join(dir, "model_comparison.csv"), inputs.modelComparison, ["model", "split", "auc", "log_loss"]);
+    writeCsv(path.join(dir, "monthly_completion.csv"), inputs.monthly, ["month", "plays", "labelled", "completion_rate"]);
+    writeCsv(path.join(dir, "top_resume_playlist.csv"), inputs.recommendations, ["rank", "track", "artist", "expected_completion"]);
   }
   return file;
 }

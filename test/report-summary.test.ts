@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildFigureData, FIGURES } from "../src/report/figures";
 import { figureTakeaways, HOUR_MIN_PLAYS, visualizationSummary } from "../src/report/summary";
-import { HOSTILE_NAME, syntheticInputs } from "../src/report/synthetic";
+import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 import type { ScoredSample } from "../src/report/figures/types";
 
 const inputs = syntheticInputs();

@@ -29,7 +29,7 @@ export interface BacktestRow {
 
 export const BACKTEST_COLUMNS = [
   "fold", "model", "deployable", "train_plays", "test_plays", "test_start", "test_end", "test_auc", "test_logloss", "test_ece", "test_ndcg_at_10",
-];
+] as const;
 
 export interface BacktestOptions {
   folds: number;

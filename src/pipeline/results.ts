@@ -270,7 +270,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push(
     mdTable(
       ["model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1"],
-      evaluation.comparison as unknown as Record<string, unknown>[],
+      evaluation.comparison,
     ),
   );
   out.push(sentenceParity(results), "", sentenceMlp(f), "", sentenceLeak(f), "");
@@ -297,7 +297,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push("## Ranking within test sessions", "");
   const eligible = evaluation.models[0]?.ranking.eligibleSessions ?? 0;
   out.push(`${eligible} test sessions have at least 5 labelled plays and one completion; each is re-ordered by the model's score.`, "");
-  out.push(mdTable(["model", "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10"], evaluation.comparison as unknown as Record<string, unknown>[]));
+  out.push(mdTable(["model", "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10"], evaluation.comparison));
   out.push("## Recommendations", "");
   const h = results.hitRate;
   out.push(
@@ -310,7 +310,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push(
     mdTable(
       ["rank", "track", "artist", "source", "train_plays", "observed_completion_rate", "predicted_completion", "confidence_weighted_score", "reason"],
-      playlist.rows.slice(0, 10) as unknown as Record<string, unknown>[],
+      playlist.rows.slice(0, 10),
     ),
   );
   if (results.backtest) {
@@ -318,7 +318,7 @@ export function resultsMarkdown(results: RunResults): string {
     const folds = new Set(results.backtest.map((r) => r.fold)).size;
     out.push("## Rolling-origin backtest", "");
     out.push(`The protocol repeated at ${folds} cut points (expanding training window, test blocks in time order; per-fold rows in backtest.csv). Test AUC across folds:`, "");
-    out.push(mdTable(["model", "folds", "mean_auc", "min_auc", "max_auc"], summary as unknown as Record<string, unknown>[]));
+    out.push(mdTable(["model", "folds", "mean_auc", "min_auc", "max_auc"], summary));
   }
   if (results.labelComparison) {
     out.push("## What counts as finished?", "");
@@ -333,7 +333,7 @@ export function resultsMarkdown(results: RunResults): string {
   }
   out.push("## Top features (tfjs logistic, standardised coefficients)", "");
   out.push(topFeatureSentence(importance), "");
-  out.push(mdTable(["rank", "feature", "group", "coefficient", "closed_loop_coefficient"], importance.slice(0, 15) as unknown as Record<string, unknown>[]));
+  out.push(mdTable(["rank", "feature", "group", "coefficient", "closed_loop_coefficient"], importance.slice(0, 15)));
   out.push("## Data coverage", "");
   out.push(
     mdTable(

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
+import type { ColumnOf, CsvRowOf } from "../report";
 import type { FigureInputs, TrainingHistory } from "../report/figures/types";
 import { BACKTEST_COLUMNS } from "./backtest";
 import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
@@ -18,17 +19,17 @@ import { monthlyCompletion, scoredSamples } from "./tables";
 export const COMPARISON_COLUMNS = [
   "model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1",
   "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10",
-];
+] as const;
 export const SCORED_BASE_COLUMNS = [
   "ts", "start_local", "hour_local", "day_of_week", "session_id", "session_position", "spotify_track_uri", "track", "artist", "album",
   "platform", "platform_family", "conn_country", "shuffle", "split", "label", "p_complete",
-];
+] as const;
 export const PLAYLIST_COLUMNS = [
   "rank", "spotify_track_uri", "track", "artist", "album", "source", "train_plays", "train_labelled_plays", "train_completions",
   "observed_completion_rate", "artist_completion_rate", "artist_labelled_plays", "predicted_completion", "confidence_weighted_score", "reason",
-];
-export const IMPORTANCE_COLUMNS = ["rank", "feature", "group", "coefficient", "abs_coefficient", "closed_loop_coefficient"];
-export const MONTHLY_COLUMNS = ["month", "plays", "labelled", "completed", "completion_rate"];
+] as const;
+export const IMPORTANCE_COLUMNS = ["rank", "feature", "group", "coefficient", "abs_coefficient", "closed_loop_coefficient"] as const;
+export const MONTHLY_COLUMNS = ["month", "plays", "labelled", "completed", "completion_rate"] as const;
 
 export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
@@ -50,9 +51,9 @@ export function figureInputs(results: RunResults): FigureInputs {
     scored: scoredSamples(prepared.ingest.plays, prepared.features, run, prepared.builder.timeZone.zone),
     models: run.models.map((m) => `p_${m.name}`),
     featureImportance: results.importance,
-    modelComparison: results.evaluation.comparison as unknown as Record<string, number | string | null>[],
+    modelComparison: results.evaluation.comparison,
     monthly: monthlyCompletion(prepared.ingest.plays, prepared.builder.timeZone.zone),
-    recommendations: results.playlist.rows.slice(0, 20) as unknown as Record<string, string | number | null>[],
+    recommendations: results.playlist.rows.slice(0, 20),
     labelDisagreement: results.labelComparison?.byPlatform,
     training: trainingHistories(run),
   };
@@ -65,8 +66,8 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   const zone = prepared.builder.timeZone.zone;
   const out = (name: string) => path.join(outputDir, name);
   const written: string[] = [];
-  const csv = (name: string, rows: object[], columns: string[]) => {
-    writeCsv(out(name), rows as Record<string, string | number | boolean | null>[], columns);
+  const csv = <T extends CsvRowOf<K>, K extends ColumnOf<T>>(name: string, rows: readonly T[], columns: readonly K[]) => {
+    writeCsv(out(name), rows, columns);
     written.push(out(name));
   };
   const json = (name: string, value: unknown) => {
@@ -83,7 +84,7 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   json("model_comparison.json", results.evaluation.comparison);
   csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
   const scored = scoredSamples(prepared.ingest.plays, prepared.features, run, zone);
-  const scoredColumns = [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}`)];
+  const scoredColumns = [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
   csv("scored_samples.csv", scored, scoredColumns);
   // The same rows, and the whole music play table, for pandas / polars / DuckDB (parquet.ts).
   const parquet = (name: string, table: Parameters<typeof writeParquetFile>[1]) => {

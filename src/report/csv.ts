@@ -13,9 +13,15 @@
 import * as fs from "fs";
 import Papa from "papaparse";
 import { writeFileAtomic } from "./files";
+import type { ColumnOf } from "./rows";
+
+export type { ColumnOf } from "./rows";
 
 export type CsvValue = string | number | boolean | null | undefined;
 export type CsvRow = Record<string, CsvValue>;
+
+/** A row whose `K` columns hold CSV cells (any other fields are ignored). */
+export type CsvRowOf<K extends string> = { readonly [P in K]?: CsvValue };
 
 const NEEDS_PREFIX = /^'*[=+\-@\t\r]/;
 const WAS_PREFIXED = /^'+[=+\-@\t\r]/;
@@ -30,13 +36,6 @@ export function restoreCell(text: string): string {
   return WAS_PREFIXED.test(text) ? text.slice(1) : text;
 }
 
-function cellText(value: CsvValue): string | number | boolean {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "number") return Number.isFinite(value) ? value : "";
-  if (typeof value === "boolean") return value;
-  return neutraliseCell(value);
-}
-
 /**
  * One cell exactly as papaparse's `unparse` writes it with `quotes: false`: `String(value)`,
  * quoted (inner quotes doubled) when it holds `"`, `,`, CR, LF or a BOM, or starts or ends
@@ -48,16 +47,15 @@ function quoteCell(text: string): string {
 }
 const NEEDS_QUOTES = /[",\r\n\ufeff]/;
 
-/** `cellText` then papaparse's serialisation of the cell. */
-function cellCsv(value: CsvValue): string {
+/** One cell as papaparse serialised it: empty for null/undefined/non-finite, strings neutralised. */
+function cellCsv(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "string") return quoteCell(neutraliseCell(value));
-  // Not a CsvValue (rows are often cast): what cellText + papaparse did with it.
-  const cell = cellText(value) as unknown;
-  if (cell instanceof Date) return isNaN(cell.getTime()) ? "" : cell.toISOString();
-  return quoteCell(String(cell));
+  // Not a CsvValue (a caller outside the type checker, e.g. a notebook): what papaparse did with it.
+  if (value instanceof Date) return isNaN(value.getTime()) ? "" : value.toISOString();
+  return quoteCell(neutraliseCell(String(value)));
 }
 
 /**
@@ -65,12 +63,12 @@ function cellCsv(value: CsvValue): string {
  * byte what `Papa.unparse` wrote before (see `quoteCell`), built row by row in chunks so a
  * few hundred thousand rows need no per-cell intermediate arrays.
  */
-export function toCsv(rows: readonly CsvRow[], columns: readonly string[]): string {
+export function toCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: readonly T[], columns: readonly K[]): string {
   const config = { newline: "\n", quotes: false, escapeFormulae: false };
   const fields = columns.map(neutraliseCell);
   if (columns.length === 0) {
     // Papa's edge cases (no header): keep its exact output.
-    const data = rows.map((row) => columns.map((c) => cellText(row[c])));
+    const data = rows.map(() => []);
     const text = data.length === 0 ? Papa.unparse([fields], config) : Papa.unparse({ fields, data }, config);
     return text + "\n";
   }
@@ -90,8 +88,8 @@ export function toCsv(rows: readonly CsvRow[], columns: readonly string[]): stri
   return parts.join("\n") + "\n";
 }
 
-/** Write rows as CSV atomically. */
-export function writeCsv(file: string, rows: readonly CsvRow[], columns: readonly string[]): void {
+/** Write rows as CSV atomically; `columns` are keys of the row type, in file order. */
+export function writeCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(file: string, rows: readonly T[], columns: readonly K[]): void {
   writeFileAtomic(file, toCsv(rows, columns));
 }
 

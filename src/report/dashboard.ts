@@ -8,6 +8,7 @@ import { fmtInt, fmtPct } from "./figures/common";
 import { FIGURES } from "./figures/registry";
 import type { FigureData } from "./figures/types";
 import { escapeHtml, jsonForScript } from "./html";
+import { field } from "./rows";
 import { figureTakeaways } from "./summary";
 
 let plotlySource: string | undefined;
@@ -54,11 +55,11 @@ function cellHtml(value: unknown): string {
 }
 
 /** Escaped HTML table of the top recommendations (first row's keys as columns). */
-export function recommendationsTable(rows: Record<string, string | number | null>[]): string {
+export function recommendationsTable(rows: readonly object[]): string {
   if (rows.length === 0) return "";
   const columns = Object.keys(rows[0]);
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${columns.map((c) => cellHtml(r[c])).join("")}</tr>`).join("\n");
+  const body = rows.map((r) => `<tr>${columns.map((c) => cellHtml(field(r, c))).join("")}</tr>`).join("\n");
   return `<table id="recommendations"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 

@@ -1,4 +1,5 @@
 /** Markdown helpers: escaping user text (track/artist names) and building GFM tables. */
+import type { ColumnOf } from "./rows";
 
 /**
  * Escape text so it renders literally inside a Markdown paragraph or a GFM table cell:
@@ -15,8 +16,9 @@ export function mdEscape(text: unknown): string {
     .replace(/\r\n|\r|\n|\u2028|\u2029/g, " ");
 }
 
-export interface MdColumn {
-  key: string;
+/** A column of rows of type `T`: one of its keys, with an optional header, alignment and formatter. */
+export interface MdColumn<T = Record<string, unknown>> {
+  key: ColumnOf<T>;
   header?: string;
   align?: "left" | "right" | "center";
   /** Cell formatter; the result is escaped. Default: `formatMdValue`. */
@@ -33,9 +35,9 @@ export function formatMdValue(value: unknown): string {
   return String(value);
 }
 
-/** A GFM table. Columns are keys (or column descriptors); every cell is escaped. */
-export function mdTable(columns: (string | MdColumn)[], rows: Record<string, unknown>[]): string {
-  const cols: MdColumn[] = columns.map((c) => (typeof c === "string" ? { key: c } : c));
+/** A GFM table. Columns are keys of the row type (or column descriptors); every cell is escaped. */
+export function mdTable<T extends object>(columns: readonly (ColumnOf<T> | MdColumn<T>)[], rows: readonly T[]): string {
+  const cols: MdColumn<T>[] = columns.map((c) => (typeof c === "string" ? { key: c } : c));
   if (cols.length === 0) return "";
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const header = line(cols.map((c) => mdEscape(c.header ?? c.key)));

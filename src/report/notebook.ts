@@ -2,6 +2,7 @@
  * HTML snippets for notebook display (tslab's `display.html`). Every cell is escaped:
  * track and artist names come from the user's export and may hold markup.
  */
+import type { ColumnOf } from "./rows";
 import { escapeHtml } from "./html";
 
 function cell(value: unknown, digits: number, fractional: boolean): string {
@@ -10,9 +11,9 @@ function cell(value: unknown, digits: number, fractional: boolean): string {
   return escapeHtml(String(value));
 }
 
-/** An HTML table of plain row objects (columns default to the first row's keys). */
-export function htmlTable(rows: readonly Record<string, unknown>[], options: { columns?: string[]; digits?: number; caption?: string } = {}): string {
-  const columns = options.columns ?? Object.keys(rows[0] ?? {});
+/** An HTML table of row objects; `columns` are keys of the row type (default: the first row's keys). */
+export function htmlTable<T extends object>(rows: readonly T[], options: { columns?: readonly ColumnOf<T>[]; digits?: number; caption?: string } = {}): string {
+  const columns = options.columns ?? (Object.keys(rows[0] ?? {}) as ColumnOf<T>[]);
   const digits = options.digits ?? 3;
   // A column holding any fraction shows all its numbers with `digits` (an AUC of 1 reads 1.000, not 1).
   const fractional = new Set(columns.filter((c) => rows.some((r) => typeof r[c] === "number" && !Number.isInteger(r[c]))));

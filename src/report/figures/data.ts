@@ -1,4 +1,5 @@
 /** `buildFigureData`: every figure's aggregated data from scored plays and optional extras. */
+import { field } from "../rows";
 import { prCurve, reliabilityBins, rocCurve } from "./curves";
 import type {
   ArtistRow, ComparisonRow, CurvePoint, CurveSummary, FeatureRow, FigureData, FigureInputs,
@@ -114,7 +115,7 @@ function scoresFor(rows: ScoredSample[], model: string): { scores: number[]; lab
   const scores: number[] = [];
   const labels: number[] = [];
   for (const s of rows) {
-    const p = (s as unknown as Record<string, unknown>)[model];
+    const p = field(s, model);
     if (finite(p) && isLabelled(s)) {
       scores.push(Math.min(1, Math.max(0, p)));
       labels.push(s.label as number);
@@ -201,15 +202,15 @@ export function comparisonRows(input: FigureInputs["modelComparison"]): Comparis
   const modelKey = pickColumn(keys, ["model", "name", "model_name"], /model/i);
   if (!modelKey) return [];
   const splitKey = pickColumn(keys, ["split"], /^split$/i);
-  const rows = splitKey && input.some((r) => r[splitKey] === "test") ? input.filter((r) => r[splitKey] === "test") : input;
+  const rows = splitKey && input.some((r) => field(r, splitKey) === "test") ? input.filter((r) => field(r, splitKey) === "test") : input;
   const aucKey = pickColumn(keys, ["test_auc", "auc_test", "test_roc_auc", "roc_auc", "auc"], /auc/i, /pr|valid|train/i);
   const llKey = pickColumn(keys, ["test_log_loss", "log_loss_test", "test_logloss", "log_loss", "logloss"], /log.?loss/i, /valid|train/i);
   const out: ComparisonRow[] = [];
   for (const [metric, key] of [["AUC", aucKey], ["log loss", llKey]] as const) {
     if (!key) continue;
     for (const r of rows) {
-      const v = r[key];
-      if (finite(v)) out.push({ model: String(r[modelKey]), metric, value: v });
+      const v = field(r, key);
+      if (finite(v)) out.push({ model: String(field(r, modelKey)), metric, value: v });
     }
   }
   return out;

@@ -33,10 +33,11 @@ export interface FigureInputs {
   /** Probability column names to compare (e.g. "p_complete", "p_tfjs_logistic"). Empty → ["p_complete"]. */
   models: string[];
   featureImportance?: { feature: string; coefficient: number }[];
-  modelComparison?: Record<string, number | string | null>[];
+  /** Rows of model_comparison (any column names: see `comparisonRows`). */
+  modelComparison?: readonly object[];
   monthly?: { month: string; plays: number; labelled: number; completion_rate: number | null }[];
   /** Optional top recommendations (e.g. rows of top_resume_playlist.csv) for the dashboard table. */
-  recommendations?: Record<string, string | number | null>[];
+  recommendations?: readonly object[];
   /** `--compare-labels` only: disagreement of each rule with reason-end per platform family (label_comparison.json `by_platform`). */
   labelDisagreement?: LabelDisagreementRow[];
   /** Optional per-epoch losses of the iteratively trained models (model_metrics.json "training"). */
@@ -140,7 +141,7 @@ export interface FigureData {
   hourWeekday: HeatCell[];
   modelComparison: ComparisonRow[] | null;
   monthly: MonthRow[] | null;
-  recommendations: Record<string, string | number | null>[] | null;
+  recommendations: readonly object[] | null;
   labelDisagreement: LabelDisagreementRow[] | null;
   /** Per-model histories (the training curves figure), null without the input. */
   training: TrainingHistory[] | null;

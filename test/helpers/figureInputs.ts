@@ -1,9 +1,9 @@
 /**
- * Deterministic synthetic figure inputs (for tests, demos and notebooks without a real export).
+ * Deterministic synthetic figure inputs for the report tests (no pipeline run needed).
  * Includes hostile strings (HTML/formula/RTL) in names to exercise escaping everywhere.
  */
-import { mulberry32 } from "../common/rng";
-import type { FigureInputs, ScoredSample } from "./figures/types";
+import { mulberry32 } from "../../src/common/rng";
+import type { FigureInputs, ScoredSample } from "../../src/report/figures/types";
 
 export const HOSTILE_NAME = "<script>alert(1)</script>";
 
@@ -55,7 +55,7 @@ export function syntheticScored({ n = 600, seed = 7 }: SyntheticOptions = {}): S
 }
 
 /** Full figure inputs: scored plays plus every optional input. */
-export function syntheticInputs(options: SyntheticOptions = {}): FigureInputs {
+export function syntheticInputs(options: SyntheticOptions = {}) {
   const scored = syntheticScored(options);
   const months = new Map<string, { plays: number; labelled: number; completed: number }>();
   for (const s of scored) {
@@ -104,5 +104,5 @@ export function syntheticInputs(options: SyntheticOptions = {}): FigureInputs {
       { model: "tfjs_logistic", train: [0.71, 0.64, 0.6, 0.59], validation: [0.7, 0.65, 0.63, 0.64], stoppedEarly: true },
       { model: HOSTILE_NAME, train: [0.7, 0.6], validation: [0.69, 0.66], stoppedEarly: false },
     ],
-  };
+  } satisfies FigureInputs;
 }
