@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildFigureData, FIGURES, renderAllFigures, renderSvg } from "../src/report/figures";
-import { rocCurve } from "../src/report/figures/curves";
+import { plotCurves } from "../src/report/figures/curves";
 import type { FigureInputs } from "../src/report/figures/types";
 import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 
@@ -91,7 +91,9 @@ test("ROC AUC equals the pairwise (Mann-Whitney) probability; reliability bins c
   }
   assert.equal(data.meta.evalSplit, "test");
   assert.equal(data.reliability.reduce((s, b) => s + b.count, 0), test.length);
-  assert.deepEqual(rocCurve([0.1, 0.2], [1, 1]).value, null);
+  const oneClass = plotCurves([1, 1], [0.1, 0.2]);
+  assert.equal(oneClass.roc.value, null);
+  assert.deepEqual(oneClass.roc.points, []);
 });
 
 test("model comparison accepts the pipeline's column names (test_auc, test_logloss)", () => {

@@ -76,9 +76,9 @@ test("ECE on a tiny case by hand, with the reliability table", () => {
   close(r.value, 0.4325, 1e-12);
   assert.equal(r.bins.length, 10);
   assert.equal(r.bins[1].count, 2);
-  close(r.bins[1].meanPredicted, 0.135, 1e-12);
-  close(r.bins[1].observedRate, 0.5);
-  assert.equal(r.bins[5].meanPredicted, null);
+  close(r.bins[1].mean_predicted, 0.135, 1e-12);
+  close(r.bins[1].observed_rate, 0.5);
+  assert.equal(r.bins[5].mean_predicted, null);
   // p = 1 falls in the last (closed) bin; 15 bins are allowed.
   const last = expectedCalibrationError([1], [1], 15);
   assert.equal(last.bins[14].count, 1);

@@ -192,6 +192,14 @@ test("RESULTS.md and resume_project_summary.md quote model_metrics.json", () => 
   assert.ok(results.includes(`Of the ${rec.test_completed_tracks} distinct tracks completed in the test window, it contains ${rec.model.hits}`));
 });
 
+test("the figures' takeaways quote model_metrics.json: ECE, AUC and AP come from the same metrics code", () => {
+  const viz = fs.readFileSync(out("figures/visualization_summary.md"), "utf8");
+  assert.ok(viz.includes(`Expected calibration error is ${metrics.test.ece.toFixed(3)} over ${metrics.test.n} test plays`), "ECE");
+  for (const [name, m] of Object.entries(metrics.models as Record<string, { test: { auc: number; pr_auc: number } }>)) {
+    assert.ok(viz.includes(`p\\_${name.replace(/_/g, "\\_")} ${m.test.auc.toFixed(3)}`), `${name} AUC ${m.test.auc.toFixed(3)}`);
+  }
+});
+
 test("planted signal is recovered with the planted sign (src/sample/signal.ts)", () => {
   const rows = csvRows("feature_importance.csv");
   const coef = (feature: string, column: "coefficient" | "closed_loop_coefficient") => {

@@ -241,13 +241,14 @@ export function f1(y: Labels, p: Scores, threshold = 0.5): Metric {
   return ok((2 * tp) / (2 * tp + fp + fn));
 }
 
+/** One equal-width calibration bin (snake_case: it is written as is to model_metrics.json and the figures). */
 export interface ReliabilityBin {
-  lo: number;
-  hi: number;
+  bin_start: number;
+  bin_end: number;
   count: number;
   /** null for empty bins */
-  meanPredicted: number | null;
-  observedRate: number | null;
+  mean_predicted: number | null;
+  observed_rate: number | null;
 }
 
 export interface CalibrationResult extends Metric {
@@ -279,11 +280,11 @@ export function expectedCalibrationError(y: Labels, p: Scores, nBins = 10): Cali
   for (let k = 0; k < nBins; k++) {
     const n = count[k];
     bins.push({
-      lo: k / nBins,
-      hi: (k + 1) / nBins,
+      bin_start: k / nBins,
+      bin_end: (k + 1) / nBins,
       count: n,
-      meanPredicted: n > 0 ? sumP[k] / n : null,
-      observedRate: n > 0 ? sumY[k] / n : null,
+      mean_predicted: n > 0 ? sumP[k] / n : null,
+      observed_rate: n > 0 ? sumY[k] / n : null,
     });
     if (n > 0) ece += (n / y.length) * Math.abs(sumP[k] / n - sumY[k] / n);
   }
@@ -358,6 +359,27 @@ function prCurveWith(y: Labels, p: Scores, maxPoints: number, counts: CountsOf):
   const { thresholds, tp, fp, pos } = counts();
   const points = downsampledPoints(thresholds.length, maxPoints, (k) => ({ x: tp[k] / pos, y: tp[k] / (tp[k] + fp[k]), threshold: thresholds[k] }));
   return { points };
+}
+
+/** ROC and PR curves with their areas, from one sort of the scores. */
+export interface ThresholdCurves {
+  roc: Curve;
+  pr: Curve;
+  rocAuc: Metric;
+  /** Average precision (step-wise). */
+  averagePrecision: Metric;
+}
+
+/** `rocCurve`, `prCurve`, `rocAuc` and `averagePrecision` of the same scores, sharing one sort. */
+export function thresholdCurves(y: Labels, p: Scores, maxPoints = 200): ThresholdCurves {
+  checkInputs(y, p, "thresholdCurves");
+  const counts = lazyCounts(y, p);
+  return {
+    roc: rocCurveWith(y, p, maxPoints, counts),
+    pr: prCurveWith(y, p, maxPoints, counts),
+    rocAuc: rocAucWith(y, p, counts),
+    averagePrecision: averagePrecisionWith(y, p, counts),
+  };
 }
 
 export interface ClassificationReport {

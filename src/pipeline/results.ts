@@ -287,10 +287,10 @@ export function resultsMarkdown(results: RunResults): string {
         [
           { key: "range", header: "predicted" },
           { key: "count", align: "right" },
-          { key: "meanPredicted", header: "mean predicted", align: "right" },
-          { key: "observedRate", header: "observed rate", align: "right" },
+          { key: "mean_predicted", header: "mean predicted", align: "right" },
+          { key: "observed_rate", header: "observed rate", align: "right" },
         ],
-        p.test.reliability.map((b) => ({ ...b, range: `${b.lo.toFixed(1)}–${b.hi.toFixed(1)}` })),
+        p.test.reliability.map((b) => ({ ...b, range: `${b.bin_start.toFixed(1)}–${b.bin_end.toFixed(1)}` })),
       ),
     );
   }

@@ -1,5 +1,4 @@
 /** `visualizationSummary`: markdown with one computed takeaway per figure. */
-import { expectedCalibrationError } from "./figures/curves";
 import { fmtInt, fmtPct } from "./figures/common";
 import { FIGURES } from "./figures/registry";
 import type { FigureData, RateRow, TrainingHistory } from "./figures/types";
@@ -77,7 +76,7 @@ function platforms(d: FigureData, n: Name): string {
 }
 
 function reliability(d: FigureData, n: Name): string {
-  const ece = expectedCalibrationError(d.reliability);
+  const ece = d.calibrationError;
   const bins = d.reliability.filter((b) => b.count > 0 && b.mean_predicted !== null && b.observed_rate !== null);
   if (ece === null || bins.length === 0) return "No scored labelled plays to calibrate.";
   let worst = bins[0];

@@ -1,6 +1,6 @@
 /** `buildFigureData`: every figure's aggregated data from scored plays and optional extras. */
 import { field } from "../rows";
-import { prCurve, reliabilityBins, rocCurve } from "./curves";
+import { plotCurves, plotReliability } from "./curves";
 import type {
   ArtistRow, ComparisonRow, CurvePoint, CurveSummary, FeatureRow, FigureData, FigureInputs,
   HeatCell, HistogramBin, HourRow, MonthRow, PlatformRow, RateRow, ScoredSample, SessionRow, TrainingHistory,
@@ -124,47 +124,14 @@ function scoresFor(rows: ScoredSample[], model: string): { scores: number[]; lab
   return { scores, labels };
 }
 
-/**
- * The same scores and labels ordered by score, highest first (positives before negatives
- * within a tie). The curves depend only on the counts at each distinct score, not on the
- * order of rows, so they come out identical; sorted input lets their stable index sort run
- * in one pass. Two native numeric sorts (positives, negatives) and a merge.
- */
-function sortedDescending(scores: number[], labels: number[]): { scores: number[]; labels: number[] } {
-  let pos = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === 1) pos++;
-  const ps = new Float64Array(pos);
-  const ns = new Float64Array(labels.length - pos);
-  for (let i = 0, a = 0, b = 0; i < labels.length; i++) {
-    if (labels[i] === 1) ps[a++] = scores[i];
-    else ns[b++] = scores[i];
-  }
-  ps.sort();
-  ns.sort();
-  const outScores: number[] = [];
-  const outLabels: number[] = [];
-  let a = ps.length - 1;
-  let b = ns.length - 1;
-  while (a >= 0 || b >= 0) {
-    if (b < 0 || (a >= 0 && ps[a] >= ns[b])) {
-      outScores.push(ps[a--]);
-      outLabels.push(1);
-    } else {
-      outScores.push(ns[b--]);
-      outLabels.push(0);
-    }
-  }
-  return { scores: outScores, labels: outLabels };
-}
-
 /** ROC and PR curves per model; each model's scores are gathered and sorted once for both. */
 function curves(rows: ScoredSample[], models: string[]) {
   const roc = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   const pr = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   for (const model of models) {
-    const gathered = scoresFor(rows, model);
-    const { scores, labels } = sortedDescending(gathered.scores, gathered.labels);
-    for (const [out, curve] of [[roc, rocCurve(scores, labels)], [pr, prCurve(scores, labels)]] as const) {
+    const { scores, labels } = scoresFor(rows, model);
+    const both = plotCurves(labels, scores);
+    for (const [out, curve] of [[roc, both.roc], [pr, both.pr]] as const) {
       for (const [x, y] of curve.points) out.points.push({ model, x, y });
       out.summary.push({ model, value: curve.value, n: scores.length });
     }
@@ -248,6 +215,7 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
   const test = labelled.filter((s) => s.split === "test");
   const evalRows = test.length > 0 ? test : labelled;
   const primary = scoresFor(evalRows, primaryModel);
+  const calibration = plotReliability(primary.labels, primary.scores, RELIABILITY_BINS);
   const { roc, pr } = curves(evalRows, models);
   const positives = evalRows.filter((s) => s.label === 1).length;
   return {
@@ -268,7 +236,8 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
     },
     topArtists: topArtists(scored),
     platformMix: platformMix(scored),
-    reliability: reliabilityBins(primary.scores, primary.labels, RELIABILITY_BINS),
+    reliability: calibration.bins,
+    calibrationError: calibration.ece,
     roc,
     pr: { ...pr, positiveRate: evalRows.length > 0 ? positives / evalRows.length : null },
     featureImportance: featureRows(inputs.featureImportance),

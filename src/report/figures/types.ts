@@ -1,4 +1,5 @@
 /** Inputs and aggregated data shared by the SVG figures, the dashboard and notebooks. */
+import type { ReliabilityBin } from "../../evaluate/metrics";
 
 /** One scored play, as in `scored_samples.csv`. */
 export interface ScoredSample {
@@ -86,13 +87,7 @@ export interface HistogramBin {
   count: number;
 }
 
-export interface ReliabilityBin {
-  bin_start: number;
-  bin_end: number;
-  count: number;
-  mean_predicted: number | null;
-  observed_rate: number | null;
-}
+export type { ReliabilityBin } from "../../evaluate/metrics";
 
 export interface CurvePoint { model: string; x: number; y: number }
 
@@ -134,6 +129,8 @@ export interface FigureData {
   topArtists: ArtistRow[];
   platformMix: PlatformRow[];
   reliability: ReliabilityBin[];
+  /** Expected calibration error of the primary scores over `reliability`'s bins; null without rows. */
+  calibrationError: number | null;
   roc: { points: CurvePoint[]; summary: CurveSummary[] };
   pr: { points: CurvePoint[]; summary: CurveSummary[]; positiveRate: number | null };
   featureImportance: FeatureRow[] | null;
