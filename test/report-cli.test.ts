@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { writeCsv } from "../src/report/csv";
-import { SCORED_SAMPLE_COLUMNS } from "../src/report/inputs";
+import { SCORED_BASE_COLUMNS } from "../src/report/columns";
 import { syntheticInputs } from "./helpers/figureInputs";
 
 const ROOT = path.join(__dirname, "..");
@@ -20,7 +20,7 @@ function fixture(withSiblings: boolean): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "viz-"));
   const inputs = syntheticInputs({ n: 300 });
   const file = path.join(dir, "scored_samples.csv");
-  writeCsv(file, inputs.scored, [...SCORED_SAMPLE_COLUMNS, "p_baseline"]);
+  writeCsv(file, inputs.scored, [...SCORED_BASE_COLUMNS, "p_baseline"]);
   if (withSiblings) {
     writeCsv(path.join(dir, "feature_importance.csv"), inputs.featureImportance, ["feature", "coefficient"]);
     writeCsv(path.join(dir, "model_comparison.csv"), inputs.modelComparison, ["model", "split", "auc", "log_loss"]);

@@ -13,6 +13,12 @@
  */
 import { Metric } from "./metrics";
 
+/** The ranking metrics, in report order, and the default cut-offs. */
+export const RANKING_METRICS = ["ndcg", "map", "recall"] as const;
+export type RankingMetricName = (typeof RANKING_METRICS)[number];
+export const RANKING_KS = [5, 10] as const;
+export type RankingK = (typeof RANKING_KS)[number];
+
 export interface RankingInput {
   /** [rows] session of each row */
   sessionId: ArrayLike<number>;
@@ -25,7 +31,7 @@ export interface RankingInput {
 }
 
 export interface RankingOptions {
-  ks?: number[];
+  ks?: readonly number[];
   minPlays?: number;
 }
 
@@ -36,7 +42,7 @@ export interface RankingReport {
 }
 
 export function rankingMetrics(input: RankingInput, options: RankingOptions = {}): RankingReport {
-  const { ks = [5, 10], minPlays = 5 } = options;
+  const { ks = RANKING_KS, minPlays = 5 } = options;
   const { sessionId, y, score, mask } = input;
   const n = y.length;
   if (sessionId.length !== n || score.length !== n || (mask && mask.length !== n)) {

@@ -3,8 +3,10 @@
  * calibration before/after, within-session ranking), the comparison table and the
  * tfjs-vs-closed-loop parity check.
  */
-import { classificationReport, compareCalibration, rankingMetrics } from "../evaluate";
-import type { CalibrationComparison, ClassificationReport, Metric, RankingReport } from "../evaluate";
+import { classificationReport, compareCalibration, RANKING_KS, RANKING_METRICS, rankingMetrics } from "../evaluate";
+import type { CalibrationComparison, ClassificationReport, RankingReport } from "../evaluate";
+import { rankingColumn } from "../report/columns";
+import type { RankingColumn } from "../report/columns";
 import type { FeatureSet } from "../features";
 import type { ModelRun } from "./train";
 
@@ -21,8 +23,8 @@ export interface ModelEvaluation {
   ranking: RankingReport;
 }
 
-/** One row of model_comparison.csv / .json. */
-export interface ComparisonRow {
+/** One row of model_comparison.csv / .json (columns: report/columns.ts `COMPARISON_COLUMNS`). */
+export interface ComparisonRow extends Record<RankingColumn, number | null> {
   model: string;
   deployable: boolean;
   test_auc: number | null;
@@ -32,12 +34,6 @@ export interface ComparisonRow {
   test_ece: number | null;
   test_accuracy: number | null;
   test_f1: number | null;
-  test_ndcg_at_5: number | null;
-  test_ndcg_at_10: number | null;
-  test_map_at_5: number | null;
-  test_map_at_10: number | null;
-  test_recall_at_5: number | null;
-  test_recall_at_10: number | null;
 }
 
 export interface Evaluation {
@@ -69,7 +65,12 @@ function rowsWithRole(fs: FeatureSet, role: number): number[] {
   return rows;
 }
 
-const v = (m: Metric | undefined): number | null => (m ? m.value : null);
+/** The ranking columns of a comparison row, in `RANKING_COLUMNS` order. */
+function rankingValues(ranking: RankingReport): Record<RankingColumn, number | null> {
+  const row: Partial<Record<RankingColumn, number | null>> = {};
+  for (const metric of RANKING_METRICS) for (const k of RANKING_KS) row[rankingColumn(metric, k)] = ranking.metrics[`${metric}@${k}`]?.value ?? null;
+  return row as Record<RankingColumn, number | null>;
+}
 
 export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation {
   const test = rowsWithRole(features, 2);
@@ -98,12 +99,7 @@ export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation 
     test_ece: m.test.ece.value,
     test_accuracy: m.test.accuracy.value,
     test_f1: m.test.f1.value,
-    test_ndcg_at_5: v(m.ranking.metrics["ndcg@5"]),
-    test_ndcg_at_10: v(m.ranking.metrics["ndcg@10"]),
-    test_map_at_5: v(m.ranking.metrics["map@5"]),
-    test_map_at_10: v(m.ranking.metrics["map@10"]),
-    test_recall_at_5: v(m.ranking.metrics["recall@5"]),
-    test_recall_at_10: v(m.ranking.metrics["recall@10"]),
+    ...rankingValues(m.ranking),
   }));
   const auc = (name: string) => comparison.find((r) => r.model === name)?.test_auc ?? null;
   const tfjsAuc = auc("tfjs_logistic");

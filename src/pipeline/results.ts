@@ -6,6 +6,7 @@
 import type { Metric } from "../evaluate";
 import type { IngestReport } from "../ingest/types";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
+import { CLASSIFICATION_COLUMNS, RANKING_COLUMNS } from "../report/columns";
 import { mdEscape, mdTable } from "../report/markdown";
 import { backtestSummary } from "./backtest";
 import type { BacktestRow } from "./backtest";
@@ -269,7 +270,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push("## Classification (test window, calibrated scores)", "");
   out.push(
     mdTable(
-      ["model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1"],
+      ["model", "deployable", ...CLASSIFICATION_COLUMNS],
       evaluation.comparison,
     ),
   );
@@ -297,7 +298,7 @@ export function resultsMarkdown(results: RunResults): string {
   out.push("## Ranking within test sessions", "");
   const eligible = evaluation.models[0]?.ranking.eligibleSessions ?? 0;
   out.push(`${eligible} test sessions have at least 5 labelled plays and one completion; each is re-ordered by the model's score.`, "");
-  out.push(mdTable(["model", "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10"], evaluation.comparison));
+  out.push(mdTable(["model", ...RANKING_COLUMNS], evaluation.comparison));
   out.push("## Recommendations", "");
   const h = results.hitRate;
   out.push(

@@ -8,6 +8,7 @@ import * as path from "path";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
 import type { ColumnOf, CsvRowOf } from "../report";
 import type { FigureInputs, TrainingHistory } from "../report/figures/types";
+import { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
 import { BACKTEST_COLUMNS } from "./backtest";
 import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
@@ -16,20 +17,8 @@ import type { ModelRun } from "./train";
 import { playsTable, scoredTable, writeParquetFile } from "./parquet";
 import { monthlyCompletion, scoredSamples } from "./tables";
 
-export const COMPARISON_COLUMNS = [
-  "model", "deployable", "test_auc", "test_pr_auc", "test_logloss", "test_brier", "test_ece", "test_accuracy", "test_f1",
-  "test_ndcg_at_5", "test_ndcg_at_10", "test_map_at_5", "test_map_at_10", "test_recall_at_5", "test_recall_at_10",
-] as const;
-export const SCORED_BASE_COLUMNS = [
-  "ts", "start_local", "hour_local", "day_of_week", "session_id", "session_position", "spotify_track_uri", "track", "artist", "album",
-  "platform", "platform_family", "conn_country", "shuffle", "split", "label", "p_complete",
-] as const;
-export const PLAYLIST_COLUMNS = [
-  "rank", "spotify_track_uri", "track", "artist", "album", "source", "train_plays", "train_labelled_plays", "train_completions",
-  "observed_completion_rate", "artist_completion_rate", "artist_labelled_plays", "predicted_completion", "confidence_weighted_score", "reason",
-] as const;
-export const IMPORTANCE_COLUMNS = ["rank", "feature", "group", "coefficient", "abs_coefficient", "closed_loop_coefficient"] as const;
-export const MONTHLY_COLUMNS = ["month", "plays", "labelled", "completed", "completion_rate"] as const;
+// Column lists live with the report stage (one definition, checked against outputs-template/schema).
+export { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
 
 export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");

@@ -6,5 +6,6 @@ export { escapeHtml, jsonForScript } from "./html";
 export * from "./figures";
 export { visualizationSummary, figureTakeaways } from "./summary";
 export { buildDashboardHtml } from "./dashboard";
-export { loadFigureInputs, parseScoredSamples, REQUIRED_SCORED_COLUMNS, SCORED_SAMPLE_COLUMNS, SIBLING_FILES } from "./inputs";
+export { loadFigureInputs, parseScoredSamples, REQUIRED_SCORED_COLUMNS, SIBLING_FILES } from "./inputs";
+export * from "./columns";
 export { writeVisualizations } from "./visualize";

@@ -3,20 +3,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
 import { parseCsv, ParsedCsv } from "./csv";
+import type { ScoredColumn } from "./columns";
 import type { FigureInputs, LabelDisagreementRow, ScoredSample, TrainingHistory } from "./figures/types";
 
-/** Full scored_samples.csv column contract (then one p_<model> column per extra model). */
-export const SCORED_SAMPLE_COLUMNS = [
-  "ts", "start_local", "hour_local", "day_of_week", "session_position", "spotify_track_uri", "track", "artist",
-  "album", "platform", "platform_family", "split", "label", "p_complete",
-] as const;
-
-/** Columns every figure built from scored plays needs. */
-export const REQUIRED_SCORED_COLUMNS = [
+/** The scored_samples.csv columns (of `SCORED_BASE_COLUMNS`) every figure built from scored plays needs; the others may be absent. */
+export const REQUIRED_SCORED_COLUMNS: readonly ScoredColumn[] = [
   "hour_local", "day_of_week", "session_position", "artist", "platform_family", "split", "label", "p_complete",
-] as const;
-
-const TEXT_COLUMNS = ["ts", "start_local", "spotify_track_uri", "track", "artist", "album", "platform", "platform_family", "split"] as const;
+];
 
 /** Optional inputs looked for next to scored_samples.csv. */
 export const SIBLING_FILES = {
@@ -79,8 +72,8 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
  * Models to compare in the curves: the per-model columns (p_<model>, file order); p_complete
  * alone when there are none (it repeats the primary model's column otherwise).
  */
-export function modelColumns(columns: string[]): string[] {
-  const perModel = columns.filter((c) => /^p_/.test(c) && c !== "p_complete");
+export function modelColumns(columns: string[]): `p_${string}`[] {
+  const perModel = columns.filter((c): c is `p_${string}` => /^p_/.test(c) && c !== "p_complete");
   return perModel.length > 0 ? perModel : columns.includes("p_complete") ? ["p_complete"] : [];
 }
 
@@ -101,15 +94,24 @@ export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample
     if (rawLabel !== null && rawLabel !== 0 && rawLabel !== 1) {
       throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in ${where}: expected 1, 0 or empty.`, file);
     }
-    const sample = {
+    const text = (key: ScoredColumn): string => (row[key] === null || row[key] === undefined ? "" : String(row[key]));
+    const sample: ScoredSample = {
+      ts: text("ts"),
+      start_local: text("start_local"),
       hour_local: int("hour_local", 0, 23),
       day_of_week: int("day_of_week", 0, 6),
       session_position: int("session_position", 1, Number.MAX_SAFE_INTEGER),
+      spotify_track_uri: text("spotify_track_uri"),
+      track: text("track"),
+      artist: text("artist"),
+      album: text("album"),
+      platform: text("platform"),
+      platform_family: text("platform_family"),
+      split: text("split"),
       label: rawLabel,
-    } as ScoredSample;
-    for (const c of TEXT_COLUMNS) (sample as unknown as Record<string, string>)[c] = row[c] === null || row[c] === undefined ? "" : String(row[c]);
-    for (const m of ["p_complete", ...models]) (sample as unknown as Record<string, number | null>)[m] = num(row[m]);
-    if (sample.p_complete === null) sample.p_complete = NaN; // unscored: ignored by score figures
+      p_complete: num(row.p_complete) ?? NaN, // unscored: ignored by score figures
+    };
+    for (const m of models) if (m !== "p_complete") sample[m] = num(row[m]);
     return sample;
   });
 }

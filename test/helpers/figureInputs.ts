@@ -3,7 +3,8 @@
  * Includes hostile strings (HTML/formula/RTL) in names to exercise escaping everywhere.
  */
 import { mulberry32 } from "../../src/common/rng";
-import type { FigureInputs, ScoredSample } from "../../src/report/figures/types";
+import type { ScoredRow } from "../../src/pipeline/tables";
+import type { FigureInputs } from "../../src/report/figures/types";
 
 export const HOSTILE_NAME = "<script>alert(1)</script>";
 
@@ -13,12 +14,14 @@ const PLATFORMS: [string, string][] = [["Android OS 13", "android"], ["iOS 17", 
 export interface SyntheticOptions { n?: number; seed?: number }
 
 /** `n` scored plays over 2023 with a learnable completion signal and two models. */
-export function syntheticScored({ n = 600, seed = 7 }: SyntheticOptions = {}): ScoredSample[] {
+export function syntheticScored({ n = 600, seed = 7 }: SyntheticOptions = {}): ScoredRow[] {
   const rand = mulberry32(seed);
-  const out: ScoredSample[] = [];
+  const out: ScoredRow[] = [];
   let position = 0;
+  let session = 0;
   for (let i = 0; i < n; i++) {
     position = rand() < 0.15 ? 1 : position + 1;
+    if (position === 1) session++;
     const start = Date.UTC(2023, 0, 1) + Math.floor((i / n) * 364 * 86400000) + Math.floor(rand() * 86400000);
     const d = new Date(start);
     const hour = d.getUTCHours();
@@ -38,7 +41,10 @@ export function syntheticScored({ n = 600, seed = 7 }: SyntheticOptions = {}): S
       start_local: local,
       hour_local: hour,
       day_of_week: dow,
+      session_id: session,
       session_position: position,
+      conn_country: "SE",
+      shuffle: i % 2,
       spotify_track_uri: `spotify:track:${(1000 + (i % 97)).toString(36)}`,
       track: i % 5 === 0 ? HOSTILE_NAME : `Track ${i % 97}`,
       artist: ARTISTS[artistIdx],
