@@ -1,6 +1,6 @@
 /**
  * The pipeline CLI as a user runs it: bad input gives exit 1 and one clear message (never a
- * stack trace), --help exits 0, and the original design's flags still produce the outputs
+ * stack trace), --help exits 0, and the seed design's flags still produce the outputs
  * (one full run in this file).
  */
 import { after, test } from "node:test";

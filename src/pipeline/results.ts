@@ -228,7 +228,7 @@ function sentenceMlp(f: ReturnType<typeof facts>): string {
 
 function sentenceLeak(f: ReturnType<typeof facts>): string {
   if (!f.leaky || !f.primary || f.leaky.test_auc === null || f.primary.test_auc === null) return "The leaky reference could not be evaluated.";
-  return `Adding the play's own reason_end and ms_played (the original design's leak) lifts test AUC from ${fmt(f.primary.test_auc)} to ${fmt(f.leaky.test_auc)}: an inflation of ${fmt(f.leaky.test_auc - f.primary.test_auc)} that no real recommender could achieve, since those values exist only after the play.`;
+  return `Adding the play's own reason_end and ms_played (what the leaky seed design fed its model) lifts test AUC from ${fmt(f.primary.test_auc)} to ${fmt(f.leaky.test_auc)}: an inflation of ${fmt(f.leaky.test_auc - f.primary.test_auc)} that no real recommender could achieve, since those values exist only after the play.`;
 }
 
 function sentenceParity(results: RunResults): string {

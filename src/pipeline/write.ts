@@ -1,7 +1,7 @@
 /**
- * Writes the standard outputs of a run (names from the original design; schemas in
- * outputs-template/). Every file is written atomically; CSV cells are neutralised
- * against formula injection by report/csv.
+ * Writes the standard outputs of a run (names, columns and schemas in outputs-template/).
+ * Every file is written atomically; CSV cells are neutralised against formula injection by
+ * report/csv.
  */
 import * as fs from "fs";
 import * as path from "path";

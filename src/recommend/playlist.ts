@@ -3,9 +3,9 @@
  * before the test window) ranked by expected completion, with the evidence behind
  * each score.
  *
- * Unlike the original design, no track ranks on a default of 1.0: a candidate needs
- * labelled plays of its own or of its artist in the training window, otherwise it is
- * left out (and counted in `excluded.noEvidence`).
+ * No track ranks on a default of 1.0: a candidate needs labelled plays of its own or of
+ * its artist in the training window, otherwise it is left out (and counted in
+ * `excluded.noEvidence`).
  *
  * Score: the model's calibrated probability for a representative next play of the
  * track (see features/probe.ts), blended with the track's own record like a Beta
