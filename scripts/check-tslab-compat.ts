@@ -7,10 +7,12 @@
  */
 import * as path from "path";
 import * as fs from "fs";
+import { createRequire } from "module";
 
 export function tslabDiagnostics(root = path.resolve(__dirname, "..")): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const ts = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.join(root, "node_modules", "tslab")] })) as typeof import("typescript");
+  // tslab's own TypeScript (5.0), not the project's: loaded from tslab's dependencies.
+  const load = createRequire(path.join(root, "node_modules", "tslab", "package.json"));
+  const ts = load("@tslab/typescript-for-tslab") as typeof import("typescript");
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

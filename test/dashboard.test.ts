@@ -35,7 +35,7 @@ test("hostile strings appear only escaped; embedded JSON parses back to the data
   assert.ok(page.includes("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"), "escaped in JSON");
   const json = /<script type="application\/json" id="figure-data">([^<]*)<\/script>/.exec(page);
   assert.ok(json, "JSON block present and contains no '<'");
-  const payload = JSON.parse(json[1]);
+  const payload = JSON.parse(json[1]) as { data: unknown; figures: string[] };
   assert.deepEqual(payload.data, JSON.parse(JSON.stringify(data)));
   assert.deepEqual(payload.figures, FIGURES.map((f) => f.id));
 });

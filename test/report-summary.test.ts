@@ -50,7 +50,7 @@ test("artist, ROC, comparison and monthly takeaways carry the data's numbers", (
   const best = [...data.roc.summary].sort((a, b) => b.value! - a.value!)[0];
   assert.ok(text.roc_curves.startsWith(`Best test AUC: ${best.model} ${best.value!.toFixed(3)}`));
   assert.equal(text.model_comparison, "Across 2 models, highest test AUC: p_complete (0.710); lowest log loss: p_complete (0.610).");
-  const gaps = inputs.monthly!.filter((m) => m.labelled === 0).map((m) => m.month);
+  const gaps = inputs.monthly.filter((m) => m.labelled === 0).map((m) => m.month);
   assert.deepEqual(gaps, ["2023-03", "2023-04"]);
   assert.ok(text.completion_over_time.includes(`2 months with plays but no labels (2023-03, 2023-04)`));
 });

@@ -4,7 +4,6 @@
  * the run; nothing here is a canned sentence.
  */
 import type { Metric } from "../evaluate";
-import type { IngestReport } from "../ingest/types";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { CLASSIFICATION_COLUMNS, RANKING_COLUMNS } from "../report/columns";
 import { mdEscape, mdTable } from "../report/markdown";

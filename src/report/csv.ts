@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import Papa from "papaparse";
 import { writeFileAtomic } from "./files";
+import { cellText } from "./rows";
 import type { ColumnOf } from "./rows";
 
 export type { ColumnOf } from "./rows";
@@ -53,9 +54,8 @@ function cellCsv(value: unknown): string {
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "string") return quoteCell(neutraliseCell(value));
-  // Not a CsvValue (a caller outside the type checker, e.g. a notebook): what papaparse did with it.
-  if (value instanceof Date) return isNaN(value.getTime()) ? "" : value.toISOString();
-  return quoteCell(neutraliseCell(String(value)));
+  // Not a CsvValue (a caller outside the type checker, e.g. a notebook).
+  return quoteCell(neutraliseCell(cellText(value)));
 }
 
 /**

@@ -1,4 +1,5 @@
 /** HTML escaping helpers for report pages. */
+import { cellText } from "./rows";
 
 const HTML_ESCAPES: Record<string, string> = {
   "&": "&amp;",
@@ -10,8 +11,7 @@ const HTML_ESCAPES: Record<string, string> = {
 
 /** Escape text for use in HTML element content or a quoted attribute value. */
 export function escapeHtml(text: unknown): string {
-  const s = text === null || text === undefined ? "" : String(text);
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return cellText(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
 /**

@@ -108,7 +108,7 @@ export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample
       platform: text("platform"),
       platform_family: text("platform_family"),
       split: text("split"),
-      label: rawLabel,
+      label: rawLabel === null ? null : rawLabel === 1 ? 1 : 0, // (checked above; spelled out for non-strict tslab)
       p_complete: num(row.p_complete) ?? NaN, // unscored: ignored by score figures
     };
     for (const m of models) if (m !== "p_complete") sample[m] = num(row[m]);

@@ -1,4 +1,5 @@
 /** Markdown helpers: escaping user text (track/artist names) and building GFM tables. */
+import { cellText } from "./rows";
 import type { ColumnOf } from "./rows";
 
 /**
@@ -7,8 +8,7 @@ import type { ColumnOf } from "./rows";
  * HTML can get through) and folds line breaks into spaces (a newline would end a table row).
  */
 export function mdEscape(text: unknown): string {
-  const s = text === null || text === undefined ? "" : String(text);
-  return s
+  return cellText(text)
     .replace(/[\\|`*_[\]~#]/g, (c) => "\\" + c)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
@@ -32,7 +32,7 @@ export function formatMdValue(value: unknown): string {
     if (!Number.isFinite(value)) return "";
     return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(4)));
   }
-  return String(value);
+  return cellText(value);
 }
 
 /** A GFM table. Columns are keys of the row type (or column descriptors); every cell is escaped. */

@@ -6,9 +6,8 @@ import type { ColumnOf } from "./rows";
 import { escapeHtml } from "./html";
 
 function cell(value: unknown, digits: number, fractional: boolean): string {
-  if (value === null || value === undefined) return "";
   if (typeof value === "number") return Number.isInteger(value) && !fractional ? String(value) : value.toFixed(digits);
-  return escapeHtml(String(value));
+  return escapeHtml(value);
 }
 
 /** An HTML table of row objects; `columns` are keys of the row type (default: the first row's keys). */

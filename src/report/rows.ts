@@ -10,3 +10,16 @@ export type ColumnOf<T> = Extract<keyof T, string>;
 export function field(row: object, key: string): unknown {
   return (row as Record<string, unknown>)[key];
 }
+
+/**
+ * Text of a table cell: "" for null/undefined, `String` of a primitive, ISO for a Date, JSON
+ * for anything else (never "[object Object]").
+ */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  if (value instanceof Date) return isNaN(value.getTime()) ? "" : value.toISOString();
+  if (typeof value === "symbol") return value.toString();
+  return JSON.stringify(value) ?? "";
+}

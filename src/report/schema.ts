@@ -228,5 +228,5 @@ export function validateJsonAgainstSchema(file: string, schema: JsonSchema): str
   } catch (error) {
     return [`${file}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`];
   }
-  return validateJsonValue(value, schema, String(schema.title ?? "$"));
+  return validateJsonValue(value, schema, typeof schema.title === "string" ? schema.title : "$");
 }

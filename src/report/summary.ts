@@ -34,7 +34,7 @@ const f3 = (v: number) => v.toFixed(3);
 /** Hours with fewer labelled plays are too noisy to be named as the peak or the low. */
 export const HOUR_MIN_PLAYS = 10;
 
-function hourly(d: FigureData, n: Name): string {
+function hourly(d: FigureData): string {
   const e = extremes(d.hourly);
   if (!e) return "No labelled plays, so no hourly completion rate.";
   const hours = rated(d.hourly).length;
@@ -75,7 +75,7 @@ function platforms(d: FigureData, n: Name): string {
   return `${head}; completion ranges from ${fmtPct(rateOf(e.worst))} (${n(e.worst.platform_family)}) to ${fmtPct(rateOf(e.best))} (${n(e.best.platform_family)}) across ${rows.length} platform families.`;
 }
 
-function reliability(d: FigureData, n: Name): string {
+function reliability(d: FigureData): string {
   const ece = d.calibrationError;
   const bins = d.reliability.filter((b) => b.count > 0 && b.mean_predicted !== null && b.observed_rate !== null);
   if (ece === null || bins.length === 0) return "No scored labelled plays to calibrate.";
@@ -114,7 +114,7 @@ function features(d: FigureData, n: Name): string {
   return `Largest |coefficient|: ${n(top.feature)} (${sign(top.coefficient)}, ${top.direction})${otherText}.`;
 }
 
-function session(d: FigureData, n: Name): string {
+function session(d: FigureData): string {
   const rs = rated(d.sessionPosition);
   const e = extremes(d.sessionPosition);
   if (!e || rs.length === 0) return "No labelled plays by session position.";
@@ -124,7 +124,7 @@ function session(d: FigureData, n: Name): string {
   return `Completion is ${fmtPct(rateOf(first))} at position ${first.bucket} and ${fmtPct(rateOf(last))} at position ${last.bucket}; highest at ${e.best.bucket} (${rateText(e.best)}), lowest at ${e.worst.bucket} (${rateText(e.worst)}).`;
 }
 
-function heatmap(d: FigureData, n: Name): string {
+function heatmap(d: FigureData): string {
   const withLabels = rated(d.hourWeekday);
   if (withLabels.length === 0) return "No labelled plays by weekday and hour.";
   let min = HEATMAP_MIN_PLAYS;
@@ -157,7 +157,7 @@ function comparison(d: FigureData, n: Name): string {
   return `Across ${models} models, ${parts.join("; ")}.`;
 }
 
-function monthly(d: FigureData, n: Name): string {
+function monthly(d: FigureData): string {
   const rows = d.monthly;
   if (!rows || rows.length === 0) return "No monthly data available.";
   const span = `${rows.length} months (${rows[0].month} to ${rows[rows.length - 1].month})`;

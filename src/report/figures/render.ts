@@ -9,27 +9,33 @@ export interface RenderOptions {
   onWarning?: (message: string) => void;
 }
 
-function logger(onWarning: (message: string) => void) {
-  let level = vega.Warn;
-  const text = (args: readonly unknown[]) => args.map(String).join(" ");
-  const self = {
-    level(value?: number): any {
-      if (value === undefined) return level;
-      level = value;
-      return self;
-    },
-    error(...args: readonly unknown[]): any {
-      throw new Error(text(args));
-    },
-    warn(...args: readonly unknown[]): any {
-      if (level >= vega.Warn) onWarning(text(args));
-      return self;
-    },
-    info: (): any => self,
-    debug: (): any => self,
-  };
-  return self;
+/** vega's logger: warnings go to `onWarning`, errors throw, the rest is dropped. */
+class Logger implements vega.LoggerInterface {
+  private current = vega.Warn;
+  constructor(private readonly onWarning: (message: string) => void) {}
+  level(value: number): this;
+  level(): number;
+  level(value?: number): this | number {
+    if (value === undefined) return this.current;
+    this.current = value;
+    return this;
+  }
+  error(...args: readonly unknown[]): this {
+    throw new Error(logText(args));
+  }
+  warn(...args: readonly unknown[]): this {
+    if (this.current >= vega.Warn) this.onWarning(logText(args));
+    return this;
+  }
+  info(): this {
+    return this;
+  }
+  debug(): this {
+    return this;
+  }
 }
+
+const logText = (args: readonly unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
 
 /**
  * vega numbers gradients/clip paths with a process-wide counter (gradient_7, clip3…): renumber
@@ -57,7 +63,7 @@ export function canonicalSvgIds(svg: string): string {
  * spec's description) is added for accessibility. Same spec → same SVG string.
  */
 export async function renderSvg(spec: VlSpec, options: RenderOptions = {}): Promise<string> {
-  const log = logger(options.onWarning ?? (() => undefined));
+  const log = new Logger(options.onWarning ?? (() => undefined));
   // vega mutates inline data (tuple ids, parsed dates): render a JSON copy so callers' data stays intact.
   const vgSpec = compile(JSON.parse(JSON.stringify(spec)) as VlSpec, { logger: log }).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none", logger: log });
