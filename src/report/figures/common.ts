@@ -42,3 +42,40 @@ export function fmtInt(n: number): string {
 
 /** Format a 0..1 rate as a whole percent. */
 export const fmtPct = (r: number) => `${Math.round(r * 100)}%`;
+
+/** The ordinal x channel of `playsAndRateSpec`. */
+export interface OrdinalX {
+  field: string;
+  type: "ordinal";
+  title: string;
+  sort?: null;
+  scale?: { domain: string[] };
+  axis: { labelAngle: number };
+}
+
+/**
+ * Bars: plays per `x` value (right axis); line: completion rate of labelled plays (left
+ * axis, 0–1). Rows carry `plays` and `completion_rate`.
+ */
+export function playsAndRateSpec(title: string, subtitle: string, rows: readonly object[], x: OrdinalX): VlSpec {
+  return {
+    ...frame(title, subtitle),
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: rows },
+    encoding: { x },
+    layer: [
+      {
+        mark: { type: "bar", color: COLORS.plays },
+        encoding: { y: { field: "plays", type: "quantitative", title: "Plays", axis: { orient: "right" } } },
+      },
+      {
+        mark: { type: "line", color: COLORS.line, point: { color: COLORS.line }, invalid: "break-paths-filter-domains" },
+        encoding: {
+          y: { field: "completion_rate", type: "quantitative", axis: rateAxis("Completion rate"), scale: { domain: [0, 1] } },
+        },
+      },
+    ],
+    resolve: { scale: { y: "independent" } },
+  };
+}
