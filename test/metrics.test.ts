@@ -95,6 +95,8 @@ test("ROC/PR curves: end points, and downsampling keeps ≤ 200 points with both
   assert.equal(d.length, 200);
   assert.equal(d[0], 0);
   assert.equal(d[199], 999);
+  assert.deepEqual(downsample(many, 1), [0]);
+  assert.equal(rocCurve([0, 1, 0], [0.1, 0.2, 0.3], 1).points.length, 1);
   assert.equal(rocCurve([1, 1], [0.1, 0.2]).points.length, 0);
 });
 

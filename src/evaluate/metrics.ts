@@ -303,30 +303,20 @@ export interface Curve {
 }
 
 /**
- * Keeps at most `max` points: always the first and last, the rest evenly spaced by index
- * (enough for plotting; the metrics themselves use all thresholds).
+ * Keeps at most `max` points: always the first and last (the first alone for max = 1), the
+ * rest evenly spaced by index (enough for plotting; the metrics themselves use all thresholds).
  */
 export function downsample<T>(points: T[], max = 200): T[] {
-  if (points.length <= max) return points;
-  const out: T[] = [];
-  for (let k = 0; k < max; k++) out.push(points[Math.round((k * (points.length - 1)) / (max - 1))]);
-  return out;
+  return points.length <= max ? points : downsampledPoints(points.length, max, (i) => points[i]);
 }
 
-/**
- * The points `downsample(all, max)` keeps, where `all` has `length` points and `at(i)` builds
- * point i: only the kept points are built.
- */
-function downsampledPoints(length: number, max: number, at: (i: number) => CurvePoint): CurvePoint[] {
-  const out: CurvePoint[] = [];
+/** The points `downsample(all, max)` keeps, where `all` has `length` points and `at(i)` builds point i: only the kept ones are built. */
+function downsampledPoints<T>(length: number, max: number, at: (i: number) => T): T[] {
+  const out: T[] = [];
   if (length <= max) {
     for (let i = 0; i < length; i++) out.push(at(i));
   } else {
-    for (let k = 0; k < max; k++) {
-      const i = Math.round((k * (length - 1)) / (max - 1));
-      // (`downsample` would read past its array for max = 1: keep that behaviour exactly.)
-      out.push(i >= 0 && i < length ? at(i) : (undefined as unknown as CurvePoint));
-    }
+    for (let k = 0; k < max; k++) out.push(at(max === 1 ? 0 : Math.round((k * (length - 1)) / (max - 1))));
   }
   return out;
 }
