@@ -48,7 +48,7 @@ export const LABEL_COMPARISON_COLUMNS = [
   "rule", "labelled_plays", "completed_plays", "base_rate", "test_plays", "test_base_rate", "test_auc", "test_logloss",
   "agreement_with_reason_end", "finished_only_by_rule", "finished_only_by_reason_end",
   "length_from_track", "length_from_artist", "length_from_global", "length_from_default",
-];
+] as const;
 
 export interface LabelComparison {
   primaryModel: string;

@@ -326,7 +326,7 @@ export function resultsMarkdown(results: RunResults): string {
     out.push(
       mdTable(
         ["rule", "labelled_plays", "base_rate", "test_base_rate", "test_auc", "test_logloss", "agreement_with_reason_end", "finished_only_by_rule", "finished_only_by_reason_end"],
-        results.labelComparison.rows as unknown as Record<string, unknown>[],
+        results.labelComparison.rows,
       ),
     );
     out.push(labelComparisonSentence(results.labelComparison), "");
