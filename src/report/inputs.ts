@@ -4,6 +4,7 @@ import * as path from "path";
 import { UserInputError } from "../common/errors";
 import { parseCsv, ParsedCsv } from "./csv";
 import type { ScoredColumn } from "./columns";
+import { cellText } from "./rows";
 import type { FigureInputs, LabelDisagreementRow, ScoredSample, TrainingHistory } from "./figures/types";
 
 /** The scored_samples.csv columns (of `SCORED_BASE_COLUMNS`) every figure built from scored plays needs; the others may be absent. */
@@ -33,8 +34,8 @@ function readLabelDisagreement(file: string): LabelDisagreementRow[] {
   const rows = (value as { by_platform?: unknown })?.by_platform;
   if (!Array.isArray(rows)) throw new UserInputError(`${LABEL_COMPARISON_FILE} "${file}" has no "by_platform" list; re-run the pipeline with --compare-labels or remove it.`, file);
   return rows.map((r: Record<string, unknown>) => ({
-    rule: String(r.rule ?? ""),
-    platform_family: String(r.platform_family ?? ""),
+    rule: cellText(r.rule),
+    platform_family: cellText(r.platform_family),
     labelled: Number(r.labelled) || 0,
     disagree: Number(r.disagree) || 0,
     disagreement: Number(r.disagreement),
