@@ -11,7 +11,7 @@ import {
   rollingOriginSplits,
   type FeatureSet,
 } from "../src/features";
-import { makeData, makePlayTable, randomPlays, type PlayInput } from "./helpers/playTable";
+import { clonePlayTable, makeData, makePlayTable, randomPlays, type PlayInput } from "./helpers/playTable";
 
 const MIN = 60_000;
 
@@ -125,7 +125,8 @@ test("recent_skip_rate_10 uses the 10 previous labelled plays, smoothed toward t
   const rows = series(14, "2024-02-01T08:00:00Z", 3, (k) => ({ reasonEnd: k < 4 ? "fwdbtn" : k === 7 ? null : "trackdone" }));
   const data = makeData(rows);
   const fs = new FeatureBuilder().fitTransform(data, chronologicalSplit(data.plays, { testFraction: 0, validationFraction: 0 }));
-  const g = 4 / 13;
+  // empty slots hold the train skip rate 4/13, leave-one-out for these training rows (both skips): 3/12
+  const g = 3 / 12;
   assert.ok(Math.abs(value(fs, 0, "recent_skip_rate_10") - g) < 1e-12);
   assert.ok(Math.abs(value(fs, 2, "recent_skip_rate_10") - (2 + 8 * g) / 10) < 1e-12); // plays 0,1 skipped
   // row 12 = play 13: previous labelled plays are 12,11,10,9,8,6,5,4,3,2 → 2 skips (3 and 2)
@@ -258,4 +259,39 @@ test("representativeRows: full train priors, usual context, no test information"
     probe.names.forEach((n, j) => { if (n.startsWith(prefix + "=")) s += probe.X[j]; });
     assert.equal(s, 1, prefix);
   }
+});
+
+test("representativeRows: each track's as-of standing at the end of the window, untouched by later labels", () => {
+  const rows = [];
+  const t = Date.parse("2024-01-01T10:00:00Z");
+  for (let k = 0; k < 60; k++) {
+    const track = k % 3 === 0 ? "A" : k % 3 === 1 ? "B" : "C";
+    // A always finished, B always skipped before the cut; in the test window everything flips
+    const early = k < 45;
+    const done = track === "A" ? early : track === "B" ? !early : k % 2 === 0;
+    rows.push({ start: t + k * 10 * MIN, track, artist: track === "C" ? "Y" : "X", reasonEnd: done ? "trackdone" : "fwdbtn" });
+  }
+  const data = makeData(rows);
+  const split = chronologicalSplit(data.plays, { testFraction: 0.25, validationFraction: 0 });
+  const builder = new FeatureBuilder({ timeZone: "UTC" }).fit(data, split);
+  const cands = [{ trackUri: "spotify:track:A", artist: "X" }, { trackUri: "spotify:track:B", artist: "X" }];
+  const probe = representativeRows(builder, data, split, cands);
+  const at = (p: typeof probe, r: number, n: string) => p.X[r * p.cols + p.names.indexOf(n)];
+  assert.ok(at(probe, 0, "track_asof_completion_rate") > 0.8);
+  assert.ok(at(probe, 1, "track_asof_completion_rate") < 0.2);
+  assert.ok(Math.abs(Math.expm1(at(probe, 0, "track_asof_completions_log1p")) - 15) < 1e-9); // A's 15 plays before the cut
+  assert.ok(at(probe, 0, "track_residual_eb") > at(probe, 1, "track_residual_eb"));
+  // the first test-window play of A sees the same outcomes as the probe
+  const fs = builder.transform(data, split);
+  const firstTestA = Array.from({ length: fs.rows }, (_, r) => r).find((r) => fs.role[r] === 2 && data.plays.trackUri.values[data.plays.trackUri.codes[fs.playIndex[r]]] === "spotify:track:A");
+  assert.ok(firstTestA !== undefined);
+  const col = fs.names.indexOf("track_asof_completion_rate");
+  assert.ok(Math.abs(fs.X[firstTestA * fs.cols + col] - at(probe, 0, "track_asof_completion_rate")) < 1e-9);
+  // flipping every test label changes nothing in the probe
+  const p = clonePlayTable(data.plays);
+  for (let i = 0; i < p.length; i++) if (split.role[i] === 2) p.completed[i] = 1 - p.completed[i];
+  const later = { ...data, plays: p };
+  const b2 = new FeatureBuilder({ timeZone: "UTC" }).fit(later, split);
+  const probe2 = representativeRows(b2, later, split, cands);
+  assert.deepEqual(Array.from(probe2.X), Array.from(probe.X));
 });

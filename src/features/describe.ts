@@ -18,7 +18,7 @@ export interface FeatureSummaryRow {
 export function groupOf(name: string): FeatureGroup {
   if (name.startsWith("leak_")) return "leaky";
   if (/^(hour_|daypart=|dow_|is_weekend|month_)/.test(name)) return "time";
-  if (/^(session_|is_session_start|recent_skip_rate|prev_end_reason=|gap_since_prev)/.test(name)) return "session";
+  if (/^(session_|is_session_start|recent_skip_rate|prev_end_reason=|gap_since_prev|device_run_|is_device_run_start)/.test(name)) return "session";
   if (/^(track_|artist_|is_first_play)/.test(name)) return "behaviour";
   if (/^(in_library|playlists_)/.test(name)) return "account";
   if (/_24h$/.test(name)) return "reliability";

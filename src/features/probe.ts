@@ -5,12 +5,14 @@
  * Used by recommend/ to ask the model for a track's expected completion without any
  * test-window information:
  * - behaviour: the track's and artist's FULL train priors (no leave-one-out: the probe
- *   is not a training row), as-of counts of plays started before `atMs`;
+ *   is not a training row), as-of counts of plays started before `atMs`, and the track's
+ *   and artist's as-of standing at `atMs` (asof.ts: outcomes of plays ended by then,
+ *   recency-weighted rates, residual estimates, days since last played);
  * - account: library snapshot, playlists that held the track before `atMs`;
  * - time: the listener's modal local hour and weekday among training plays, at the
  *   first such instant on/after `atMs` (so the month is the one after training);
- * - session: recent_skip_rate = the global train skip rate, other session columns at
- *   their training median / modal category;
+ * - session: recent_skip_rate = the global train skip rate, other session columns (session
+ *   so far, device run, session residual) at their training median / modal category;
  * - context and reliability: modal category / median over training rows.
  */
 import type { FeatureBuilder } from "./builder";
@@ -142,6 +144,7 @@ export function representativeRows(
   const acct = indexAccount(data.account, { codes: new Int32Array(0), values: candidates.map((c) => c.trackUri ?? "") });
   const g = st.globalSkipRate;
   const m = st.priors.m;
+  const history = builder.historyAt(data, fs, at0);
   const X = new Float64Array(candidates.length * cols);
   candidates.forEach((cand, r) => {
     const base = r * cols;
@@ -159,6 +162,7 @@ export function representativeRows(
     X[o + 4] = Math.log1p(before);
     X[o + 5] = Math.log1p(ac !== undefined ? artistSeen[ac] : 0);
     X[o + 6] = before === 0 ? 1 : 0;
+    history.writeTrackArtist(tc ?? -1, ac ?? -1, at, X, base + lay.history, base + lay.residual);
     o = base + lay.account;
     if (builder.options.useLibrarySnapshot) X[o++] = cand.trackUri ? acct.inLibrary[r] : 0;
     X[o] = cand.trackUri ? playlistsBefore(acct.addedTimes[r], at0) : 0;

@@ -1,6 +1,16 @@
 /**
  * Session and previous-play features over ALL plays in START order.
  *
+ * Two notions of session:
+ * - listening session (`sessionId`): a new one starts when the gap from the previous play's
+ *   END (start order, any device) to this START exceeds `sessionGapMs` (30 min);
+ * - device run (`deviceRunId`): one device's continuous playback. A play continues its
+ *   device's run when the previous play on the same device (platform string, else platform
+ *   family) ended at most `deviceGapMs` before this start and at most `endToleranceMs` after
+ *   it (whole-second `ts`); anything else (a pause, a skip to another device, a first play)
+ *   opens a new run. Autoplay/album playback forms long runs; a session hopping between
+ *   phone and laptop forms several.
+ *
  * Everything here is known when play i starts: earlier plays by start time, and of
  * those only the outcomes (reason_end, label) of plays that had ENDED by then. Ends
  * are compared with a small tolerance because `ts` has whole-second precision, so a
@@ -31,6 +41,8 @@ export interface SessionOptions {
   endToleranceMs: number;
   /** Missing slots of the recent window are filled with this skip rate (global TRAIN rate). */
   priorSkipRate: number;
+  /** Largest gap (previous END on the same device → this START) that continues a device run. Default 3000. */
+  deviceGapMs?: number;
 }
 
 /** Per-play session state, all [n plays]. */
@@ -42,6 +54,16 @@ export interface SessionColumns {
   /** log1p(seconds from previous end to this start), 0 when overlapping, capped at 30 days. */
   gapLog: Float64Array;
   recentSkipRate: Float64Array;
+  /** Earlier ended labelled plays inside recent_skip_rate's window (the rest is filled with the prior) ... */
+  recentUsed: Uint16Array;
+  /** ... and the skips among them. */
+  recentSkips: Uint16Array;
+  /** Device run of each play (0-based, numbered in start order of their first play). */
+  deviceRunId: Int32Array;
+  /** 1-based position inside the device run. */
+  deviceRunPosition: Int32Array;
+  /** 1 when the previous play of the same device run (ended, by continuity) was labelled and not completed. */
+  deviceRunPrevSkipped: Uint8Array;
 }
 
 const GAP_CAP_S = 30 * 86400;
@@ -54,6 +76,8 @@ export function computeSessions(plays: PlayTable, opt: SessionOptions): SessionC
   const prevEnd = new Uint8Array(n);
   const gapLog = new Float64Array(n);
   const recentSkipRate = new Float64Array(n);
+  const recentUsed = new Uint16Array(n);
+  const recentSkips = new Uint16Array(n);
 
   const reasonCat = new Uint8Array(plays.reasonEnd.values.length);
   plays.reasonEnd.values.forEach((v, c) => {
@@ -103,6 +127,8 @@ export function computeSessions(plays: PlayTable, opt: SessionOptions): SessionC
       used++;
       if (completed[j] === 0) skips++;
     }
+    recentUsed[i] = used;
+    recentSkips[i] = skips;
     recentSkipRate[i] = R > 0 ? (skips + (R - used) * opt.priorSkipRate) / R : opt.priorSkipRate;
 
     if (completed[i] >= 0) {
@@ -111,5 +137,44 @@ export function computeSessions(plays: PlayTable, opt: SessionOptions): SessionC
       if (ringCount < cap) ringCount++;
     }
   }
-  return { sessionId, sessionPosition, prevEnd, gapLog, recentSkipRate };
+  return { sessionId, sessionPosition, prevEnd, gapLog, recentSkipRate, recentUsed, recentSkips, ...deviceRuns(plays, opt) };
+}
+
+/** Device runs (see module comment): [n plays] ids and 1-based positions. */
+export function deviceRuns(
+  plays: PlayTable,
+  opt: Pick<SessionOptions, "endToleranceMs" | "deviceGapMs">,
+): Pick<SessionColumns, "deviceRunId" | "deviceRunPosition" | "deviceRunPrevSkipped"> {
+  const n = plays.length;
+  const gapMs = opt.deviceGapMs ?? 3000;
+  const raw = plays.platformRaw.codes;
+  const fam = plays.platformFamily.codes;
+  const R = plays.platformRaw.values.length;
+  // device key: raw platform string, else family (offset past the raw codes), else one "unknown" key
+  const keys = R + plays.platformFamily.values.length + 1;
+  const lastEnd = new Float64Array(keys).fill(NaN);
+  const lastRun = new Int32Array(keys);
+  const lastPos = new Int32Array(keys);
+  const lastPlay = new Int32Array(keys);
+  const deviceRunId = new Int32Array(n);
+  const deviceRunPosition = new Int32Array(n);
+  const deviceRunPrevSkipped = new Uint8Array(n);
+  let runs = 0;
+  for (let i = 0; i < n; i++) {
+    const key = raw[i] >= 0 ? raw[i] : fam[i] >= 0 ? R + fam[i] : keys - 1;
+    const s = plays.startMs[i];
+    const gap = s - lastEnd[key]; // NaN when the device has no earlier play
+    if (gap >= -opt.endToleranceMs && gap <= gapMs) {
+      deviceRunId[i] = lastRun[key];
+      deviceRunPosition[i] = ++lastPos[key];
+      // the previous play of the run has ended (gap ≥ −tolerance), so its outcome is known
+      deviceRunPrevSkipped[i] = plays.completed[lastPlay[key]] === 0 ? 1 : 0;
+    } else {
+      deviceRunId[i] = lastRun[key] = runs++;
+      deviceRunPosition[i] = lastPos[key] = 1;
+    }
+    lastEnd[key] = plays.endMs[i];
+    lastPlay[key] = i;
+  }
+  return { deviceRunId, deviceRunPosition, deviceRunPrevSkipped };
 }

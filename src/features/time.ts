@@ -63,30 +63,68 @@ export function resolveTimeZone(
   profileCountry: string | null,
   option?: string,
 ): TimeZoneChoice {
-  if (option) return { zone: validateTimeZone(option), source: "option", reason: `time zone given as an option: ${option}` };
+  const modal = modalCountry(plays, trainMask);
+  if (option) {
+    const home = profileCountry ?? modal;
+    return { zone: validateTimeZone(option), source: "option", reason: `time zone given as an option: ${option}`, ...(home ? { country: home.toUpperCase() } : {}) };
+  }
   const notes: string[] = [];
   if (profileCountry) {
     const c = fromCountry(profileCountry, "profile-country", "profile country");
-    if (c) return c;
+    if (c) return { ...c, country: profileCountry.toUpperCase() };
     notes.push(`profile country ${profileCountry} is not in the zone map`);
   }
+  if (modal !== null) {
+    const c = fromCountry(modal, "conn-country", "most common conn_country of training plays");
+    if (c) return { ...c, reason: notes.concat(c.reason).join("; "), country: modal.toUpperCase() };
+    notes.push(`most common conn_country ${modal} is not in the zone map`);
+  }
+  notes.push("no usable country: local time is UTC");
+  return { zone: "UTC", source: "utc-fallback", reason: notes.join("; ") };
+}
+
+/** Most common conn_country of the masked plays (ties by name), or null. */
+function modalCountry(plays: PlayTable, mask: (i: number) => boolean): string | null {
   const counts = new Int32Array(plays.connCountry.values.length);
   for (let i = 0; i < plays.length; i++) {
     const code = plays.connCountry.codes[i];
-    if (code >= 0 && trainMask(i)) counts[code]++;
+    if (code >= 0 && mask(i)) counts[code]++;
   }
   // most common first, ties by name, so the choice is deterministic
   const order = Array.from(counts.keys())
     .filter((c) => counts[c] > 0)
     .sort((a, b) => counts[b] - counts[a] || (plays.connCountry.values[a] < plays.connCountry.values[b] ? -1 : 1));
-  if (order.length > 0) {
-    const top = plays.connCountry.values[order[0]];
-    const c = fromCountry(top, "conn-country", "most common conn_country of training plays");
-    if (c) return { ...c, reason: notes.concat(c.reason).join("; ") };
-    notes.push(`most common conn_country ${top} is not in the zone map`);
-  }
-  notes.push("no usable country: local time is UTC");
-  return { zone: "UTC", source: "utc-fallback", reason: notes.join("; ") };
+  return order.length > 0 ? plays.connCountry.values[order[0]] : null;
+}
+
+/** Where a play's local time comes from (counted per play in FeatureSet.localTime). */
+export const LOCAL_TIME_SOURCES = ["home", "conn-country", "multi-zone-modal"] as const;
+export type LocalTimeSource = (typeof LOCAL_TIME_SOURCES)[number];
+
+/**
+ * Per-play zones: a play whose conn_country differs from the home country (a trip, a move)
+ * uses that country's zone. A country spanning several zones (US, BR, ...) cannot say which:
+ * its modal (most populous) zone is taken, counted apart as "multi-zone-modal" (the home
+ * zone would be wrong for certain). Unknown and unmapped countries, and plays at home, use
+ * the home zone.
+ * @returns for each conn_country code: zone index into `zones` (0 = home) and source index
+ */
+export function playZones(plays: PlayTable, home: TimeZoneChoice): { zones: string[]; zoneOf: Int32Array; sourceOf: Uint8Array } {
+  const zones = [home.zone];
+  const values = plays.connCountry.values;
+  const zoneOf = new Int32Array(values.length);
+  const sourceOf = new Uint8Array(values.length);
+  const homeCountry = home.source === "utc-fallback" ? null : home.country ?? null;
+  values.forEach((v, c) => {
+    const country = v.toUpperCase();
+    const zone = COUNTRY_ZONES[country];
+    if (homeCountry === null || country === homeCountry || !zone) return;
+    let k = zones.indexOf(zone);
+    if (k < 0) k = zones.push(zone) - 1;
+    zoneOf[c] = k;
+    sourceOf[c] = k === 0 ? 0 : MULTI_ZONE.has(country) ? 2 : 1;
+  });
+  return { zones, zoneOf, sourceOf };
 }
 
 const HOUR = 3_600_000;

@@ -57,6 +57,8 @@ export interface FeatureSet {
   sessionId: Int32Array;
   /** [rows] 1-based position of the play inside its session (all plays count). */
   sessionPosition: Int32Array;
+  /** Where local time came from, per row (absent on FeatureSets built elsewhere). */
+  localTime?: LocalTimeSummary;
 }
 
 export type TimeZoneSource = "option" | "profile-country" | "conn-country" | "utc-fallback";
@@ -67,4 +69,16 @@ export interface TimeZoneChoice {
   source: TimeZoneSource;
   /** One sentence for reports, e.g. "profile country DE → Europe/Berlin". */
   reason: string;
+  /** Home country (upper case) the zone stands for; plays connected elsewhere use their country's zone. */
+  country?: string;
+}
+
+/** How many rows took their local time from each source (time.ts `playZones`). */
+export interface LocalTimeSummary {
+  /** The home zone (TimeZoneChoice.zone). */
+  homeZone: string;
+  /** Rows per source: home zone, the play's conn_country zone, the modal zone of a conn_country spanning several. */
+  sources: { home: number; "conn-country": number; "multi-zone-modal": number };
+  /** Rows per zone used, zones sorted by name. */
+  zones: Record<string, number>;
 }

@@ -27,7 +27,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import type { FeatureGroup, FeatureSet } from "../features/types";
+import type { FeatureGroup, FeatureSet, LocalTimeSummary } from "../features/types";
 import type { AccountData, DictColumn, IngestOptions, IngestReport, IngestResult, PlayTable, TechEvents } from "../ingest/types";
 import { listExportFiles } from "./exportFiles";
 
@@ -571,6 +571,8 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
 interface FeaturesMeta {
   names: string[];
   groups: FeatureGroup[];
+  /** FeatureSet.localTime (plain JSON), so a cache hit reports the same local-time sources. */
+  localTime?: LocalTimeSummary;
 }
 
 /** FeatureSet → Arrow: X as one FixedSizeList<Float64>[cols] column, so it reads back as one contiguous Float64Array. */
@@ -589,7 +591,7 @@ export function writeFeatures(store: StageStore, key: string, features: FeatureS
     sessionId: numeric(I32, features.sessionId),
     sessionPosition: numeric(I32, features.sessionPosition),
   });
-  return store.write<FeaturesMeta>("features", key, { "features.arrow": bytes }, { names: features.names, groups: features.groups });
+  return store.write<FeaturesMeta>("features", key, { "features.arrow": bytes }, { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}) });
 }
 
 export function readFeatures(store: StageStore, key: string): FeatureSet | ReadFailure {
@@ -598,7 +600,7 @@ export function readFeatures(store: StageStore, key: string): FeatureSet | ReadF
   const t = fromIPC(entry.files["features.arrow"]);
   const num = <T extends ArrayLike<number> & { subarray(a: number, b: number): T }>(name: string): T => valuesOf<T>(onlyChunk(t.getChild(name), name));
   const xData = onlyChunk(t.getChild("X"), "X");
-  const { names, groups } = entry.meta.data;
+  const { names, groups, localTime } = entry.meta.data;
   return {
     names,
     groups,
@@ -610,5 +612,6 @@ export function readFeatures(store: StageStore, key: string): FeatureSet | ReadF
     role: num<Uint8Array>("role"),
     sessionId: num<Int32Array>("sessionId"),
     sessionPosition: num<Int32Array>("sessionPosition"),
+    ...(localTime ? { localTime } : {}),
   };
 }

@@ -8,7 +8,10 @@
  * `excluded.noEvidence`).
  *
  * Score: the model's calibrated probability for a representative next play of the
- * track (see features/probe.ts), blended with the track's own record like a Beta
+ * track at the end of the window (see features/probe.ts: the track's and artist's as-of
+ * standing then, i.e. every outcome known by the window end, recency-weighted rates and
+ * residual estimates included, not just the training-slice priors), blended with the
+ * track's own record like a Beta
  * posterior whose prior mean is the prediction and prior weight k:
  *   confidence_weighted_score = (completions + k·predicted) / (labelled plays + k).
  * A track finished 9 of 10 times keeps most of its record; a library track never
