@@ -222,10 +222,11 @@ test("planted signal is recovered with the planted sign (src/sample/signal.ts)",
   //  - SHUFFLE_EFFECT = -0.3 (+ shuffle × negative taste, also ≤ 0) → shuffle=true below shuffle=false, and < 0
   //  - IN_LIBRARY_EFFECT = +0.6 → in_library > 0
   //  - session position: flat for 15 plays then slope -0.08 to -1.2 → session_position_log1p < 0
-  //  - REASON_START_EFFECT clickrow +0.55 vs fwdbtn -0.5 → reason_start=clickrow > reason_start=fwdbtn.
-  //    A one-hot group's coefficients are identified only up to a common shift (the L2 penalty
-  //    centres them), so the contrast is what is recovered, not each level's sign: on the v2
-  //    sample clickrow (often a manual pick right after an abandoned play) sits near 0.
+  //  - REASON_START_EFFECT fwdbtn -0.5 → a play started by skipping, after a skipped play, lowers
+  //    completion: reason_start=fwdbtn + prev_end_reason=fwdbtn < 0. On data-sample 91% of the
+  //    plays started with fwdbtn follow a play that ended with fwdbtn (1,137 of 1,246), so the two
+  //    columns are nearly collinear and share the effect; neither alone is identifiable (nor is
+  //    clickrow's level within its one-hot group, which the L2 penalty centres).
   //  - per-artist latent taste (sd 0.9) → shows up as artist_train_skip_rate < 0
   // Left out on purpose: WEEKEND_EFFECT -0.15 is outweighed by the +0.8 weekend × evening
   // interaction (is_weekend comes out positive); the hour effect is non-linear and spread over
@@ -237,8 +238,8 @@ test("planted signal is recovered with the planted sign (src/sample/signal.ts)",
     assert.ok(c("shuffle=true") < 0 && c("shuffle=true") < c("shuffle=false"), `${column}: shuffle=true ${c("shuffle=true")} lowers completion`);
     assert.ok(c("in_library") > 0, `${column}: in_library ${c("in_library")} > 0`);
     assert.ok(c("session_position_log1p") < 0, `${column}: session_position_log1p ${c("session_position_log1p")} < 0`);
-    assert.ok(c("reason_start=clickrow") - c("reason_start=fwdbtn") > 0.05, `${column}: clickrow ${c("reason_start=clickrow")} above fwdbtn ${c("reason_start=fwdbtn")}`);
-    assert.ok(c("reason_start=fwdbtn") < 0, `${column}: reason_start=fwdbtn ${c("reason_start=fwdbtn")} < 0`);
+    const skipChain = c("reason_start=fwdbtn") + c("prev_end_reason=fwdbtn");
+    assert.ok(skipChain < 0, `${column}: reason_start=fwdbtn + prev_end_reason=fwdbtn = ${skipChain} < 0`);
     assert.ok(c("artist_train_skip_rate") < 0, `${column}: artist_train_skip_rate < 0`);
   }
 });
