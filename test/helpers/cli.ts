@@ -7,8 +7,13 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
   const err: string[] = [];
   const ow = process.stdout.write.bind(process.stdout);
   const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  // The CLI writes text. Under `node --test` the file's own reporter writes serialised bytes to the
+  // same stdout, possibly while an async CLI run is captured: pass those through, or the runner loses
+  // the results of this and neighbouring tests (and fails the file).
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === "string" ? (out.push(chunk), true) : (ow as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+    typeof chunk === "string" ? (err.push(chunk), true) : (ew as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
   try {
     const code = await cliMain(args);
     return { code, stdout: out.join(""), stderr: err.join("") };
