@@ -180,8 +180,18 @@ export class OutputFolder {
     return folder;
   }
 
-  /** Staging folders of runs that were killed: finish a complete one's swap, delete the others. */
+  /**
+   * What killed runs left: finish a complete staging folder's swap, delete the others, and delete the
+   * temp files of lock attempts that died between writing and removing them (`tryCreateLock`). A live
+   * other process's temp file may be mid-attempt and is kept; this process has none in flight here.
+   */
   private recover(notice: (line: string) => void): void {
+    for (const name of fs.readdirSync(this.dir)) {
+      const attempt = LOCK_TEMP.exec(name);
+      if (!attempt) continue;
+      const pid = Number(attempt[1]);
+      if (pid === process.pid || !lockHolderAlive({ pid, host: os.hostname(), started: "" })) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
     for (const name of fs.readdirSync(this.dir).filter((n) => n.startsWith(STAGING_PREFIX)).sort()) {
       const staging = path.join(this.dir, name);
       let plan: CommitPlan | null = null;
@@ -255,6 +265,9 @@ export class OutputFolder {
     if (held && held.pid === this.lock.pid && held.started === this.lock.started) fs.rmSync(this.lockPath, { force: true });
   }
 }
+
+/** `tryCreateLock`'s temp file name: lock name, pid, time. */
+const LOCK_TEMP = new RegExp(`^${LOCK_FILE.replace(/\./g, "\\.")}\\.(\\d+)\\.\\d+\\.tmp$`);
 
 /** Creates the lock file with its content in one step (write a temp file, then link: fails when the lock exists). */
 function tryCreateLock(lockPath: string, lock: LockInfo): boolean {
