@@ -1,8 +1,9 @@
 /**
  * Executes the numbered notebooks in order, headlessly, through the committed tslab
  * kernel spec (`jupyter/kernels/tslab`), and writes executed copies plus HTML renderings
- * to `<OUTPUT_DIR>/notebooks/`. A failing cell stops the run with a non-zero exit and
- * prints the notebook, the cell and the real error text.
+ * to `<OUTPUT_DIR>/notebooks/`, then the presentation built from them (`<OUTPUT_DIR>/presentation/`,
+ * scripts/present.ts). A failing cell stops the run with a non-zero exit and prints the
+ * notebook, the cell and the real error text.
  *
  *   tsx scripts/run-notebooks.ts [--only PREFIX...] [--no-html]
  * Environment: SPOTIFY_EXPORT (default data-sample/), OUTPUT_DIR (default outputs/).
@@ -10,6 +11,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { present } from "./present";
 
 const root = resolve(__dirname, "..");
 
@@ -94,4 +96,5 @@ if (require.main === module) {
   }
   const total = runs.reduce((sum, r) => sum + r.seconds, 0);
   process.stderr.write(`${runs.length} notebooks executed in ${total.toFixed(1)} s; executed copies and HTML in ${join(process.env.OUTPUT_DIR ?? "outputs", "notebooks")}\n`);
+  if (!present(notebookEnv().OUTPUT_DIR as string)) process.exit(1);
 }

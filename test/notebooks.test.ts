@@ -118,7 +118,7 @@ test("executed notebooks and their HTML renderings read well", () => {
 });
 
 /** What only the notebooks write: their executed copies, recorded results, and state passed between them. */
-const NOTEBOOK_ONLY = [/^notebooks\//, /^notebook_results\//, /^artifacts\/model_run\.json$/, /^feature_summary\.csv$/];
+const NOTEBOOK_ONLY = [/^notebooks\//, /^presentation\//, /^notebook_results\//, /^artifacts\/model_run\.json$/, /^feature_summary\.csv$/];
 /** What only the CLI writes: the manifest of its staged, swapped-in run (src/pipeline/outputFolder.ts). */
 const CLI_ONLY = [/^\.pipeline-run\.json$/];
 
@@ -135,6 +135,29 @@ test("the CLI and the notebooks leave the same output files (apart from the note
   assert.ok(cli.some((f) => f.startsWith("cache")), "the CLI writes the stage cache");
   assert.deepEqual(notebooks, cli);
   fs.rmSync(cliDir, { recursive: true, force: true });
+});
+
+test("the presentation of the real run: every notebook and numbered section, every figure, headline numbers from the run", async () => {
+  const { writePresentation } = await import("../src/report/presentation");
+  const files = writePresentation(outputDir);
+  assert.deepEqual(files.notebooks.map((f) => path.basename(f)), notebookList());
+  const report = fs.readFileSync(files.report, "utf8");
+  const slides = fs.readFileSync(files.slides, "utf8");
+  let svgs = 0;
+  let numbered = 0;
+  for (const name of notebookList()) {
+    const nb = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", name), "utf8")) as { cells: { cell_type: string; source: string | string[]; outputs?: { data?: Record<string, unknown> }[] }[] };
+    svgs += nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && "image/svg+xml" in o.data).length;
+    const headings = nb.cells.filter((c) => c.cell_type === "markdown").flatMap((c) => [c.source].flat().join("").split("\n")).filter((l) => /^## \d+\. /.test(l));
+    numbered += headings.length;
+    for (const h of headings) assert.ok(report.includes(`>${h.slice(3).trim().replace(/&/g, "&amp;")}</a>`), `${name}: "${h}" in the table of contents`);
+  }
+  assert.equal(report.match(/<figure class="figure"[^>]*><svg/g)?.length ?? 0, svgs, "every SVG output inline in the report");
+  assert.equal(slides.match(/<div class="page">/g)?.length ?? 0, numbered - 1 + DEFAULT_FIGURES.length, "one slide per numbered section, 05's figures one per slide");
+  assert.doesNotMatch(report + slides, /paramsFromEnv|import \* as tslab/, "no code");
+  const metrics = JSON.parse(fs.readFileSync(path.join(outputDir, "model_metrics.json"), "utf8")) as { test: { auc: number }; data: { date_range: { first: string; last: string } } };
+  assert.ok(slides.includes(`Export from ${metrics.data.date_range.first.slice(0, 10)} to ${metrics.data.date_range.last.slice(0, 10)}`), "title slide: the run's date range");
+  assert.ok(slides.includes(`test AUC ${metrics.test.auc.toFixed(3)}`), "title slide: the run's test AUC");
 });
 
 test("no planted personal data in executed notebooks, their HTML or any output", () => {
