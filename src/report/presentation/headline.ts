@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { fmtInt, fmtPct } from "../figures/common";
+import { escapeHtml } from "../html";
 
 export interface Fact {
   label: string;
@@ -93,4 +94,12 @@ export function readHeadline(outputDir: string): Headline {
     facts.push({ label: "Recommendations", value: `top ${fmtInt(rec.list_length)}: ${fmtPct(rate)} of their ${fmtInt(rec.model?.test_plays ?? 0)} test-window plays finished${versus}` });
   }
   return { dateRange, facts, missing };
+}
+
+/** The date range, the facts as a list, and what was missing: the report's header and the title slide. */
+export function headlineHtml(headline: Headline): string {
+  const range = headline.dateRange ? `<p class="range">Export from ${escapeHtml(headline.dateRange)}</p>` : `<p class="range">The export's date range is unknown.</p>`;
+  const facts = headline.facts.map((f) => `<li><strong>${escapeHtml(f.label)}:</strong> ${escapeHtml(f.value)}</li>`).join("");
+  const missing = headline.missing.length ? `<p class="missing">Not found in the output folder: ${escapeHtml(headline.missing.join(", "))} (run npm start).</p>` : "";
+  return `${range}${facts ? `<ul class="facts">${facts}</ul>` : ""}${missing}`;
 }

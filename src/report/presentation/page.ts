@@ -3,6 +3,7 @@
  * scripts only by hash) and the styles of rendered blocks (long lines wrap, never cut off).
  */
 import { createHash } from "crypto";
+import { escapeHtml } from "../html";
 
 /** CSP for a page whose only scripts are `scripts` (inline, allowed by their SHA-256). */
 export function contentSecurityPolicy(scripts: readonly string[] = []): string {
@@ -37,3 +38,26 @@ pre.error { background: #fff0f0; color: #8a1f11; }
 figure.figure { margin: 12px 0; }
 figure.figure svg, figure.figure img { max-width: 100%; height: auto; }
 `;
+
+/**
+ * A complete, self-contained HTML document: `styles` and `scripts` inlined (made safe to
+ * inline here) and a CSP that allows exactly those scripts and no network.
+ */
+export function htmlDocument(options: { title: string; styles: readonly string[]; scripts?: readonly string[]; body: string }): string {
+  const scripts = (options.scripts ?? []).map((s) => inlineSafe(s, "script"));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(scripts))}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+${options.styles.map((css) => `<style>${inlineSafe(css, "style")}</style>`).join("\n")}
+</head>
+<body>
+${options.body}
+${scripts.map((js) => `<script>${js}</script>`).join("\n")}
+</body>
+</html>
+`;
+}

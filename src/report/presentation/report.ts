@@ -5,9 +5,9 @@
  */
 import { escapeHtml } from "../html";
 import { blockHtml } from "./blocks";
-import type { Headline } from "./headline";
+import { headlineHtml, type Headline } from "./headline";
 import type { Block, NotebookDoc } from "./ipynb";
-import { BLOCK_CSS, contentSecurityPolicy } from "./page";
+import { BLOCK_CSS, htmlDocument } from "./page";
 
 const STYLE = `
 body { margin: 0; font-family: Helvetica, Arial, sans-serif; color: #1b1f24; background: #fff; line-height: 1.45; }
@@ -35,13 +35,6 @@ function toc(docs: readonly NotebookDoc[]): string {
   return `<nav id="toc" aria-label="Contents"><strong>Contents</strong><ol>${items.join("\n")}</ol></nav>`;
 }
 
-/** The headline facts as a short list (the same ones as on the title slide). */
-export function headlineHtml(headline: Headline): string {
-  const range = headline.dateRange ? `<p class="range">Export from ${escapeHtml(headline.dateRange)}.</p>` : "";
-  const facts = headline.facts.map((f) => `<li><strong>${escapeHtml(f.label)}:</strong> ${escapeHtml(f.value)}</li>`).join("");
-  const missing = headline.missing.length ? `<p class="missing">Not found in the output folder: ${escapeHtml(headline.missing.join(", "))} (run <code>npm start</code>).</p>` : "";
-  return `${range}${facts ? `<ul class="facts">${facts}</ul>` : ""}${missing}`;
-}
 
 export interface ReportOptions {
   title?: string;
@@ -54,22 +47,10 @@ export function buildReportHtml(docs: readonly NotebookDoc[], headline: Headline
     const sections = doc.sections.map((s) => `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${blocksHtml(s.blocks, s.id)}\n</section>`);
     return `<article id="${escapeHtml(doc.id)}"><h1>${escapeHtml(doc.title)}</h1>\n${blocksHtml(doc.intro, `${doc.id}-intro`)}\n${sections.join("\n")}\n</article>`;
   });
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy())}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${toc(docs)}
+  const body = `${toc(docs)}
 <main>
 <header class="report"><h1>${escapeHtml(title)}</h1>${headlineHtml(headline)}</header>
 ${articles.join("\n")}
-</main>
-</body>
-</html>
-`;
+</main>`;
+  return htmlDocument({ title, styles: [STYLE], body });
 }

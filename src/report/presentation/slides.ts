@@ -9,9 +9,9 @@
 import * as fs from "fs";
 import { escapeHtml } from "../html";
 import { blockHtml } from "./blocks";
-import type { Headline } from "./headline";
+import { headlineHtml, type Headline } from "./headline";
 import type { Block, NotebookDoc, Section } from "./ipynb";
-import { BLOCK_CSS, contentSecurityPolicy, inlineSafe } from "./page";
+import { BLOCK_CSS, htmlDocument } from "./page";
 
 /** reveal.js's script, core CSS and the white theme (its font is embedded as data:). */
 export function revealAssets(): { js: string; css: string } {
@@ -19,7 +19,7 @@ export function revealAssets(): { js: string; css: string } {
   const css = `${read("reveal.js/reveal.css")}\n${read("reveal.js/theme/white.css")}`;
   // A theme that @imports a web font would make a network request: refuse rather than ship it.
   if (/@import|url\(\s*['"]?(https?:)?\/\//i.test(css)) throw new Error("reveal.js CSS references a remote resource");
-  return { js: inlineSafe(read("reveal.js"), "script"), css: inlineSafe(css, "style") };
+  return { js: read("reveal.js"), css };
 }
 
 const INIT = `Reveal.initialize({ hash: true, width: 1280, height: 720, margin: 0.04, center: false, transition: "none", slideNumber: "c/t", controls: true, progress: true });`;
@@ -82,11 +82,8 @@ function sectionSlides(doc: NotebookDoc, section: Section): string {
 }
 
 function titleSlide(title: string, headline: Headline, docs: readonly NotebookDoc[]): string {
-  const range = headline.dateRange ? `<p class="range">Export from ${escapeHtml(headline.dateRange)}</p>` : `<p class="range">The export's date range is unknown.</p>`;
-  const facts = headline.facts.map((f) => `<li><strong>${escapeHtml(f.label)}:</strong> ${escapeHtml(f.value)}</li>`).join("");
-  const missing = headline.missing.length ? `<p class="missing">Not found in the output folder: ${escapeHtml(headline.missing.join(", "))} (run npm start).</p>` : "";
   const count = docs.reduce((n, d) => n + d.sections.filter((s) => s.number !== null).length, 0);
-  return `<section id="title"><div class="page title-page"><h1>${escapeHtml(title)}</h1>${range}${facts ? `<ul class="facts">${facts}</ul>` : ""}${missing}<p class="notebook">${docs.length} notebooks, ${count} sections.</p></div></section>`;
+  return `<section id="title"><div class="page title-page"><h1>${escapeHtml(title)}</h1>${headlineHtml(headline)}<p class="notebook">${docs.length} notebooks, ${count} sections.</p></div></section>`;
 }
 
 export interface SlidesOptions {
@@ -98,24 +95,9 @@ export function buildSlidesHtml(docs: readonly NotebookDoc[], headline: Headline
   const title = options.title ?? "Which Spotify plays do you finish?";
   const { js, css } = revealAssets();
   const slides = docs.flatMap((doc) => doc.sections.filter((s) => s.number !== null).map((s) => sectionSlides(doc, s)));
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy([js, INIT]))}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${css}</style>
-<style>${STYLE}</style>
-</head>
-<body>
-<div class="reveal"><div class="slides">
+  const body = `<div class="reveal"><div class="slides">
 ${titleSlide(title, headline, docs)}
 ${slides.join("\n")}
-</div></div>
-<script>${js}</script>
-<script>${INIT}</script>
-</body>
-</html>
-`;
+</div></div>`;
+  return htmlDocument({ title, styles: [css, STYLE], scripts: [js, INIT], body });
 }
