@@ -28,6 +28,7 @@ export function inlineSafe(source: string, element: "script" | "style"): string 
 /** Styles of the blocks (`blocks.ts` markup) on both pages. */
 export const BLOCK_CSS = `
 .prose p, .prose li { overflow-wrap: anywhere; }
+.prose h1, .prose h2, .prose h3 { font-size: 18px; }
 pre.text { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; padding: 8px 12px; border-radius: 4px; font-size: 12px; }
 pre.error { background: #fff0f0; color: #8a1f11; }
 .table-wrap { overflow-x: auto; max-width: 100%; }

@@ -27,14 +27,15 @@ const INIT = `Reveal.initialize({ hash: true, width: 1280, height: 720, margin: 
 const STYLE = `
 .reveal { font-size: 28px; }
 .reveal .slides { text-align: left; }
-.reveal .page { height: 690px; display: flex; flex-direction: column; gap: 8px; }
+.reveal .page { height: 690px; display: flex; flex-direction: column; gap: 8px; overflow-y: auto; }
 .reveal .page .notebook { font-size: 16px; color: #666; margin: 0; text-transform: none; }
 .reveal .page h2 { font-size: 36px; margin: 0; text-transform: none; }
 .reveal .page figure.figure { flex: 1 1 auto; min-height: 0; margin: 0; display: flex; justify-content: center; }
 .reveal .page figure.figure svg, .reveal .page figure.figure img { width: 100%; height: 100%; max-width: none; }
 .reveal .page .prose { font-size: 22px; line-height: 1.35; }
 .reveal .page .prose p { margin: 4px 0; }
-.reveal .page .table-wrap { flex: 1 1 auto; min-height: 0; overflow: auto; }
+.reveal .page .table-wrap { flex: 0 1 auto; min-height: 0; overflow: auto; }
+.reveal .page .prose h1, .reveal .page .prose h2, .reveal .page .prose h3 { font-size: 26px; text-transform: none; margin: 8px 0 4px; }
 .reveal .page .table-wrap table { font-size: 16px; }
 .reveal .title-page h1 { font-size: 52px; text-transform: none; }
 .reveal .title-page .range { font-size: 32px; }
