@@ -86,6 +86,12 @@ test("presentation renders offline in Chromium: no requests, no code, figures dr
   fs.mkdirSync(path.join(outputDir, "notebooks"), { recursive: true });
   const runs = executeNotebooks([{ source, target: path.join(outputDir, "notebooks", "01_hostile.ipynb") }], notebookEnv({ OUTPUT_DIR: outputDir }), false);
   assert.ok(runs.every((r) => r.ok), runs.map((r) => r.error ?? "").join("\n"));
+  // The project's htmlTable escapes names itself (the sanitiser is a second line, not the only one).
+  const executed = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "01_hostile.ipynb"), "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  const htmlOutputs = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => [o.data?.["text/html"] ?? ""].flat().join("")).filter(Boolean);
+  assert.equal(htmlOutputs.length, 2);
+  assert.ok(!htmlOutputs[0].includes("<script") && htmlOutputs[0].includes("&lt;script&gt;"), "htmlTable output is escaped at the source");
+  assert.ok(htmlOutputs[1].includes("<script>"), "the careless output really carries a script (so stripping it is tested)");
   const lines: string[] = [];
   assert.ok(present(outputDir, (l) => lines.push(l)), lines.join("\n"));
   const report = path.join(outputDir, "presentation", "report.html");
