@@ -38,7 +38,8 @@ export function firstDataCellId(notebookFile: string): string | null {
 
 export function runNotebooksBench(exportDir: string, outputDir: string, log: (line: string) => void): NotebooksRun {
   fs.rmSync(outputDir, { recursive: true, force: true });
-  const env = notebookEnv({ SPOTIFY_EXPORT: exportDir, OUTPUT_DIR: outputDir });
+  // The same work as the CLI row, which runs without --compare-labels: 04's rule comparison is off.
+  const env = notebookEnv({ SPOTIFY_EXPORT: exportDir, OUTPUT_DIR: outputDir, COMPARE_LABELS: "off" });
   const executed = path.join(outputDir, "notebooks");
   fs.mkdirSync(executed, { recursive: true });
   const names = notebookList();

@@ -13,6 +13,10 @@ import { isDirty } from "../scripts/clean-notebooks";
 import { tslabDiagnostics } from "../scripts/check-tslab-compat";
 import { PLANTED_PII } from "../src/sample/names";
 import { DEFAULT_FIGURES } from "../src/report/figures";
+import type { LabelDisagreementRow } from "../src/report/figures";
+import { DEFAULT_COMPARE_RULES, readLabelRules } from "../src/ingest/label";
+import { labelComparisonSentence } from "../src/pipeline/labelComparison";
+import type { LabelComparisonRow } from "../src/pipeline/labelComparison";
 
 const root = path.resolve(__dirname, "..");
 const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), "notebooks-"));
@@ -27,28 +31,35 @@ test("committed notebooks carry no outputs or execution counts", () => {
   for (const name of names) assert.equal(isDirty(fs.readFileSync(path.join(root, "notebooks", name), "utf8")), false, name);
 });
 
-test("each parameters cell is tagged `parameters`, shows the defaults as literals, and the environment overrides them", async () => {
-  const { DEFAULT_PARAMS, paramsFromEnv } = await import("../src/pipeline/params");
+test("each parameters cell is tagged `parameters`, shows the defaults as literals, passes them all on, and the environment overrides them", async () => {
+  const { paramsFromEnv } = await import("../src/pipeline/params");
+  const sample = path.join(root, "data-sample");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "params-"));
+  const defaults = paramsFromEnv({}, { SPOTIFY_EXPORT: sample, OUTPUT_DIR: out });
   for (const name of notebookList()) {
     const nb = JSON.parse(fs.readFileSync(path.join(root, "notebooks", name), "utf8")) as { cells: { source: string | string[]; metadata?: { tags?: string[] } }[] };
     const tagged = nb.cells.filter((c) => c.metadata?.tags?.includes("parameters"));
     assert.equal(tagged.length, 1, `${name}: one parameters cell`);
     const text = [tagged[0].source].flat().join("");
-    assert.match(text, /^const SPOTIFY_EXPORT = "\.\.\/data-sample";/m, name);
-    assert.match(text, /^const OUTPUT_DIR = "\.\.\/outputs";/m, name);
-    assert.match(text, /paramsFromEnv\(process\.env, \{ exportPath: SPOTIFY_EXPORT, outputDir: OUTPUT_DIR/, name);
-    const literal = (k: string) => Number(new RegExp(`^const ${k} = ([\\d.]+);`, "m").exec(text)?.[1]);
-    if (/const SEED/.test(text)) {
-      assert.deepEqual([literal("SEED"), literal("TEST_FRACTION"), literal("VALIDATION_FRACTION"), literal("TOP_N")],
-        [DEFAULT_PARAMS.seed, DEFAULT_PARAMS.testFraction, DEFAULT_PARAMS.validationFraction, DEFAULT_PARAMS.topN], `${name}: literals are the defaults`);
-    }
+    // Every constant is a JSON literal (string, number or list), as papermill-style tools expect.
+    const literals: Record<string, string | number | string[]> = {};
+    for (const m of text.matchAll(/^const ([A-Z_]+)(?:: [\w[\]]+)? = (.+?);(?: *\/\/.*)?$/gm)) literals[m[1]] = JSON.parse(m[2]) as string | number | string[];
+    assert.equal(literals.SPOTIFY_EXPORT, "../data-sample", name);
+    assert.equal(literals.OUTPUT_DIR, "../outputs", name);
+    const call = /paramsFromEnv\(process\.env, \{ ([A-Z_, ]+) \}\)/.exec(text);
+    assert.ok(call, `${name}: the cell passes its constants to paramsFromEnv`);
+    assert.deepEqual(call[1].split(", ").sort(), Object.keys(literals).sort(), `${name}: every constant is passed on, and only constants`);
+    // The literals are the defaults of the CLI; only 04 turns the label comparison on.
+    const fromCell = paramsFromEnv({}, { ...literals, SPOTIFY_EXPORT: sample, OUTPUT_DIR: out });
+    if (name.startsWith("04")) assert.ok((fromCell.compareLabels?.length ?? 0) >= 2, "04 compares the completion rules by default");
+    assert.deepEqual({ ...fromCell, compareLabels: undefined }, defaults, `${name}: literals are the defaults`);
   }
-  // Paths are validated like every other parameter: give ones that exist and are usable.
-  const sample = path.join(root, "data-sample");
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "params-"));
-  const r = paramsFromEnv({ SEED: "7", TEST_FRACTION: "0.3" }, { exportPath: sample, outputDir: out, params: { seed: 1, testFraction: 0.25, topN: 5 } });
-  assert.deepEqual([r.params.seed, r.params.testFraction, r.params.topN, r.params.validationFraction], [7, 0.3, 5, DEFAULT_PARAMS.validationFraction]);
+  const r = paramsFromEnv({ SEED: "7", TEST_FRACTION: "0.3", EXCLUDE_COUNTRY: "jp" }, { SPOTIFY_EXPORT: sample, OUTPUT_DIR: out, SEED: 1, TEST_FRACTION: 0.25, TOP_N: 5, EXCLUDE_COUNTRY: ["GB"], LABEL: "played-30s" });
+  assert.deepEqual([r.params.seed, r.params.testFraction, r.params.topN, r.params.validationFraction], [7, 0.3, 5, defaults.params.validationFraction]);
+  assert.deepEqual([r.input.label, r.input.filters], [{ kind: "played-30s" }, { excludeCountries: ["JP"] }], "the variable replaces the cell's list");
   assert.equal(r.input.export, sample);
+  assert.throws(() => paramsFromEnv({}, { SPOTIFY_EXPORT: sample, OUTPUT_DIR: out, TOPN: 5 }), /sets TOPN, which is not a parameter/);
+  assert.throws(() => paramsFromEnv({}, { SPOTIFY_EXPORT: sample, OUTPUT_DIR: out, LABEL: "played-fraction=2" }), /LABEL "played-fraction=2"/);
   fs.rmSync(out, { recursive: true, force: true });
 });
 
@@ -80,6 +91,14 @@ test("all notebooks run headlessly on data-sample/ and record sane results", { t
   assert.ok(model.parity.difference <= 0.001, `tfjs vs closed-loop AUC differ by ${model.parity.difference}`);
   const evaluation = recorded("04_evaluate_and_rank");
   assert.deepEqual(evaluation.parity, model.parity, "04 must evaluate the very models 03 trained");
+  // Section 4 of 04, "What counts as finished?": the rules compared, with the sentence computed from label_comparison.json.
+  const comparison = JSON.parse(fs.readFileSync(path.join(outputDir, "label_comparison.json"), "utf8")) as { primary_model: string; rules: LabelComparisonRow[]; by_platform: LabelDisagreementRow[] };
+  assert.deepEqual(evaluation.labelRules.map((r: { rule: string }) => r.rule), DEFAULT_COMPARE_RULES.split(","));
+  const executed04 = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "04_evaluate_and_rank.ipynb"), "utf8")) as { cells: { source: string | string[]; outputs?: { data?: Record<string, string | string[]> }[] }[] };
+  const section = executed04.cells.findIndex((c) => [c.source].flat().join("").startsWith("## 4. What counts as finished?"));
+  const shown = (executed04.cells[section + 1].outputs ?? []).map((o) => [o.data?.["text/markdown"] ?? []].flat().join(""));
+  assert.ok(shown.includes(labelComparisonSentence({ primaryModel: comparison.primary_model, rows: comparison.rules, byPlatform: comparison.by_platform })), "the computed sentence is shown");
+  assert.ok((executed04.cells[section + 1].outputs ?? []).some((o) => o.data?.["image/svg+xml"]), "the disagreement figure is drawn");
   const ingest = recorded("01_ingest");
   assert.equal(ingest.rowsKept + Object.values(ingest.dropped as Record<string, number>).reduce((s, n) => s + n, 0), ingest.rowsRead);
 
@@ -126,12 +145,16 @@ test("the CLI and the notebooks leave the same output files (apart from the note
   const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-outputs-"));
   const { runPipeline } = await import("../src/pipeline/run");
   const { DEFAULT_PARAMS } = await import("../src/pipeline/params");
-  await runPipeline({ export: path.join(root, "data-sample") }, cliDir, DEFAULT_PARAMS, undefined, { cache: { log: () => {} } });
+  const rules = readLabelRules(DEFAULT_COMPARE_RULES);
+  assert.ok("rules" in rules);
+  // The notebooks' options: 04 compares the completion rules by default (`--compare-labels` on the CLI).
+  await runPipeline({ export: path.join(root, "data-sample") }, cliDir, DEFAULT_PARAMS, undefined, { cache: { log: () => {} }, compareLabels: rules.rules });
   const walk = (dir: string, rel = ""): string[] =>
     fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]));
   const cli = walk(cliDir).filter((f) => !CLI_ONLY.some((re) => re.test(f))).sort();
   const notebooks = walk(outputDir).filter((f) => !NOTEBOOK_ONLY.some((re) => re.test(f))).sort();
   assert.ok(cli.includes(path.join("figures", "training_curves.svg")), "the CLI draws the training curves");
+  assert.ok(cli.includes("label_comparison.csv") && cli.includes(path.join("figures", "label_disagreement_by_platform.svg")), "both compared the completion rules");
   assert.ok(cli.some((f) => f.startsWith("cache")), "the CLI writes the stage cache");
   assert.deepEqual(notebooks, cli);
   fs.rmSync(cliDir, { recursive: true, force: true });

@@ -130,7 +130,7 @@ test("the notebooks' parameters (paramsFromEnv) refuse the same values with the 
   for (const c of cases(exportDir, file)) {
     const out = path.join(tmpDir(), "out");
     const env = { SPOTIFY_EXPORT: exportDir, OUTPUT_DIR: out, ...c.env };
-    assert.equal(refusal(() => paramsFromEnv(env, { exportPath: SAMPLE, outputDir: out })), c.envMessage);
+    assert.equal(refusal(() => paramsFromEnv(env, { SPOTIFY_EXPORT: SAMPLE, OUTPUT_DIR: out })), c.envMessage);
     assert.ok(!fs.existsSync(out));
   }
 });
@@ -145,7 +145,7 @@ test("missing inputs: no export at all, and a path that does not exist, on both 
     assert.equal(line, `error: ${flag} ${JSON.stringify(missing)}: does not exist (looked for ${missing}); check the spelling, or give the folder you unzipped the download into, or the zip itself.`);
   }
   assert.equal(
-    refusal(() => paramsFromEnv({ SPOTIFY_TECH_DIR: missing }, { exportPath: SAMPLE, outputDir: out })),
+    refusal(() => paramsFromEnv({ SPOTIFY_TECH_DIR: missing }, { SPOTIFY_EXPORT: SAMPLE, OUTPUT_DIR: out })),
     `SPOTIFY_TECH_DIR ${JSON.stringify(missing)}: does not exist (looked for ${missing}); check the spelling, or give the folder you unzipped the download into, or the zip itself.`,
   );
   assert.ok(!fs.existsSync(out));
@@ -167,13 +167,13 @@ test("good values pass through unchanged; defaults match the notebooks' and the 
   assert.deepEqual(labels.input.label, { kind: "played-fraction", fraction: 0.8 });
   assert.deepEqual(labels.compareLabels?.length, DEFAULT_COMPARE_RULES.split(",").length, "bare --compare-labels: the default list");
   assert.deepEqual(labels.input.filters, { excludePlatforms: ["cast", "Console"], sinceMs: Date.parse("2021-01-01T00:00:00Z") });
-  const envLabels = paramsFromEnv({ LABEL: "played-30s", COMPARE_LABELS: "reason-end,played-30s", EXCLUDE_PLATFORM: '["Partner google cast_audio"]', EXCLUDE_COUNTRY: "gb, us", UNTIL: "2024-06-30" }, { exportPath: SAMPLE, outputDir: out });
+  const envLabels = paramsFromEnv({ LABEL: "played-30s", COMPARE_LABELS: "reason-end,played-30s", EXCLUDE_PLATFORM: '["Partner google cast_audio"]', EXCLUDE_COUNTRY: "gb, us", UNTIL: "2024-06-30" }, { SPOTIFY_EXPORT: SAMPLE, OUTPUT_DIR: out });
   assert.deepEqual(envLabels.input.label, { kind: "played-30s" });
   assert.deepEqual(envLabels.compareLabels, [{ kind: "reason-end" }, { kind: "played-30s" }]);
   assert.deepEqual(envLabels.input.filters, { excludePlatforms: ["Partner google cast_audio"], excludeCountries: ["GB", "US"], untilMs: Date.parse("2024-06-30T00:00:00Z") + 86_400_000 - 1 });
   assert.equal(parseRunOptions({ export: SAMPLE, outputDir: out, cache: false }, "cli").cache, false, "--no-cache");
-  assert.equal(paramsFromEnv({ CACHE: "0" }, { exportPath: SAMPLE, outputDir: out }).cache, false, "CACHE=0");
-  const env = paramsFromEnv({ LENIENT: "0", TOP_N: " 12 " }, { exportPath: SAMPLE, outputDir: out });
+  assert.equal(paramsFromEnv({ CACHE: "0" }, { SPOTIFY_EXPORT: SAMPLE, OUTPUT_DIR: out }).cache, false, "CACHE=0");
+  const env = paramsFromEnv({ LENIENT: "0", TOP_N: " 12 " }, { SPOTIFY_EXPORT: SAMPLE, OUTPUT_DIR: out });
   assert.deepEqual(env.params, { seed: 42, testFraction: 0.2, validationFraction: 0.1, timezone: undefined, topN: 12 });
   assert.equal(env.input.export, SAMPLE);
   assert.equal(env.input.lenient, false);

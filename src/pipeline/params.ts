@@ -412,22 +412,39 @@ export function rawFromEnv(env: NodeJS.ProcessEnv): RawRunOptions {
   return raw;
 }
 
+/** A notebook's parameters cell: literal defaults named as the environment variables that override them. */
+export type NotebookParameters = { SPOTIFY_EXPORT: string; OUTPUT_DIR: string } & { [variable: string]: string | number | readonly string[] };
+
 /**
- * Parameters from environment variables (the notebooks' parameters cell), validated like
- * the CLI's flags: SPOTIFY_EXPORT, OUTPUT_DIR, SEED, TEST_FRACTION, VALIDATION_FRACTION,
- * TIMEZONE, TOP_N, LENIENT (and the rest of RUN_OPTIONS' variables). A bad value throws
- * a UserInputError naming the variable, so the notebook stops at its parameters cell.
+ * Parameters of a notebook: the literal defaults of its parameters cell (`SEED = 42`,
+ * `EXCLUDE_PLATFORM = []`), each overridden by the environment variable of the same name,
+ * all validated like the CLI's flags (RUN_OPTIONS). An empty string or list means "not set".
+ * A bad value, or a cell constant that names no option, throws a UserInputError naming the
+ * variable, so the notebook stops at its parameters cell.
  */
-export function paramsFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: { exportPath: string; outputDir: string; params?: Partial<PipelineParams>; compareLabels?: string }): RunOptions {
+export function paramsFromEnv(env: NodeJS.ProcessEnv, cell: NotebookParameters): RunOptions {
   const raw = rawFromEnv(env);
-  if (raw.compareLabels === undefined && defaults.compareLabels !== undefined) raw.compareLabels = defaults.compareLabels;
-  // The cell's literal defaults stand in for variables that are not set, and are checked alike.
-  for (const key of ["seed", "testFraction", "validationFraction", "timezone", "topN"] as const) {
-    const value = defaults.params?.[key];
-    if (raw[key] === undefined && value !== undefined) raw[key] = String(value);
+  const byVariable = new Map<string, RunOptionName>();
+  for (const name of Object.keys(RUN_OPTIONS) as RunOptionName[]) {
+    const variable = RUN_OPTIONS[name].env;
+    if (variable) byVariable.set(variable, name);
   }
-  const anyInput = raw.export !== undefined || raw.accountDir !== undefined || raw.extendedDir !== undefined || raw.techDir !== undefined;
-  if (!anyInput) raw.export = defaults.exportPath;
-  if (raw.outputDir === undefined) raw.outputDir = defaults.outputDir;
+  const INPUTS: RunOptionName[] = ["export", "accountDir", "extendedDir", "techDir"];
+  // The export is one choice: variables naming any input replace all of the cell's inputs.
+  const inputFromEnv = INPUTS.some((name) => raw[name] !== undefined);
+  for (const [variable, value] of Object.entries(cell)) {
+    const name = byVariable.get(variable);
+    if (name === undefined) {
+      throw new UserInputError(`The parameters cell sets ${variable}, which is not a parameter. Known: ${[...byVariable.keys()].join(", ")}. Check the spelling.`);
+    }
+    if (raw[name] !== undefined || (inputFromEnv && INPUTS.includes(name))) continue;
+    const spec: OptionSpec<unknown> = RUN_OPTIONS[name];
+    if (Array.isArray(value)) {
+      if (!spec.repeatable) throw new UserInputError(`${variable} in the parameters cell is a list; it takes one value (a string or a number).`);
+      if (value.length) raw[name] = [...(value as readonly string[])];
+    } else if (String(value).trim() !== "") {
+      raw[name] = spec.repeatable ? envList(variable, String(value)) : String(value);
+    }
+  }
   return parseRunOptions(raw, "env");
 }
