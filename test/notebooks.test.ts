@@ -177,7 +177,7 @@ test("the presentation of the real run: every notebook and numbered section, eve
     for (const h of headings) assert.ok(report.includes(`>${h.slice(3).trim().replace(/&/g, "&amp;")}</a>`), `${name}: "${h}" in the table of contents`);
   }
   assert.equal(report.match(/<figure class="figure"[^>]*><svg/g)?.length ?? 0, svgs, "every SVG output inline in the report");
-  assert.equal(slides.match(/<div class="page">/g)?.length ?? 0, numbered - 1 + DEFAULT_FIGURES.length, "one slide per numbered section, 05's figures one per slide");
+  assert.equal(slides.match(/<div class="page">/g)?.length ?? 0, numbered - 1 + FIGURES.length, "one slide per numbered section, 05's figures one per slide (04 compared the rules: all of them)");
   assert.doesNotMatch(report + slides, /paramsFromEnv|import \* as tslab/, "no code");
   const metrics = JSON.parse(fs.readFileSync(path.join(outputDir, "model_metrics.json"), "utf8")) as { test: { auc: number }; data: { date_range: { first: string; last: string } } };
   assert.ok(slides.includes(`Export from ${metrics.data.date_range.first.slice(0, 10)} to ${metrics.data.date_range.last.slice(0, 10)}`), "title slide: the run's date range");
