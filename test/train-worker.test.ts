@@ -1,9 +1,10 @@
 /**
- * At scale the closed-loop baseline and the tfjs MLP each train in a worker thread while the
- * main thread trains other models. The suite's exports are too small to reach that path on
- * their own, so this forces it on data-sample/ and requires results identical to inline
- * training: every model's raw and calibrated scores, the closed loop's coefficients and the
- * MLP history fields model_metrics.json reports (all but its timings).
+ * At scale the tfjs MLP trains in a worker thread while the main thread trains other models
+ * (the closed loop continues the λ selection's fit inline; its `fitJob` still runs in a worker
+ * when asked). The suite's exports are too small to reach that path on their own, so this
+ * forces it on data-sample/ and requires results identical to inline training: every model's
+ * raw and calibrated scores, the closed loop's coefficients and the MLP history fields
+ * model_metrics.json reports (all but its timings).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -11,7 +12,7 @@ import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepare } from "../src/pipeline/prepare";
 import { trainModels } from "../src/pipeline/train";
-import { ClosedLoopLogistic, TfjsMlp, fitInWorker } from "../src/model";
+import { ClosedLoopLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
 
 test("closed-loop and MLP training in worker threads give the same models as inline training", { timeout: 120_000 }, async () => {
   const prepared = prepare({ export: path.resolve(__dirname, "..", "data-sample") }, DEFAULT_PARAMS);
@@ -19,9 +20,9 @@ test("closed-loop and MLP training in worker threads give the same models as inl
   const notes: Record<string, string> = {};
   const progress = { start() {}, update() {}, done: (stage: string, note = "") => void (notes[stage] = note) };
   const worker = await trainModels(prepared, DEFAULT_PARAMS, progress, { workerMinCells: 0 });
-  // Both really ran in a worker (no silent inline fallback).
+  // The MLP really ran in a worker (no silent inline fallback); the closed loop continued the λ selection's fit.
   assert.match(notes.tfjs_mlp, /worker thread/);
-  assert.match(notes.closed_loop_logistic, /worker thread/);
+  assert.ok(worker.histories.closed_loop_logistic.warmStart, "the closed loop continues the λ selection's fit");
   assert.deepEqual(worker.models.map((m) => m.name), inline.models.map((m) => m.name));
   for (let k = 0; k < inline.models.length; k++) {
     assert.deepEqual(worker.models[k].raw, inline.models[k].raw, inline.models[k].name);
@@ -44,6 +45,25 @@ test("closed-loop and MLP training in worker threads give the same models as inl
   };
   assert.deepEqual(tl(worker.histories.tfjs_logistic), tl(inline.histories.tfjs_logistic));
   assert.deepEqual(worker.regularisation.grid, inline.regularisation.grid);
+});
+
+test("a closed-loop fit in a worker, from 0 or continuing the λ selection's fit, equals the inline fit", { timeout: 120_000 }, async () => {
+  const { features } = prepare({ export: path.resolve(__dirname, "..", "data-sample") }, DEFAULT_PARAMS);
+  const train = selectRole(features, 0);
+  const val = selectRole(features, 1);
+  const options = { XVal: val.X, yVal: val.y, seed: 42 };
+  for (const warm of [false, true]) {
+    // chooseL2 per model: a worker job takes over (detaches) the selection's copy of the rows.
+    const start = () => (warm ? chooseL2(train, val).selected : null);
+    const l2 = chooseL2(train, val).l2;
+    const inline = new ClosedLoopLogistic({ l2, start: start() }).fit(train.X, train.y, options);
+    const model = new ClosedLoopLogistic({ l2, start: start() });
+    assert.ok(await fitInWorker(model, train.X, train.y, options), "ran in a worker");
+    assert.deepEqual(model.coefficients(), inline.coefficients());
+    assert.deepEqual({ ...model.history, seconds: 0 }, { ...inline.history, seconds: 0 });
+    assert.equal(inline.history.warmStart !== undefined, warm);
+    assert.ok(inline.history.converged);
+  }
 });
 
 test("a fit that throws in a worker rethrows the message inline training throws", { timeout: 120_000 }, async () => {

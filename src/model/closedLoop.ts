@@ -34,6 +34,28 @@ export interface ClosedLoopOptions {
   memory?: number;
   /** Fixed step, and the first trial step for "bb". Standardised inputs make 1 a safe start. */
   learningRate?: number;
+  /**
+   * Continue from a fit of the same objective on the same training rows (the λ selection's fit
+   * at this λ, `L2Choice.selected`) instead of starting at θ = 0: its standardised copy and
+   * starting Hessian are reused, and only the steps from its looser tolerance to `gradTol` are
+   * taken (a few passes instead of ~20). Null: start at 0.
+   */
+  start?: ClosedLoopStart | null;
+}
+
+/** A closed-loop fit to continue from (see `ClosedLoopOptions.start`). */
+export interface ClosedLoopStart {
+  /** [rows * cols] float32 standardised training rows, standardised with `mean` / `std` [cols]. */
+  Xs: Float32Array;
+  mean: Float64Array;
+  std: Float64Array;
+  /** [(cols + 1)²] the λ-free part of the starting Hessian (`initialGram` of `Xs`). */
+  gram: Float64Array;
+  /** Standardised weights and intercept the earlier fit reached. */
+  coefficients: LinearCoefficients;
+  /** Full passes the earlier fit took, and its final gradient norm. */
+  passes: number;
+  gradNorm: number;
 }
 
 export interface ClosedLoopHistory {
@@ -49,12 +71,16 @@ export interface ClosedLoopHistory {
   seconds: number;
   /** Full passes over X (loss + gradient evaluations, backtracking included). */
   passes?: number;
+  /** Set when the fit continued from an earlier one (`ClosedLoopOptions.start`): that fit's passes and final gradient norm. */
+  warmStart?: { passes: number; gradNorm: number };
 }
 
 export class ClosedLoopLogistic implements Classifier {
   readonly name = "closed_loop_logistic";
-  readonly options: Required<ClosedLoopOptions>;
+  readonly options: Required<Omit<ClosedLoopOptions, "start">>;
   readonly scaler = new Standardizer();
+  /** `options.start` until the fit that uses it (then dropped: it holds a copy of the training rows). */
+  private start: ClosedLoopStart | null;
   /** [cols] weights on standardised inputs. */
   weights = new Float64Array(0);
   intercept = 0;
@@ -70,23 +96,32 @@ export class ClosedLoopLogistic implements Classifier {
       learningRate: options.learningRate ?? 1,
       memory: options.memory ?? 10,
     };
+    this.start = options.start ?? null;
   }
 
   /** @param X [rows * cols] raw training rows; @param y [rows] 0/1. Deterministic (seed unused). */
   fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): this {
     const t0 = Date.now();
     const Xs = this.prepareFit(X, y);
-    return this.fitStandardized(Xs, y, options, t0);
+    const start = this.start;
+    return this.fitStandardized(Xs, y, options, t0, start?.coefficients, start?.gram);
   }
 
   /**
    * The first half of `fit`: checks the inputs, fits `scaler` on the training rows and
-   * returns the float32 standardised copy training reads. @returns [rows * cols]
+   * returns the float32 standardised copy training reads (`options.start`'s, when continuing
+   * from an earlier fit on these rows). @returns [rows * cols]
    */
   prepareFit(X: Float64Array, y: Float64Array): Float32Array {
     const rows = y.length;
     const cols = inferCols(X, rows, "ClosedLoopLogistic.fit");
     checkLabels(y, "ClosedLoopLogistic.fit");
+    const start = this.start;
+    if (start) {
+      if (start.Xs.length !== X.length || start.mean.length !== cols) throw new Error("ClosedLoopLogistic: options.start was fitted on other rows");
+      this.scaler.setStats(start.mean, start.std);
+      return start.Xs;
+    }
     this.scaler.fit(X, rows, cols);
     // Train on the float32 standardised copy (the layout the tfjs models train on): half the
     // memory traffic of folding the standardisation into a pass over the float64 X.
@@ -98,8 +133,9 @@ export class ClosedLoopLogistic implements Classifier {
    * worker thread runs on the transferred float32 copy (`fitJob`).
    * `options.XVal` only sets `history.valLoss` after training. `t0`: when `fit` started.
    * `start`: standardised (w, b) to start from (a warm start along a λ path); default 0.
+   * `gram`: `initialGram(Xs)` when already computed (it does not depend on λ).
    */
-  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), start?: LinearCoefficients): this {
+  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), start?: LinearCoefficients, gram?: Float64Array): this {
     const rows = y.length;
     const cols = this.scaler.cols;
     this.passes = 0;
@@ -131,7 +167,7 @@ export class ClosedLoopLogistic implements Classifier {
     // (p(1 − p) = ¼, plus the L2 term), factored once. It carries the real exports' collinear
     // one-hot groups (a flat valley only the tiny L2 term curves), which plain L-BFGS / BB crawl
     // along for 60–170 passes. With it, ~15–25 passes reach the same optimum.
-    const chol = stepRule === "lbfgs" ? choleskyInPlace(this.initialHessian(Xs, rows, cols, l2), dim) : null;
+    const chol = stepRule === "lbfgs" ? choleskyInPlace(initialHessian(gram ?? initialGram(Xs, rows, cols), cols, l2), dim) : null;
 
     for (; iter < maxIter; iter++) {
       if (maxAbs(grad) <= gradTol) {
@@ -215,6 +251,9 @@ export class ClosedLoopLogistic implements Classifier {
     }
     if (!converged) converged = maxAbs(grad) <= gradTol;
     this.history = { loss: lossHistory, iterations: iter, converged, gradNorm: maxAbs(grad), valLoss, seconds: (Date.now() - t0) / 1000, passes: this.passes };
+    const warm = this.start;
+    if (warm && start === warm.coefficients) this.history.warmStart = { passes: warm.passes, gradNorm: warm.gradNorm };
+    this.start = null;
     return this;
   }
 
@@ -224,7 +263,17 @@ export class ClosedLoopLogistic implements Classifier {
    */
   fitJob(X: Float64Array, y: Float64Array, options: FitOptions = {}): FitJob {
     const Xs = this.prepareFit(X, y);
-    const payload: ClosedLoopJob = { options: this.options, Xs, y: y.slice(), mean: this.scaler.mean.slice(), std: this.scaler.std.slice(), seed: options.seed ?? 0 };
+    const start = this.start;
+    this.start = null;
+    const payload: ClosedLoopJob = {
+      options: this.options,
+      Xs,
+      y: y.slice(),
+      mean: this.scaler.mean.slice(),
+      std: this.scaler.std.slice(),
+      seed: options.seed ?? 0,
+      start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm } : null,
+    };
     return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs.buffer, payload.y.buffer, payload.mean.buffer, payload.std.buffer] };
   }
 
@@ -271,40 +320,6 @@ export class ClosedLoopLogistic implements Classifier {
   }
 
   /**
-   * [dim * dim] Hessian of the penalised loss at θ = 0 (every p = ½) on at most 20,000 rows taken
-   * at a fixed stride: ¼ · mean(x̃ x̃ᵀ) with x̃ = [x, 1], plus 2λ on the weights' diagonal.
-   */
-  private initialHessian(Xs: Float32Array, rows: number, cols: number, l2: number): Float64Array {
-    const dim = cols + 1;
-    const H = new Float64Array(dim * dim);
-    const stride = Math.max(1, Math.floor(rows / 20_000));
-    const xt = new Float64Array(dim);
-    xt[cols] = 1;
-    let m = 0;
-    for (let i = 0; i < rows; i += stride) {
-      m++;
-      const off = i * cols;
-      for (let j = 0; j < cols; j++) xt[j] = Xs[off + j];
-      for (let a = 0; a < dim; a++) {
-        const xa = xt[a];
-        if (xa === 0) continue;
-        const row = a * dim;
-        for (let c = 0; c <= a; c++) H[row + c] += xa * xt[c];
-      }
-    }
-    for (let a = 0; a < dim; a++) {
-      for (let c = 0; c <= a; c++) {
-        const v = (0.25 * H[a * dim + c]) / m;
-        H[a * dim + c] = v;
-        H[c * dim + a] = v;
-      }
-      if (a < cols) H[a * dim + a] += 2 * l2;
-    }
-    H[cols * dim + cols] += 1e-8;
-    return H;
-  }
-
-  /**
    * One fused pass over the standardised rows: penalised mean log loss at θ, gradient written
    * into `grad`. @param Xs [rows * cols] float32 standardised rows
    */
@@ -342,7 +357,7 @@ export class ClosedLoopLogistic implements Classifier {
 
 /** A closed-loop fit for a worker: `prepareFit`'s outputs and the model's options. */
 interface ClosedLoopJob {
-  options: Required<ClosedLoopOptions>;
+  options: Required<Omit<ClosedLoopOptions, "start">>;
   /** [rows * cols] float32 standardised training rows. */
   Xs: Float32Array;
   /** [rows] */
@@ -351,6 +366,8 @@ interface ClosedLoopJob {
   mean: Float64Array;
   std: Float64Array;
   seed: number;
+  /** `ClosedLoopOptions.start` without its rows (they are `Xs`). */
+  start: Pick<ClosedLoopStart, "coefficients" | "gram" | "passes" | "gradNorm"> | null;
 }
 
 interface ClosedLoopState {
@@ -364,8 +381,51 @@ export function runClosedLoopFitJob(payload: unknown): Promise<{ state: ClosedLo
   const job = payload as ClosedLoopJob;
   const model = new ClosedLoopLogistic(job.options);
   model.scaler.setStats(job.mean, job.std);
-  model.fitStandardized(job.Xs, job.y, { seed: job.seed });
+  model.fitStandardized(job.Xs, job.y, { seed: job.seed }, Date.now(), job.start?.coefficients, job.start?.gram);
+  if (job.start) model.history.warmStart = { passes: job.start.passes, gradNorm: job.start.gradNorm };
   return Promise.resolve({ state: { weights: model.weights, intercept: model.intercept, history: model.history } });
+}
+
+/**
+ * [dim * dim], dim = cols + 1: ¼ · mean(x̃ x̃ᵀ) with x̃ = [x, 1] over at most 20,000 rows taken
+ * at a fixed stride of the standardised rows `Xs` [rows * cols]: the Hessian of the mean log
+ * loss at θ = 0 (every p = ½). It does not depend on λ, so a λ path computes it once.
+ */
+export function initialGram(Xs: Float32Array, rows: number, cols: number): Float64Array {
+  const dim = cols + 1;
+  const H = new Float64Array(dim * dim);
+  const stride = Math.max(1, Math.floor(rows / 20_000));
+  const xt = new Float64Array(dim);
+  xt[cols] = 1;
+  let m = 0;
+  for (let i = 0; i < rows; i += stride) {
+    m++;
+    const off = i * cols;
+    for (let j = 0; j < cols; j++) xt[j] = Xs[off + j];
+    for (let a = 0; a < dim; a++) {
+      const xa = xt[a];
+      if (xa === 0) continue;
+      const row = a * dim;
+      for (let c = 0; c <= a; c++) H[row + c] += xa * xt[c];
+    }
+  }
+  for (let a = 0; a < dim; a++) {
+    for (let c = 0; c <= a; c++) {
+      const v = (0.25 * H[a * dim + c]) / m;
+      H[a * dim + c] = v;
+      H[c * dim + a] = v;
+    }
+  }
+  return H;
+}
+
+/** L-BFGS's starting Hessian: `gram` plus 2λ on the weights' diagonal (and 1e-8 on the intercept's). A new array. */
+function initialHessian(gram: Float64Array, cols: number, l2: number): Float64Array {
+  const dim = cols + 1;
+  const H = gram.slice();
+  for (let a = 0; a < cols; a++) H[a * dim + a] += 2 * l2;
+  H[cols * dim + cols] += 1e-8;
+  return H;
 }
 
 export function sigmoid(z: number): number {

@@ -3,9 +3,11 @@
  * mean log loss + λ Σ w_j² on the training rows has the lowest mean log loss on the
  * chronological validation slice. The closed loop solves the grid (exactly, from the largest λ
  * down, each solve warm-started from the previous one); `tfjs_logistic` and
- * `closed_loop_logistic` are then both fitted at the chosen λ.
+ * `closed_loop_logistic` are then both fitted at the chosen λ, the closed loop by continuing
+ * the grid's fit at that λ to the models' tighter tolerance (`L2Choice.selected`).
  */
-import { ClosedLoopLogistic, meanLogLoss } from "./closedLoop";
+import { ClosedLoopLogistic, initialGram, meanLogLoss } from "./closedLoop";
+import type { ClosedLoopStart } from "./closedLoop";
 import type { LinearCoefficients } from "./types";
 
 /** 1e-5 … 1e-1, a decade apart. */
@@ -27,6 +29,12 @@ export interface L2Choice {
   /** How λ was chosen, in a sentence. */
   reason: string;
   seconds: number;
+  /**
+   * The grid's fit at the chosen λ, with the standardised training rows it read: what
+   * `closed_loop_logistic` continues from (`ClosedLoopOptions.start`). Null when λ was not
+   * chosen by fitting (no validation or training rows). Holds a float32 copy of the training rows.
+   */
+  selected: ClosedLoopStart | null;
 }
 
 /**
@@ -47,18 +55,22 @@ export function chooseL2(
       grid: grid.map((l2) => ({ l2, validationLogLoss: null })),
       reason: `no ${train.y.length === 0 ? "training" : "validation"} rows to choose by: the default λ = ${fallback}`,
       seconds: (Date.now() - t0) / 1000,
+      selected: null,
     };
   }
   const first = new ClosedLoopLogistic();
   const Xs = first.prepareFit(train.X, train.y);
+  const gram = initialGram(Xs, train.y.length, first.scaler.cols);
   const losses = new Map<number, number>();
+  const fits = new Map<number, { coefficients: LinearCoefficients; passes: number; gradNorm: number }>();
   let start: LinearCoefficients | undefined;
   // Largest λ first: its minimiser is nearest 0 and each next one starts near its own.
   for (const l2 of [...grid].reverse()) {
     const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
     m.scaler.setStats(first.scaler.mean, first.scaler.std);
-    m.fitStandardized(Xs, train.y, {}, Date.now(), start);
+    m.fitStandardized(Xs, train.y, {}, Date.now(), start, gram);
     start = m.coefficients();
+    fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN });
     losses.set(l2, meanLogLoss(val.y, m.predictProba(val.X)));
   }
   // Lowest validation loss; a tie (to 1e-12) goes to the larger λ, the simpler model.
@@ -71,5 +83,6 @@ export function chooseL2(
     grid: grid.map((l2) => ({ l2, validationLogLoss: losses.get(l2)! })),
     reason: `lowest validation log loss of ${grid.length} values on ${val.y.length} validation rows${oneClass}`,
     seconds: (Date.now() - t0) / 1000,
+    selected: { Xs, mean: first.scaler.mean, std: first.scaler.std, gram, ...fits.get(best)! },
   };
 }

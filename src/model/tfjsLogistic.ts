@@ -14,6 +14,7 @@ import {
   defaultTrainOptions,
   predictLayersModel,
   resolveTrainOptions,
+  seededSubsample,
   trainLayersModelKeepingRows,
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
@@ -28,6 +29,13 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /** Newton steps stop when every component of the objective's gradient is at most this. */
   gradTol?: number;
   maxNewtonIter?: number;
+  /**
+   * Train on a seeded random subsample of at most this many training rows (Infinity = all, the
+   * default); the standardisation still uses every training row. For the leaky reference, whose
+   * leaked columns separate the classes from a few thousand rows. The history records
+   * `trainRows` and `trainRowsGiven`.
+   */
+  maxTrainRows?: number;
 }
 
 /**
@@ -41,13 +49,15 @@ export class TfjsLogistic implements Classifier {
   readonly options: Required<TfjsTrainOptions>;
   readonly gradTol: number;
   readonly maxNewtonIter: number;
+  readonly maxTrainRows: number;
   readonly scaler = new Standardizer();
   model: tf.LayersModel | null = null;
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, ...train } = options;
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, maxTrainRows = Infinity, ...train } = options;
     this.gradTol = gradTol;
+    this.maxTrainRows = maxTrainRows;
     this.maxNewtonIter = maxNewtonIter;
     // Convex model: end at the penalised optimum (see TfjsTrainOptions.restoreBest).
     const warmup = { restoreBest: false, maxEpochs: 5, maxRowVisits: LOGISTIC_WARMUP_ROW_VISITS };
@@ -76,7 +86,9 @@ export class TfjsLogistic implements Classifier {
     );
     this.model = model;
     const t0 = Date.now();
-    const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, X, y, { ...options, seed }, this.options);
+    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
+    const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
+    if (sample.y !== y) history.trainRowsGiven = y.length;
     const warm = this.coefficients();
     const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter });
     const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);

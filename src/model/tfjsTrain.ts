@@ -119,6 +119,24 @@ export function seededPermutation(n: number, rand: () => number): Int32Array {
   return p;
 }
 
+/**
+ * At most `maxRows` rows drawn without replacement (seeded), kept in their original order;
+ * the inputs themselves when they already fit.
+ */
+export function seededSubsample(X: Float64Array, y: Float64Array, cols: number, maxRows: number, seed: number): { X: Float64Array; y: Float64Array } {
+  const rows = y.length;
+  if (!(rows > maxRows)) return { X, y };
+  const pick = seededPermutation(rows, mulberry32(seed ^ 0x5ab5)).subarray(0, maxRows).sort();
+  const Xs = new Float64Array(maxRows * cols);
+  const ys = new Float64Array(maxRows);
+  for (let k = 0; k < maxRows; k++) {
+    const i = pick[k];
+    Xs.set(X.subarray(i * cols, (i + 1) * cols), k * cols);
+    ys[k] = y[i];
+  }
+  return { X: Xs, y: ys };
+}
+
 /** Trains `model` (already built, one sigmoid output) in place; parameters as `trainLayersModelKeepingRows`. */
 export async function trainLayersModel(...args: Parameters<typeof trainLayersModelKeepingRows>): Promise<TfjsHistory> {
   return (await trainLayersModelKeepingRows(...args)).history;

@@ -26,7 +26,7 @@ import {
   plattOnValidation,
   selectRole,
 } from "../model";
-import type { BackendInfo, Classifier, ClosedLoopHistory, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
+import type { BackendInfo, Classifier, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { PipelineParams } from "./params";
@@ -57,9 +57,18 @@ export interface ModelRun {
   primary: string;
   primaryScorer: LinearScorerParams;
   coefficients: Record<string, LinearCoefficients>;
-  histories: { tfjs_logistic: TfjsHistory | null; tfjs_mlp: TfjsHistory | null; closed_loop_logistic: ClosedLoopHistory };
+  histories: { tfjs_logistic: TfjsHistory | null; tfjs_mlp: TfjsHistory | null; closed_loop_logistic: ClosedLoopHistory; leaky_reference?: TfjsHistory | null };
+  /**
+   * The comparison models' bounded training, as chosen (null when the model was not trained):
+   * both draw their seeded subsample from the run's seed (`seed`).
+   */
+  budgets: {
+    seed: number;
+    tfjs_mlp: { maxTrainRows: number; maxRowVisits: number; patience: number } | null;
+    leaky_reference: { maxTrainRows: number; maxNewtonSteps: number } | null;
+  };
   /** The λ both logistic regressions (and the leaky reference) minimise with, and how it was chosen. */
-  regularisation: L2Choice;
+  regularisation: Omit<L2Choice, "selected">;
   /** Both logistic regressions stop when every gradient component is at most this. */
   gradientTolerance: number;
 }
@@ -81,12 +90,28 @@ export interface TrainOptions {
 
 export const DEFAULT_WORKER_MIN_CELLS = 10_000_000;
 
-/** The three models whose histories model_metrics.json reports, created per run, and the λ of the logistic ones. */
-interface CoreModels {
+/**
+ * The leaky reference trains on a seeded subsample of this many training rows (its scaler on
+ * all of them): its leaked columns separate the classes from a few thousand rows (test AUC 1.000
+ * on 10k rows at 300k plays, as on all of them), and at most 20 Newton steps, so its cost stays
+ * fixed whatever the export's size. model_metrics.json records both ("comparison_models").
+ */
+export const LEAKY_TRAIN_ROWS = 10_000;
+export const LEAKY_MAX_NEWTON_STEPS = 20;
+
+/** What a model is built with once λ is chosen. */
+interface ModelContext {
   l2: number;
-  tfjsLogistic: TfjsLogistic;
-  closedLoop: ClosedLoopLogistic;
-  mlp: TfjsMlp;
+  /** The λ selection's closed-loop fit at `l2` (null when λ was not chosen by fitting). */
+  selected: ClosedLoopStart | null;
+}
+
+/** The models whose histories model_metrics.json reports, as `make` created them this run. */
+interface CoreModels {
+  tfjsLogistic?: TfjsLogistic;
+  closedLoop?: ClosedLoopLogistic;
+  mlp?: TfjsMlp;
+  leaky?: TfjsLogistic;
 }
 
 interface ModelSpec {
@@ -98,43 +123,45 @@ interface ModelSpec {
   /** Its coefficients and standardisation become `ModelRun.primaryScorer`. */
   primary?: boolean;
   /**
-   * At scale, trains in a worker thread started before the main-thread models. "before-leaky":
-   * joined before the leaky stage (the memory peak: the leaky matrix is built then), because
-   * its job holds a full copy of the training rows; "last": joined at the end.
+   * At scale, trains in a worker thread started before the main-thread models (before the λ
+   * selection when it does not use λ). "before-leaky": joined before the leaky stage (the
+   * memory peak: the leaky matrix is built then), because its job holds a full copy of the
+   * training rows; "last": joined at the end.
    */
   worker?: "before-leaky" | "last";
-  make: (fs: FeatureSet) => Classifier;
+  /** Does not use λ: built (and, at scale, started in its worker) before the λ selection. */
+  l2Free?: boolean;
+  /** Trained first on the main thread (it continues the λ selection's fit, whose copy of the rows it then frees). */
+  first?: boolean;
+  make: (fs: FeatureSet, ctx: ModelContext) => Classifier;
 }
 
-function modelSpecs(m: CoreModels): ModelSpec[] {
+/** The model specs of a run; `core` collects the instances whose histories are reported. */
+function modelSpecs(core: CoreModels): ModelSpec[] {
   return [
-    { name: "tfjs_logistic", deployable: true, primary: true, description: "logistic regression, one dense sigmoid unit in tfjs", make: () => m.tfjsLogistic },
+    { name: "tfjs_logistic", deployable: true, primary: true, description: "logistic regression, one dense sigmoid unit in tfjs", make: (_, c) => (core.tfjsLogistic = new TfjsLogistic({ l2: c.l2 })) },
     {
       name: "closed_loop_logistic",
       deployable: true,
-      worker: "before-leaky",
+      first: true,
       description: "logistic regression by hand-written full-batch gradient descent",
-      make: () => m.closedLoop,
+      make: (_, c) => (core.closedLoop = new ClosedLoopLogistic({ l2: c.l2, start: c.selected })),
     },
     { name: "prior_heuristic", deployable: true, description: "1 − blend of track and artist train skip rates", make: (fs) => new PriorHeuristic(fs.names) },
     { name: "popularity", deployable: true, description: "track play count in the training window", make: (fs) => new PopularityModel(fs.names) },
     // Its worker holds only the ≤ 200k-row subsample, so it keeps training through leaky_reference.
-    { name: "tfjs_mlp", deployable: true, worker: "last", description: "one hidden layer (tfjs), for interactions", make: () => m.mlp },
+    { name: "tfjs_mlp", deployable: true, worker: "last", l2Free: true, description: "one hidden layer (tfjs), for interactions", make: () => (core.mlp = new TfjsMlp()) },
     {
       name: "leaky_reference",
       deployable: false,
       description: "tfjs logistic WITH the same play's reason_end and ms_played: leaks the label, not deployable",
       leaky: true,
-      make: () => new TfjsLogistic({ l2: m.l2 }),
+      make: (_, c) => (core.leaky = new TfjsLogistic({ l2: c.l2, maxTrainRows: LEAKY_TRAIN_ROWS, maxNewtonIter: LEAKY_MAX_NEWTON_STEPS })),
     },
   ];
 }
 
-function coreModels(l2: number): CoreModels {
-  return { l2, tfjsLogistic: new TfjsLogistic({ l2 }), closedLoop: new ClosedLoopLogistic({ l2 }), mlp: new TfjsMlp() };
-}
-
-export const MODEL_NAMES = modelSpecs(coreModels(DEFAULT_L2)).map((s) => s.name);
+export const MODEL_NAMES = modelSpecs({}).map((s) => s.name);
 
 /** A worker-thread fit under way: resolves false when the model must be trained inline instead. */
 interface PendingFit {
@@ -146,8 +173,7 @@ interface PendingFit {
 
 export async function trainModels(prepared: Prepared, params: PipelineParams, progress: Progress = silentProgress, options: TrainOptions = {}): Promise<ModelRun> {
   const backend = await initBackend();
-  const regularisation = chooseL2(selectRole(prepared.features, 0), selectRole(prepared.features, 1));
-  const core = coreModels(regularisation.l2);
+  const core: CoreModels = {};
   const specs = modelSpecs(core).filter((s) => !options.only || options.only.includes(s.name));
   const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
@@ -183,6 +209,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     progress.done(spec.name, `${trainSeconds.toFixed(1)} s${note}`);
   };
 
+  let context: ModelContext | null = null;
   const trainInline = async (k: number, model?: Classifier) => {
     const spec = specs[k];
     progress.start(spec.name);
@@ -190,7 +217,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     const train = selectRole(fs, 0);
     if (train.y.length === 0) throw new Error("no labelled plays in the training window");
     const started = Date.now();
-    const fitted = model ?? spec.make(fs);
+    const fitted = model ?? spec.make(fs, context!);
     await fitted.fit(train.X, train.y, fitOptions(fs));
     finish(k, fs, fitted, (Date.now() - started) / 1000);
   };
@@ -205,21 +232,31 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     }
   };
 
+  let regularisation: ModelRun["regularisation"];
   try {
-    // The workers start first, so they overlap every main-thread stage.
+    // The workers start first, so they overlap every main-thread stage (those that do not use
+    // λ before the λ selection too).
     const train = selectRole(prepared.features, 0);
-    if (train.y.length > 0 && train.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS)) {
+    const useWorkers = train.y.length > 0 && train.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
+    const startWorkers = (which: (spec: ModelSpec) => boolean) =>
       specs.forEach((spec, k) => {
-        if (!spec.worker) return;
+        if (!useWorkers || !spec.worker || !which(spec)) return;
         progress.start(spec.name);
-        const model = spec.make(prepared.features);
+        const model = spec.make(prepared.features, context ?? { l2: DEFAULT_L2, selected: null });
         pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
       });
-    }
-    for (let k = 0; k < specs.length; k++) {
+    startWorkers((spec) => spec.l2Free === true);
+    const { selected, ...choice } = chooseL2(train, selectRole(prepared.features, 1));
+    regularisation = choice;
+    context = { l2: choice.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? selected : null };
+    startWorkers((spec) => !spec.l2Free);
+    const order = specs.map((_, k) => k).sort((a, b) => Number(specs[b].first === true) - Number(specs[a].first === true));
+    for (const k of order) {
       if (pending.some((p) => p.k === k)) continue;
       if (specs[k].leaky) await join((p) => p.spec.worker === "before-leaky");
       await trainInline(k);
+      // The λ selection's copy of the training rows is only for the model that continues its fit.
+      if (specs[k].first) context = { ...context, selected: null };
     }
     await join(() => true);
   } finally {
@@ -228,7 +265,17 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   }
   if (!primaryScorer) throw new Error("the primary model was not trained");
   const models = slots.filter((m): m is ModelResult => m !== undefined);
-  const histories: ModelRun["histories"] = { tfjs_logistic: core.tfjsLogistic.history, tfjs_mlp: core.mlp.history, closed_loop_logistic: core.closedLoop.history };
+  const histories: ModelRun["histories"] = {
+    tfjs_logistic: core.tfjsLogistic?.history ?? null,
+    tfjs_mlp: core.mlp?.history ?? null,
+    closed_loop_logistic: core.closedLoop?.history ?? { loss: [], iterations: 0, converged: false, valLoss: null, seconds: 0 },
+    leaky_reference: core.leaky?.history ?? null,
+  };
+  const budgets: ModelRun["budgets"] = {
+    seed: params.seed,
+    tfjs_mlp: core.mlp ? { maxTrainRows: core.mlp.maxTrainRows, maxRowVisits: core.mlp.options.maxRowVisits, patience: core.mlp.options.patience } : null,
+    leaky_reference: core.leaky ? { maxTrainRows: core.leaky.maxTrainRows, maxNewtonSteps: core.leaky.maxNewtonIter } : null,
+  };
   return {
     backend,
     featureNames: prepared.features.names.slice(),
@@ -237,6 +284,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     primaryScorer,
     coefficients,
     histories,
+    budgets,
     regularisation,
     gradientTolerance: GRADIENT_TOLERANCE,
   };
