@@ -66,7 +66,7 @@ test("closed loop warm start along a λ path ends at the same minimum as a cold 
   const first = new ClosedLoopLogistic({ l2: 1e-2 }).fit(parts.train.X, parts.train.y);
   const warm = new ClosedLoopLogistic({ l2: 1e-4 });
   const Xs = warm.prepareFit(parts.train.X, parts.train.y);
-  warm.fitStandardized(Xs, parts.train.y, {}, Date.now(), first.coefficients());
+  warm.fitStandardized(Xs, parts.train.y, {}, Date.now(), { start: first.coefficients() });
   assert.ok(warm.history.converged);
   for (let j = 0; j < 10; j++) assert.ok(Math.abs(cold.weights[j] - warm.weights[j]) < 1e-5, `weight ${j}`);
 });

@@ -56,6 +56,22 @@ export interface ClosedLoopStart {
   /** Full passes the earlier fit took, and its final gradient norm. */
   passes: number;
   gradNorm: number;
+  /** The earlier fit's L-BFGS pairs (same λ): the continuation goes on as that fit would have. */
+  memory?: LbfgsMemory | null;
+}
+
+/** L-BFGS curvature pairs, oldest first: s_k = θ_{k+1} − θ_k, y_k = g_{k+1} − g_k, rho_k = 1 / s_k·y_k. */
+export interface LbfgsMemory {
+  S: Float64Array[];
+  Y: Float64Array[];
+  rho: number[];
+}
+
+/** Where `fitStandardized` starts from (all optional: θ = 0, the Hessian computed, no pairs). */
+export interface WarmStart {
+  start?: LinearCoefficients;
+  gram?: Float64Array;
+  memory?: LbfgsMemory | null;
 }
 
 export interface ClosedLoopHistory {
@@ -81,6 +97,8 @@ export class ClosedLoopLogistic implements Classifier {
   readonly scaler = new Standardizer();
   /** `options.start` until the fit that uses it (then dropped: it holds a copy of the training rows). */
   private start: ClosedLoopStart | null;
+  /** The L-BFGS pairs the last fit ended with (for a continuation: `ClosedLoopStart.memory`). */
+  lbfgsPairs: LbfgsMemory | null = null;
   /** [cols] weights on standardised inputs. */
   weights = new Float64Array(0);
   intercept = 0;
@@ -104,7 +122,7 @@ export class ClosedLoopLogistic implements Classifier {
     const t0 = Date.now();
     const Xs = this.prepareFit(X, y);
     const start = this.start;
-    return this.fitStandardized(Xs, y, options, t0, start?.coefficients, start?.gram);
+    return this.fitStandardized(Xs, y, options, t0, start ? { start: start.coefficients, gram: start.gram, memory: start.memory } : {});
   }
 
   /**
@@ -132,10 +150,13 @@ export class ClosedLoopLogistic implements Classifier {
    * The second half of `fit`, on `prepareFit`'s output (`scaler` already fitted): what a
    * worker thread runs on the transferred float32 copy (`fitJob`).
    * `options.XVal` only sets `history.valLoss` after training. `t0`: when `fit` started.
-   * `start`: standardised (w, b) to start from (a warm start along a λ path); default 0.
-   * `gram`: `initialGram(Xs)` when already computed (it does not depend on λ).
+   * `warm.start`: standardised (w, b) to start from (a warm start along a λ path); default 0.
+   * `warm.gram`: `initialGram(Xs)` when already computed (it does not depend on λ).
+   * `warm.memory`: L-BFGS pairs from an earlier fit of this same objective (same λ) that ended
+   * at `start`: the continuation then steps as that fit would have gone on.
    */
-  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), start?: LinearCoefficients, gram?: Float64Array): this {
+  fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), warm: WarmStart = {}): this {
+    const { start, gram } = warm;
     const rows = y.length;
     const cols = this.scaler.cols;
     this.passes = 0;
@@ -159,9 +180,9 @@ export class ClosedLoopLogistic implements Classifier {
     const dim = cols + 1;
     const dir = new Float64Array(dim);
     // L-BFGS memory: s_k = θ_{k+1} − θ_k, y_k = g_{k+1} − g_k (ring buffer).
-    const S: Float64Array[] = [];
-    const Y: Float64Array[] = [];
-    const rho: number[] = [];
+    const S: Float64Array[] = warm.memory ? warm.memory.S.map((v) => v.slice()) : [];
+    const Y: Float64Array[] = warm.memory ? warm.memory.Y.map((v) => v.slice()) : [];
+    const rho: number[] = warm.memory ? warm.memory.rho.slice() : [];
     const alpha = new Float64Array(memory);
     // L-BFGS's starting inverse Hessian: the exact one at θ = 0 from a strided subsample of rows
     // (p(1 − p) = ¼, plus the L2 term), factored once. It carries the real exports' collinear
@@ -251,8 +272,9 @@ export class ClosedLoopLogistic implements Classifier {
     }
     if (!converged) converged = maxAbs(grad) <= gradTol;
     this.history = { loss: lossHistory, iterations: iter, converged, gradNorm: maxAbs(grad), valLoss, seconds: (Date.now() - t0) / 1000, passes: this.passes };
-    const warm = this.start;
-    if (warm && start === warm.coefficients) this.history.warmStart = { passes: warm.passes, gradNorm: warm.gradNorm };
+    this.lbfgsPairs = stepRule === "lbfgs" ? { S, Y, rho } : null;
+    const from = this.start;
+    if (from && start === from.coefficients) this.history.warmStart = { passes: from.passes, gradNorm: from.gradNorm };
     this.start = null;
     return this;
   }
@@ -272,7 +294,7 @@ export class ClosedLoopLogistic implements Classifier {
       mean: this.scaler.mean.slice(),
       std: this.scaler.std.slice(),
       seed: options.seed ?? 0,
-      start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm } : null,
+      start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm, memory: start.memory ?? null } : null,
     };
     return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs.buffer, payload.y.buffer, payload.mean.buffer, payload.std.buffer] };
   }
@@ -367,7 +389,7 @@ interface ClosedLoopJob {
   std: Float64Array;
   seed: number;
   /** `ClosedLoopOptions.start` without its rows (they are `Xs`). */
-  start: Pick<ClosedLoopStart, "coefficients" | "gram" | "passes" | "gradNorm"> | null;
+  start: Pick<ClosedLoopStart, "coefficients" | "gram" | "passes" | "gradNorm" | "memory"> | null;
 }
 
 interface ClosedLoopState {
@@ -381,7 +403,7 @@ export function runClosedLoopFitJob(payload: unknown): Promise<{ state: ClosedLo
   const job = payload as ClosedLoopJob;
   const model = new ClosedLoopLogistic(job.options);
   model.scaler.setStats(job.mean, job.std);
-  model.fitStandardized(job.Xs, job.y, { seed: job.seed }, Date.now(), job.start?.coefficients, job.start?.gram);
+  model.fitStandardized(job.Xs, job.y, { seed: job.seed }, Date.now(), job.start ? { start: job.start.coefficients, gram: job.start.gram, memory: job.start.memory } : {});
   if (job.start) model.history.warmStart = { passes: job.start.passes, gradNorm: job.start.gradNorm };
   return Promise.resolve({ state: { weights: model.weights, intercept: model.intercept, history: model.history } });
 }

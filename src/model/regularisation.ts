@@ -62,15 +62,15 @@ export function chooseL2(
   const Xs = first.prepareFit(train.X, train.y);
   const gram = initialGram(Xs, train.y.length, first.scaler.cols);
   const losses = new Map<number, number>();
-  const fits = new Map<number, { coefficients: LinearCoefficients; passes: number; gradNorm: number }>();
+  const fits = new Map<number, Pick<ClosedLoopStart, "coefficients" | "passes" | "gradNorm" | "memory">>();
   let start: LinearCoefficients | undefined;
   // Largest λ first: its minimiser is nearest 0 and each next one starts near its own.
   for (const l2 of [...grid].reverse()) {
     const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
     m.scaler.setStats(first.scaler.mean, first.scaler.std);
-    m.fitStandardized(Xs, train.y, {}, Date.now(), start, gram);
+    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram });
     start = m.coefficients();
-    fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN });
+    fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN, memory: m.lbfgsPairs });
     losses.set(l2, meanLogLoss(val.y, m.predictProba(val.X)));
   }
   // Lowest validation loss; a tie (to 1e-12) goes to the larger λ, the simpler model.

@@ -29,6 +29,10 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /** Newton steps stop when every component of the objective's gradient is at most this. */
   gradTol?: number;
   maxNewtonIter?: number;
+  /** Newton's Hessian comes from at most this many rows (`newtonLogistic`'s `hessianRows`). */
+  hessianRows?: number;
+  /** Rows per tfjs pass of the Newton stage (`newtonLogistic`'s `chunkRows`). */
+  newtonChunkRows?: number;
   /**
    * Train on a seeded random subsample of at most this many training rows (Infinity = all, the
    * default); the standardisation still uses every training row. For the leaky reference, whose
@@ -50,12 +54,14 @@ export class TfjsLogistic implements Classifier {
   readonly gradTol: number;
   readonly maxNewtonIter: number;
   readonly maxTrainRows: number;
+  private readonly newton: { hessianRows?: number; chunkRows?: number };
   readonly scaler = new Standardizer();
   model: tf.LayersModel | null = null;
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, maxTrainRows = Infinity, ...train } = options;
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, maxTrainRows = Infinity, hessianRows, newtonChunkRows, ...train } = options;
+    this.newton = { hessianRows, chunkRows: newtonChunkRows };
     this.gradTol = gradTol;
     this.maxTrainRows = maxTrainRows;
     this.maxNewtonIter = maxNewtonIter;
@@ -90,7 +96,7 @@ export class TfjsLogistic implements Classifier {
     const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
     if (sample.y !== y) history.trainRowsGiven = y.length;
     const warm = this.coefficients();
-    const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter });
+    const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton });
     const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);
     const bias = tf.tensor1d([intercept]);
     model.layers[0].setWeights([kernel, bias]);
