@@ -74,7 +74,8 @@ export function ensureExport(plays: number, seed: number, cacheDir: string, log:
 }
 
 function runChild(exportDir: string, outputDir: string, profileDir: string | null, gc: boolean, log: (s: string) => void): Promise<BenchRun> {
-  const nodeArgs = ["--import", "tsx"];
+  // The CLI's start path (`npm run pipeline`): scripts/preload.cjs, then tsx's CommonJS hook.
+  const nodeArgs = ["-r", path.join(ROOT, "scripts", "preload.cjs"), "-r", "tsx/cjs"];
   if (profileDir) nodeArgs.push("--cpu-prof", "--cpu-prof-dir", profileDir);
   if (gc) nodeArgs.push("--expose-gc");
   const t0 = process.hrtime.bigint();

@@ -54,8 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   if ("exit" in parsed) return parsed.exit;
   const o = parsed.options;
 
-  // Loaded only after validation, so a refusal is immediate (the models pull in tfjs).
-  const { PIPELINE_STAGES, runPipeline } = await import("../pipeline/run");
+  // Loaded only after validation, so a refusal is immediate (the models pull in tfjs). A
+  // require, not import(): the fast start (scripts/preload.cjs) runs under tsx's CommonJS hook alone.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PIPELINE_STAGES, runPipeline } = require("../pipeline/run") as typeof import("../pipeline/run");
   const stages = [...PIPELINE_STAGES];
   if (o.backtest) for (let k = 1; k <= o.backtest.folds; k++) stages.splice(stages.indexOf("outputs"), 0, `backtest fold ${k}/${o.backtest.folds}`);
   for (const rule of o.compareLabels ?? []) stages.splice(stages.indexOf("outputs"), 0, `labels ${labelRuleName(rule)}`);
