@@ -57,6 +57,10 @@ export interface ChildResult {
   tfjsLogistic: HistorySummary | null;
   tfjsMlp: HistorySummary | null;
   closedLoop: { iterations: number; converged: boolean; seconds: number };
+  /** Process start → `runPipeline` called: Node, the fast-start preload, tsx, module loading (CPU in brackets in the table). */
+  startup: { seconds: number; cpuSeconds: number };
+  /** The λ selection's wall seconds (inside trainModels, before the first model stage; in no stage row). */
+  l2SelectionSeconds: number;
   parity: { difference: number | null; agree: boolean | null };
   /** Test AUCs against the generator's TRUTH.csv (src/sample/truth.ts); null for an export without one. */
   truth: TruthMetrics | null;
@@ -113,6 +117,8 @@ async function main(): Promise<void> {
   const outputDir = arg("--output-dir");
   if (!exportDir || !outputDir) throw new Error("usage: bench/child.ts --export DIR --output-dir DIR [--seed N]");
   const seed = arg("--seed") !== undefined ? Number(arg("--seed")) : DEFAULT_PARAMS.seed;
+  const startupCpu = process.cpuUsage();
+  const startup = { seconds: Math.round(process.uptime() * 1000) / 1000, cpuSeconds: Math.round((startupCpu.user + startupCpu.system) / 1000) / 1000 };
   const progress = recordingProgress((line) => process.stderr.write(line + "\n"), args.includes("--gc-between-stages"));
   const t0 = process.hrtime.bigint();
   const outcome = await runPipeline({ export: exportDir }, outputDir, { ...DEFAULT_PARAMS, seed }, progress);
@@ -141,6 +147,8 @@ async function main(): Promise<void> {
       converged: results.run.histories.closed_loop_logistic.converged,
       seconds: results.run.histories.closed_loop_logistic.seconds,
     },
+    startup,
+    l2SelectionSeconds: results.run.regularisation.seconds,
     parity: { difference: results.evaluation.parity.difference, agree: results.evaluation.parity.agree },
     truth: truthOfRun(exportDir, results.prepared, results.run),
   };
