@@ -441,6 +441,26 @@ export function initialGram(Xs: Float32Array, rows: number, cols: number): Float
   return H;
 }
 
+/**
+ * L-BFGS pairs of the objective at λ, re-expressed at λ + `deltaL2`: the penalty's gradient
+ * 2λw is linear in the weights, so each y_k gains exactly 2·Δλ·s_k on the weights (not the
+ * intercept). Pairs whose curvature s·y is no longer positive are dropped. Lets a λ path
+ * carry its curvature from one grid value to the next (new arrays; `pairs` is unchanged).
+ */
+export function shiftPairs(pairs: LbfgsMemory, cols: number, deltaL2: number): LbfgsMemory {
+  const out: LbfgsMemory = { S: [], Y: [], rho: [] };
+  pairs.S.forEach((sk, k) => {
+    const yk = pairs.Y[k].slice();
+    for (let j = 0; j < cols; j++) yk[j] += 2 * deltaL2 * sk[j];
+    const sy = dot(sk, yk);
+    if (!(sy > 1e-12 * dot(sk, sk))) return;
+    out.S.push(sk.slice());
+    out.Y.push(yk);
+    out.rho.push(1 / sy);
+  });
+  return out;
+}
+
 /** L-BFGS's starting Hessian: `gram` plus 2λ on the weights' diagonal (and 1e-8 on the intercept's). A new array. */
 function initialHessian(gram: Float64Array, cols: number, l2: number): Float64Array {
   const dim = cols + 1;
