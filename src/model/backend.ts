@@ -11,6 +11,9 @@ import * as tf from "@tensorflow/tfjs";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
+/** The tfjs packages a fit loads (a worker preloads them: `StartWorkerOptions.preload`). */
+export const TFJS_PACKAGES: readonly string[] = ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"];
+
 export interface BackendInfo {
   /** Backend in use, as `tf.getBackend()` reports it. */
   name: BackendName;

@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { runWorkerJob } from "../common/worker";
+import { TFJS_PACKAGES } from "./backend";
 import type { FitReply } from "./fitWorker";
 import type { Classifier, FitOptions } from "./types";
 
@@ -24,7 +25,7 @@ export async function fitInWorker(model: Classifier, X: Float64Array, y: Float64
     return null;
   }
   const { transfer, ...data } = job;
-  const reply = await runWorkerJob<FitReply>(path.join(__dirname, "fitWorker.ts"), data, transfer);
+  const reply = await runWorkerJob<FitReply>(path.join(__dirname, "fitWorker.ts"), data, transfer, { preload: TFJS_PACKAGES });
   if (!reply) return null;
   return (await model.restore(reply.state, options)) ? { seconds: reply.seconds } : null;
 }

@@ -77,8 +77,10 @@ export interface ModelRun {
 export interface TrainOptions {
   /**
    * Training rows × columns from which the models that can (`fitJob`) each train in a worker
-   * thread, concurrently with the models on the main thread. Below it (data-sample, tests,
-   * ~100k plays) starting a thread costs more than it saves. The results are identical either
+   * thread, concurrently with the models on the main thread (from ~11k training rows, a 20k-play
+   * export: the MLP's ~1 s of CPU then runs beside the λ selection and tfjs_logistic; a worker
+   * with tfjs preloaded costs ~0.35 s of CPU to start). Below it (data-sample, most tests)
+   * starting a thread costs more than it saves. The results are identical either
    * way (the fits are deterministic: the closed loop is pure JS, the MLP runs the same seeded
    * tfjs code on the same backend in its own tfjs instance); 0 forces the workers, Infinity
    * disables them.
@@ -88,7 +90,7 @@ export interface TrainOptions {
   only?: string[];
 }
 
-export const DEFAULT_WORKER_MIN_CELLS = 10_000_000;
+export const DEFAULT_WORKER_MIN_CELLS = 1_000_000;
 
 /**
  * The leaky reference trains on a seeded subsample of this many training rows (its scaler on
