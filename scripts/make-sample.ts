@@ -6,7 +6,7 @@
  */
 import * as path from "path";
 import { Command, InvalidArgumentError } from "commander";
-import { SAMPLE_DEFAULTS, TechNaming } from "../src/sample/generate";
+import { SAMPLE_DEFAULTS } from "../src/sample/generate";
 import { writeSample } from "../src/sample/write-sample";
 
 function int(value: string): number {
@@ -37,7 +37,7 @@ const m = writeSample({
   outDir,
   seed: o.seed,
   musicPlays: o.plays,
-  techNaming: o.techNaming as TechNaming,
+  techNaming: o.techNaming,
   startDate: o.start,
   years: o.years,
   pii: o.pii,

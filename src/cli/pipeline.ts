@@ -92,7 +92,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // main turns every expected failure into an exit code; anything else is a bug, and Node's
+  // unhandled-rejection exit prints its stack.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -31,7 +31,7 @@ export function indexAccount(account: AccountData, trackUri: DictColumn): Accoun
     else added.set(m.trackUri, [m.addedMs]);
   }
   const inLibrary = new Uint8Array(trackUri.values.length);
-  const addedTimes: (Float64Array | null)[] = new Array(trackUri.values.length).fill(null);
+  const addedTimes: (Float64Array | null)[] = new Array<Float64Array | null>(trackUri.values.length).fill(null);
   trackUri.values.forEach((uri, c) => {
     inLibrary[c] = library.has(uri) ? 1 : 0;
     const list = added.get(uri);

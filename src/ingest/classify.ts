@@ -49,7 +49,7 @@ export function roleFromContent(value: unknown, base: string): Role | null {
     let first: Record<string, unknown> | null = null;
     // Look past a few malformed leading entries rather than trusting index 0 alone.
     for (let i = 0; i < value.length && i < 10; i++) {
-      const v = value[i];
+      const v: unknown = value[i];
       if (typeof v === "object" && v !== null && !Array.isArray(v)) {
         first = v as Record<string, unknown>;
         break;

@@ -74,7 +74,6 @@ export function extendedVariant(first: Rec | null): string {
   else if ("ip_addr" in first) parts.push("ip_addr (Nov-2024+)");
   else parts.push("no IP field");
   if ("audiobook_title" in first || "audiobook_uri" in first) parts.push("audiobook fields (2025+)");
-  const p = first.platform;
   return parts.join(", ");
 }
 

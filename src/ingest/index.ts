@@ -22,5 +22,5 @@ export function ingestExport(options: IngestOptions): IngestResult {
   const steps = ingestSteps(options);
   let step = steps.next();
   while (!step.done) step = steps.next(undefined);
-  return step.value as IngestResult;
+  return step.value;
 }

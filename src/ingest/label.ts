@@ -210,8 +210,8 @@ export function estimateTrackLengths(plays: PlayTable, options: LengthEstimateOp
   for (let i = 0; i < n; i++) if (isDone(i)) finished.push(i);
   finished.sort((a, b) => plays.endMs[a] - plays.endMs[b] || a - b);
 
-  const byTrack: (RunningMedian | undefined)[] = new Array(plays.trackUri.values.length);
-  const byArtist: (RunningMedian | undefined)[] = new Array(plays.artistName.values.length);
+  const byTrack: (RunningMedian | undefined)[] = new Array<RunningMedian | undefined>(plays.trackUri.values.length);
+  const byArtist: (RunningMedian | undefined)[] = new Array<RunningMedian | undefined>(plays.artistName.values.length);
   const all = new RunningMedian();
   const groupOf = (groups: (RunningMedian | undefined)[], code: number) => (code < 0 ? null : (groups[code] ??= new RunningMedian()));
 

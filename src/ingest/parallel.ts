@@ -60,7 +60,7 @@ export async function ingestExportAsync(
     plan = ordered;
   });
   let step = steps.next();
-  if (step.done) return step.value as IngestResult;
+  if (step.done) return step.value;
 
   const tasks: PreParseTask[] = [];
   const taskOf = new Map<SourceFile, number>();
@@ -80,13 +80,14 @@ export async function ingestExportAsync(
 
   const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? makePool(tasks, workers) : null;
   try {
-    while (!step.done) {
-      const t = pool ? taskOf.get((step.value as { src: SourceFile }).src) : undefined;
+    // `!== true`, not `!step.done`: tslab's non-strict TypeScript narrows the result only by equality.
+    while (step.done !== true) {
+      const t = pool ? taskOf.get(step.value.src) : undefined;
       const pre = t === undefined || !pool ? undefined : await pool.take(t);
       step = steps.next(pre);
     }
     if (parallel.onStats) parallel.onStats(pool ? pool.stats : { worker: 0, mainAhead: 0, inline: tasks.length, workersStarted: 0 });
-    return step.value as IngestResult;
+    return step.value;
   } finally {
     pool?.close();
   }

@@ -68,10 +68,10 @@ async function tryBackend(name: BackendName): Promise<string | null> {
         return "@tensorflow/tfjs-node is not installed";
       }
       // Registers the "tensorflow" backend as a side effect.
-      require(moduleName);
+      await import(moduleName);
     } else if (name === "wasm") {
       // Imported lazily: importing registers the backend, which we only want if chosen.
-      const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
+      const wasm = await import("@tensorflow/tfjs-backend-wasm");
       const wasmFile = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
       wasm.setWasmPaths(path.dirname(wasmFile) + path.sep);
     }

@@ -11,6 +11,9 @@ export interface FitReply {
 }
 
 serveWorkerJob<Omit<FitJob, "transfer">, FitReply>(async (job) => {
+  // The job names its model module by path at run time (a plugin boundary); require loads it
+  // through tsx's CommonJS hook like every other model module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- module path known only at run time
   const run = (require(job.module) as Record<string, FitJobRunner>)[job.entry];
   if (typeof run !== "function") throw new Error(`${job.module} exports no fit-job runner ${job.entry}`);
   const started = Date.now();

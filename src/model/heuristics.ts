@@ -2,7 +2,7 @@
  * Baselines that need no training loop, to show what the learned models add.
  * Both find their inputs by column NAME in the FeatureSet and fail clearly if absent.
  */
-import { Classifier, FitOptions, inferCols } from "./types";
+import { Classifier, inferCols } from "./types";
 
 /** Index of the first of `candidates` present in `names`; throws naming what was looked for. */
 export function findColumn(names: string[], candidates: string[], who: string): number {
@@ -60,7 +60,7 @@ export class PriorHeuristic implements Classifier {
   }
 
   /** Nothing to learn: the priors were computed from train rows by the features stage. */
-  fit(X: Float64Array, y: Float64Array, _options?: FitOptions): this {
+  fit(X: Float64Array, y: Float64Array): this {
     inferCols(X, y.length, "PriorHeuristic.fit");
     return this;
   }
@@ -107,7 +107,7 @@ export class PopularityModel implements Classifier {
     this.column = findColumn(names, options.playCount ?? ["track_train_play_count_log", "track_train_play_count"], "PopularityModel");
   }
 
-  fit(X: Float64Array, y: Float64Array, _options?: FitOptions): this {
+  fit(X: Float64Array, y: Float64Array): this {
     const rows = y.length;
     if (inferCols(X, rows, "PopularityModel.fit") !== this.cols) throw new Error("PopularityModel.fit: column count differs from names");
     const v = new Float64Array(rows);

@@ -178,7 +178,7 @@ export async function trainLayersModelKeepingRows(
   const optimizer = tf.train.adam(options.learningRate);
 
   const batchSize = Math.min(options.batchSize, autoBatchSize(rows), rows);
-  const patience = Math.max(options.patience, hasVal ? autoPatience(yVal!.length) : 0);
+  const patience = Math.max(options.patience, hasVal ? autoPatience(yVal.length) : 0);
   // Standardise the training rows into a float32 copy in a seeded random row order; each epoch
   // visits its contiguous batches in a new seeded order, so a batch is a subarray handed to tfjs.
   // Gathering shuffled rows per step was the largest JS cost of an epoch at scale (random
@@ -191,7 +191,7 @@ export async function trainLayersModelKeepingRows(
   const nBatches = Math.ceil(rows / batchSize);
   const reshuffleEveryEpoch = batchSize <= 512;
   let { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand));
-  const xValAll = hasVal ? standardizedF32(scaler, XVal!) : null;
+  const xValAll = hasVal ? standardizedF32(scaler, XVal) : null;
   const history: TfjsHistory = {
     trainLoss: [],
     valLoss: [],
@@ -225,7 +225,7 @@ export async function trainLayersModelKeepingRows(
           () => {
             // Mean binary cross-entropy from the logits, log(1 + e^z) − y z (stable, unclipped).
             const z = forward(xs);
-            let loss = tf.mean(tf.sub(tf.softplus(z), tf.mul(ys, z))) as tf.Scalar;
+            let loss = tf.mean<tf.Scalar>(tf.sub(tf.softplus(z), tf.mul(ys, z)));
             for (const kernel of kernels) loss = tf.add(loss, tf.mul(options.l2, tf.sum(tf.square(kernel))));
             return loss;
           },
@@ -240,7 +240,7 @@ export async function trainLayersModelKeepingRows(
     history.epochsRun = epoch;
 
     if (hasVal) {
-      const v = meanLogLoss(yVal!, predictStandardized(forward, xValAll!, cols));
+      const v = meanLogLoss(yVal, predictStandardized(forward, xValAll!, cols));
       history.valLoss.push(v);
       if (v < best - options.minDelta) {
         best = v;
@@ -320,11 +320,11 @@ export function logitsFunction(model: tf.LayersModel): (xs: tf.Tensor) => tf.Ten
     const l = layer as unknown as { kernel?: { read(): tf.Tensor }; bias?: { read(): tf.Tensor } };
     return layer.getClassName() === "Dense" && l.kernel && (config.useBias === false || l.bias) ? { l, activation: config.activation } : null;
   });
-  const last = dense[dense.length - 1];
+  const layers = dense.filter((d): d is NonNullable<(typeof dense)[number]> => d !== null);
   const plain =
-    dense.every((d) => d !== null) &&
-    last!.activation === "sigmoid" &&
-    dense.slice(0, -1).every((d) => d!.activation === "relu" || d!.activation === "linear");
+    layers.length === dense.length &&
+    layers[layers.length - 1].activation === "sigmoid" &&
+    layers.slice(0, -1).every((d) => d.activation === "relu" || d.activation === "linear");
   if (!plain) {
     return (xs) => {
       const p = tf.clipByValue(model.apply(xs, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
@@ -333,10 +333,10 @@ export function logitsFunction(model: tf.LayersModel): (xs: tf.Tensor) => tf.Ten
   }
   return (xs) => {
     let h = xs;
-    dense.forEach((d, k) => {
-      h = tf.matMul(h, d!.l.kernel!.read());
-      if (d!.l.bias) h = tf.add(h, d!.l.bias.read());
-      if (k < dense.length - 1 && d!.activation === "relu") h = tf.relu(h);
+    layers.forEach((d, k) => {
+      h = tf.matMul(h, d.l.kernel!.read());
+      if (d.l.bias) h = tf.add(h, d.l.bias.read());
+      if (k < layers.length - 1 && d.activation === "relu") h = tf.relu(h);
     });
     return h;
   };

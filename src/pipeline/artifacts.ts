@@ -37,10 +37,10 @@ export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
   if (!fs.existsSync(file)) throw new UserInputError(`${file} does not exist: run notebooks/03_model.ipynb first (or npm start).`, file);
   const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedModelRun;
   const names = prepared.features.names;
-  if (saved.featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000")) {
+  const { featureRows, ...rest } = saved;
+  if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000")) {
     throw new UserInputError(`${file} was trained on other data or parameters: re-run notebooks/03_model.ipynb with the same SPOTIFY_EXPORT and parameters.`, file);
   }
-  const { featureRows: _rows, ...rest } = saved;
   return {
     ...rest,
     models: saved.models.map((m) => ({ ...m, raw: Float64Array.from(m.raw), calibrated: Float64Array.from(m.calibrated) })),

@@ -349,7 +349,7 @@ function valuesOf<T extends ArrayLike<number> & { subarray(a: number, b: number)
   return (data.values as unknown as T).subarray(data.offset, data.offset + data.length);
 }
 
-function onlyChunk(vector: A.Vector | null, name: string): A.Data {
+function onlyChunk(vector: A.Vector<A.DataType> | null, name: string): A.Data {
   if (!vector) throw new Error(`cache column ${name} is missing`);
   if (vector.data.length !== 1) throw new Error(`cache column ${name} has ${vector.data.length} chunks, expected 1`);
   return vector.data[0];

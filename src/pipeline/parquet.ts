@@ -33,7 +33,7 @@ function timestamps(ms: ArrayLike<number>, type: A.TimestampMillisecond, valid?:
     data[i] = BigInt(Math.round(ms[i]));
     bitmap[i >> 3] |= 1 << (i & 7);
   }
-  return A.makeVector(A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: data as unknown as Int32Array }));
+  return A.makeVector(A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data }));
 }
 
 /** A dictionary column as Arrow Dictionary<Utf8, Int32> (null where the code is -1). */
@@ -84,6 +84,7 @@ function numbers<T extends A.Int8 | A.Int32 | A.Int64 | A.Float64>(type: T, valu
 export function toParquet(table: A.Table): Uint8Array {
   // Loaded on first use: the module compiles its WebAssembly when required (~0.3 s), which
   // notebooks that only import a helper from pipeline/write.ts should not pay.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load; import() would make every writer async
   const pw = require("parquet-wasm") as typeof ParquetWasm;
   const wasm = pw.Table.fromIPCStream(A.tableToIPC(table, "stream"));
   const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setCreatedBy("spotify-completion-workspace").build();

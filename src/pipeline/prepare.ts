@@ -72,7 +72,7 @@ interface IngestStage {
   use: CacheUse;
   notes: string[];
   /** Shows a notice (and keeps it in `notes`). */
-  log(message: string): void;
+  log: (message: string) => void;
   /** Records the export and writes a freshly computed result (no-op with the cache off); only once ingestion succeeded. */
   save(result: IngestResult): void;
   store: StageStore | null;
