@@ -62,7 +62,12 @@ test("the cache holds no personal data: no IP address, username, e-mail or user 
   const raw = fs.readFileSync(path.join(SAMPLE, EXTENDED, fs.readdirSync(path.join(SAMPLE, EXTENDED)).find((f) => f.startsWith("Streaming_History_Audio"))!), "utf8");
   const records = JSON.parse(raw) as Record<string, unknown>[];
   const secrets = new Set<string>();
-  for (const r of records) for (const k of ["ip_addr", "ip_addr_decrypted", "username", "user_agent_decrypted"]) if (typeof r[k] === "string" && (r[k] as string).length > 3) secrets.add(r[k] as string);
+  for (const r of records) {
+    for (const k of ["ip_addr", "ip_addr_decrypted", "username", "user_agent_decrypted"]) {
+      const v = r[k];
+      if (typeof v === "string" && v.length > 3) secrets.add(v);
+    }
+  }
   for (const v of Object.values(PLANTED_PII).flat()) if (String(v).length >= 6) secrets.add(String(v));
   assert.ok(secrets.size > 5, "the sample should carry personal fields to look for");
   const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));

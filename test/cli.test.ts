@@ -96,7 +96,7 @@ test("the original flags (--account-dir --extended-dir --tech-dir --output-dir) 
     assert.deepEqual(problems, [], `${name} valid`);
   }
   // Same data as --export data-sample: the three packages given one by one.
-  const metrics = JSON.parse(fs.readFileSync(path.join(outDir, "model_metrics.json"), "utf8"));
+  const metrics = JSON.parse(fs.readFileSync(path.join(outDir, "model_metrics.json"), "utf8")) as { data: { music_plays: number; split: { test_plays: number } }; parity: { agree: boolean } };
   assert.ok(metrics.data.music_plays > 0 && metrics.data.split.test_plays > 0);
   assert.ok(metrics.parity.agree);
 });

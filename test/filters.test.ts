@@ -182,7 +182,13 @@ test("CLI --label played-30s --exclude-platform: ingest_report.json counts the r
   const args = ["--export", exportPath, "--output-dir", out, "--label", "played-30s", "--exclude-platform", family, "--no-cache"];
   const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "src", "cli", "pipeline.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 600_000 });
   assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(fs.readFileSync(path.join(out, "ingest_report.json"), "utf8"));
+  const report = JSON.parse(fs.readFileSync(path.join(out, "ingest_report.json"), "utf8")) as {
+    dropped: Record<string, number>;
+    rowsKept: number;
+    label: { rule: string };
+    labelCoverage: { labelled: number; completed: number };
+    filters: string[];
+  };
   const kept = (i: number) => col(all.plays, "platformFamily", i) !== family;
   const excluded = count((i) => !kept(i));
   assert.ok(excluded > 0);

@@ -4,13 +4,16 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { ingestExport, formatIngestReport } from "../src/ingest/index";
+import type { SampleManifest } from "../src/sample";
 
 const SAMPLE = path.join(__dirname, "..", "data-sample");
 const manifestPath = path.join(SAMPLE, "MANIFEST.json");
 
 test("data-sample report matches MANIFEST.json", { skip: !fs.existsSync(manifestPath) && "data-sample/ not generated" }, () => {
-  const m = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+  const m = JSON.parse(fs.readFileSync(manifestPath, "utf8")) as SampleManifest;
   const e = m.extended;
+  const dup = e.duplicateFile;
+  assert.ok(dup, "data-sample plants a byte-identical copy of an audio file");
   const r = ingestExport({ export: SAMPLE });
   const rep = r.report;
 
@@ -25,9 +28,9 @@ test("data-sample report matches MANIFEST.json", { skip: !fs.existsSync(manifest
     "no-track-uri": e.localFileRows,
   });
   // The byte-identical copy is dropped entirely, as duplicates.
-  const copy = rep.files.find((f) => path.basename(f.file) === e.duplicateFile.name);
-  assert.equal(copy?.rows, e.duplicateFile.records);
-  assert.match(copy?.note ?? "", new RegExp(`kept 0; dropped duplicate ${e.duplicateFile.records}$`));
+  const copy = rep.files.find((f) => path.basename(f.file) === dup.name);
+  assert.equal(copy?.rows, dup.records);
+  assert.match(copy?.note ?? "", new RegExp(`kept 0; dropped duplicate ${dup.records}$`));
 
   assert.deepEqual(rep.dateRange, e.dateRange);
   assert.deepEqual(rep.labelCoverage, {
@@ -84,7 +87,7 @@ test("data-sample report matches MANIFEST.json", { skip: !fs.existsSync(manifest
   assert.deepEqual(rep.warnings, []);
 
   // Planted personal values never leave ingestion.
-  const dump = JSON.stringify(r, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v)) + formatIngestReport(rep);
+  const dump = JSON.stringify(r, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v)) + formatIngestReport(rep);
   for (const [name, value] of Object.entries(m.pii as Record<string, string>)) {
     assert.ok(!dump.includes(value), `planted ${name} leaked`);
   }

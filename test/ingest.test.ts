@@ -195,7 +195,7 @@ test("personal data is absent from the table, account data, report and its text"
   });
   const r = ingestExport({ export: dir });
   const dump =
-    JSON.stringify(r, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v)) + formatIngestReport(r.report);
+    JSON.stringify(r, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Int32Array) : v)) + formatIngestReport(r.report);
   for (const [name, value] of Object.entries(PII)) {
     assert.ok(!dump.includes(value), `planted ${name} leaked`);
   }

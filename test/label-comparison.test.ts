@@ -40,7 +40,10 @@ test("compare-labels on data-sample: rows, agreement and per-platform disagreeme
       if (y[i] === r) agree++;
       else if (y[i] === 1) onlyRule++;
       else onlyReason++;
-      if (split.role[i] === 2) (test++, (testDone += y[i]));
+      if (split.role[i] === 2) {
+        test++;
+        testDone += y[i];
+      }
     }
     assert.equal(row.labelled_plays, labelled);
     assert.equal(row.completed_plays, completed);
@@ -75,9 +78,9 @@ test("compare-labels on data-sample: rows, agreement and per-platform disagreeme
   // outputs
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-comparison-"));
   const file = path.join(dir, "label_comparison.csv");
-  writeCsv(file, c.rows as unknown as Record<string, string | number | boolean | null>[], LABEL_COMPARISON_COLUMNS);
+  writeCsv(file, c.rows, LABEL_COMPARISON_COLUMNS);
   assert.deepEqual(validateCsvAgainstSchema(file, readSchema<CsvSchema>(path.join(schemaDir, "label_comparison.csv.schema.json"))), []);
-  const json = JSON.parse(JSON.stringify({ primary_model: c.primaryModel, rules: c.rows, by_platform: c.byPlatform }));
+  const json = JSON.parse(JSON.stringify({ primary_model: c.primaryModel, rules: c.rows, by_platform: c.byPlatform })) as unknown;
   assert.deepEqual(validateJsonValue(json, readSchema<JsonSchema>(path.join(schemaDir, "label_comparison.json.schema.json"))), []);
   fs.rmSync(dir, { recursive: true });
 

@@ -83,7 +83,7 @@ function appendPlays(p: PlayTable, k: number): PlayTable {
   const grow = <T extends Float64Array | Int8Array | Int32Array>(a: T, fill: number): T => {
     const out = new (a.constructor as new (n: number) => T)(n + k);
     out.set(a);
-    out.fill(fill as never, n);
+    out.fill(fill, n);
     return out;
   };
   const last = q.startMs[n - 1];

@@ -163,7 +163,7 @@ test("heuristics find columns by name and compute by hand", () => {
   const X = Float64Array.from([8, 0.2, 0.6, 5, 20, 0.9, 0.5, 0]);
   const prior = new PriorHeuristic(names).fit(X, Float64Array.from([1, 0]));
   const p = prior.predictProba(X);
-  assert.ok(Math.abs(p[0] - 0.6) < 1e-12 && Math.abs(p[1] - 0.5) < 1e-12, `${p}`);
+  assert.ok(Math.abs(p[0] - 0.6) < 1e-12 && Math.abs(p[1] - 0.5) < 1e-12, p.join(","));
   assert.throws(() => new PriorHeuristic(["hour"]), /track_train_skip_rate/);
 
   // Popularity: mid-rank of the count among TRAIN rows [5, 0] → 5 ↦ (1 + ½)/2, 0 ↦ ½/2, 9 ↦ 1.

@@ -85,22 +85,24 @@ test("all notebooks run headlessly on data-sample/ and record sane results", { t
   assert.deepEqual(runs.map((r) => r.notebook), notebookList());
   process.stderr.write(`notebooks: ${runs.map((r) => `${r.notebook} ${r.seconds.toFixed(1)} s`).join(", ")}\n`);
 
-  const recorded = (name: string) => JSON.parse(fs.readFileSync(path.join(outputDir, "notebook_results", `${name}.json`), "utf8"));
-  const model = recorded("03_model");
+  // The fields of each notebook's recordResults call that these checks read.
+  const recorded = <T>(name: string) => JSON.parse(fs.readFileSync(path.join(outputDir, "notebook_results", `${name}.json`), "utf8")) as T;
+  type Parity = { tfjsAuc: number; difference: number };
+  const model = recorded<{ parity: Parity }>("03_model");
   assert.ok(model.parity.tfjsAuc > 0.5, `tfjs AUC ${model.parity.tfjsAuc}`);
   assert.ok(model.parity.difference <= 0.001, `tfjs vs closed-loop AUC differ by ${model.parity.difference}`);
-  const evaluation = recorded("04_evaluate_and_rank");
+  const evaluation = recorded<{ parity: Parity; labelRules: { rule: string }[] }>("04_evaluate_and_rank");
   assert.deepEqual(evaluation.parity, model.parity, "04 must evaluate the very models 03 trained");
   // Section 4 of 04, "What counts as finished?": the rules compared, with the sentence computed from label_comparison.json.
   const comparison = JSON.parse(fs.readFileSync(path.join(outputDir, "label_comparison.json"), "utf8")) as { primary_model: string; rules: LabelComparisonRow[]; by_platform: LabelDisagreementRow[] };
-  assert.deepEqual(evaluation.labelRules.map((r: { rule: string }) => r.rule), DEFAULT_COMPARE_RULES.split(","));
+  assert.deepEqual(evaluation.labelRules.map((r) => r.rule), DEFAULT_COMPARE_RULES.split(","));
   const executed04 = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "04_evaluate_and_rank.ipynb"), "utf8")) as { cells: { source: string | string[]; outputs?: { data?: Record<string, string | string[]> }[] }[] };
   const section = executed04.cells.findIndex((c) => [c.source].flat().join("").startsWith("## 4. What counts as finished?"));
   const shown = (executed04.cells[section + 1].outputs ?? []).map((o) => [o.data?.["text/markdown"] ?? []].flat().join(""));
   assert.ok(shown.includes(labelComparisonSentence({ primaryModel: comparison.primary_model, rows: comparison.rules, byPlatform: comparison.by_platform })), "the computed sentence is shown");
   assert.ok((executed04.cells[section + 1].outputs ?? []).some((o) => o.data?.["image/svg+xml"]), "the disagreement figure is drawn");
-  const ingest = recorded("01_ingest");
-  assert.equal(ingest.rowsKept + Object.values(ingest.dropped as Record<string, number>).reduce((s, n) => s + n, 0), ingest.rowsRead);
+  const ingest = recorded<{ rowsRead: number; rowsKept: number; dropped: Record<string, number> }>("01_ingest");
+  assert.equal(ingest.rowsKept + Object.values(ingest.dropped).reduce((s, n) => s + n, 0), ingest.rowsRead);
 
   for (const figure of DEFAULT_FIGURES) {
     const svg = fs.readFileSync(path.join(outputDir, "figures", figure.file), "utf8");
@@ -131,8 +133,8 @@ test("executed notebooks and their HTML renderings read well", () => {
     assert.doesNotMatch(html, /<svg class="marks"/, `${name}: a sanitised (blank) SVG`);
     assert.doesNotMatch(html, /&lt;(table|div|svg)\b/, `${name}: HTML shown as text`);
   }
-  const figures = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "05_visualize.ipynb"), "utf8")).cells
-    .flatMap((c: { outputs?: { data?: Record<string, unknown> }[] }) => c.outputs ?? []).filter((o: { data?: Record<string, unknown> }) => o.data && "image/svg+xml" in o.data).length;
+  const visualize = JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", "05_visualize.ipynb"), "utf8")) as { cells: { outputs?: { data?: Record<string, unknown> }[] }[] };
+  const figures = visualize.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && "image/svg+xml" in o.data).length;
   // Every figure, including the optional rule-disagreement one: 04 compared the completion rules.
   assert.equal(figures, FIGURES.length, "05_visualize shows every figure");
 });

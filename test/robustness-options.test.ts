@@ -20,7 +20,7 @@ function refusal(fn: () => unknown): string {
   let message = "";
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof Error);
-    assert.equal(e.name, "UserInputError", (e as Error).stack);
+    assert.equal(e.name, "UserInputError", e.stack);
     assert.ok(!e.message.includes("\n"), "one paragraph");
     message = e.message;
     return true;

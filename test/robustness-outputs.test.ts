@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import fsModuleObject from "fs";
 import * as os from "os";
 import * as path from "path";
 import { mulberry32 } from "../src/common/rng";
@@ -26,8 +27,8 @@ const EXPORT = extendedExport(plays(400));
 const refA = path.join(tmpDir(), "A");
 const refB = path.join(tmpDir(), "B");
 const helpers: import("child_process").ChildProcess[] = [];
-/** The fs module object itself, to inject failures (the namespace import above is read-only). */
-const fsModule = require("fs") as Record<string, unknown>;
+/** The fs module object itself (the default import), to inject failures (the namespace import above is read-only). */
+const fsModule = fsModuleObject as Record<string, unknown>;
 
 /** Folders other tools keep in the output folder (the stage cache, executed notebooks): not the run's outputs. */
 const NOT_OWNED = new Set(["cache", "notebooks"]);
@@ -44,7 +45,7 @@ function snapshot(dir: string): Map<string, string> {
       else {
         let text = fs.readFileSync(path.join(abs, e.name), "utf8");
         if (r === "model_metrics.json") {
-          const json = JSON.parse(text);
+          const json = JSON.parse(text) as { timings?: unknown };
           delete json.timings;
           text = JSON.stringify(json);
         }
@@ -105,7 +106,7 @@ before(async () => {
   assert.match(notices[0], /^replaced a stale lock ".*\.pipeline\.lock" left by process \d+ \(started 2026-01-02T03:04:05\.000Z\), which is no longer running$/);
   await runPipeline({ export: EXPORT }, refB, { ...DEFAULT_PARAMS, seed: 2 });
   assert.ok(!sameSnapshot(snapshot(refA), snapshot(refB)), "the two reference runs differ, so a mix would show");
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(refA, MANIFEST_FILE), "utf8")).files, [...snapshot(refA).keys()].filter((f) => f !== MANIFEST_FILE).sort());
+  assert.deepEqual((JSON.parse(fs.readFileSync(path.join(refA, MANIFEST_FILE), "utf8")) as { files: string[] }).files, [...snapshot(refA).keys()].filter((f) => f !== MANIFEST_FILE).sort());
 });
 
 after(() => {
@@ -141,7 +142,7 @@ test("--wait waits for the live run's lock to go, then takes the folder", async 
   assert.match(notices[0], new RegExp(`^waiting for the run holding ".*\\.pipeline\\.lock" \\(process ${holder.pid}, started 2026-01-02T03:04:05\\.000Z\\) to finish$`));
   holder.kill("SIGKILL");
   const folder = await opening;
-  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")).pid, process.pid, "the lock is now ours");
+  assert.equal((JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), "utf8")) as { pid: number }).pid, process.pid, "the lock is now ours");
   assert.match(notices[1], /replaced a stale lock/);
   folder.abort();
   assert.deepEqual(fs.readdirSync(dir), [], "abort leaves nothing");

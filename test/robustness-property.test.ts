@@ -90,7 +90,7 @@ const damageArb: fc.Arbitrary<Damage> = fc.oneof(
   fc.record({ kind: fc.constant("truncate" as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }).map((d) => d as Damage),
   fc
     .record({ kind: fc.constant("flip" as const), positions: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 4 }), xor: fc.integer({ min: 1, max: 255 }) })
-    .map((d) => ({ ...d, positions: d.positions.map((p) => p) }) as unknown as Damage),
+    .map((d) => ({ ...d, positions: d.positions.map((p) => p) })),
   fc.record({ kind: fc.constant("insert" as const), at: fc.double({ min: 0, max: 1, noNaN: true }), garbage: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
 );
 
@@ -148,7 +148,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
       records: recordsArb,
       pretty: fc.boolean(),
       damage: damageArb,
-      wrap: fc.constantFrom("array", "array", "array", "object", "playlists") as fc.Arbitrary<"array" | "object" | "playlists">,
+      wrap: fc.constantFrom<"array" | "object" | "playlists">("array", "array", "array", "object", "playlists"),
     }),
     { minLength: 1, maxLength: 3 },
   ),

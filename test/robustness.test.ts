@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
+import fsModuleObject from "fs";
 import * as path from "path";
 import { zipSync } from "fflate";
 import { ingestExport } from "../src/ingest/index";
@@ -514,11 +515,11 @@ test("files no stage reads are listed by name and size, never opened: an empty o
 
 test("a technical-log package of real shape (180 files, 176 unused, 4 large): only the files a stage uses are opened", () => {
   const made = makeTechlogExport({ largeMb: 1, files: 180 });
-  // The fs module object itself (the namespace import is read-only), to watch which files are opened.
-  const fsModule = require("fs") as { openSync: typeof fs.openSync; readFileSync: typeof fs.readFileSync };
+  // The fs module object itself (the default import; the namespace import is read-only), to watch which files are opened.
+  const fsModule = fsModuleObject as { openSync: typeof fs.openSync; readFileSync: typeof fs.readFileSync };
   const opened: string[] = [];
   const { openSync, readFileSync } = fsModule;
-  fsModule.openSync = ((p: fs.PathLike, ...rest: unknown[]) => (opened.push(String(p)), (openSync as (...a: unknown[]) => number)(p, ...rest))) as typeof fs.openSync;
+  fsModule.openSync = ((p: fs.PathLike, ...rest: unknown[]) => (opened.push(String(p)), (openSync as (...a: unknown[]) => number)(p, ...rest)));
   fsModule.readFileSync = ((p: fs.PathLike, ...rest: unknown[]) => (opened.push(String(p)), (readFileSync as (...a: unknown[]) => unknown)(p, ...rest))) as typeof fs.readFileSync;
   let r: IngestResult;
   try {

@@ -170,7 +170,7 @@ test("extended records follow the real schema changes", () => {
     assert.equal("audiobook_uri" in rec, t >= books, rec.ts);
     if (t < skippedFrom) assert.equal(rec.skipped, false);
     else if (rec.skipped) skippedTrue++;
-    assert.equal(coarse.has(String(rec.platform)), t >= coarseFrom, `${rec.ts} ${rec.platform}`);
+    assert.equal(coarse.has(String(rec.platform)), t >= coarseFrom, `${rec.ts} ${String(rec.platform)}`);
   }
   assert.ok(skippedTrue > 100);
   assert.ok(manifest.extended.audioFiles.some((f) => f.name.includes("2025")));
@@ -228,7 +228,7 @@ test("hostile names and planted personal data are in the files", () => {
   for (const h of HOSTILE_LIST) assert.ok(names.has(h), `hostile name never played: ${JSON.stringify(h)}`);
   const all = [...readTree(defaultDir).entries()].filter(([k]) => k.endsWith(".json") && !k.endsWith("MANIFEST.json")).map(([, v]) => v.toString("utf8")).join("\n");
   for (const v of Object.values(PLANTED_PII)) assert.ok(all.includes(JSON.stringify(v).slice(1, -1)), `PII value missing: ${v}`);
-  const playlists = JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_ACCOUNT, "Playlist1.json"), "utf8")).playlists as { name: string }[];
+  const { playlists } = JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_ACCOUNT, "Playlist1.json"), "utf8")) as { playlists: { name: string }[] };
   assert.ok(playlists.some((p) => p.name === "<script>alert(1)</script>"));
 });
 
@@ -242,17 +242,17 @@ test("pii: false writes none of the planted personal data", () => {
 
 test("account data and technical log match the manifest", () => {
   const acc = path.join(defaultDir, FOLDER_ACCOUNT);
-  const read = (f: string) => JSON.parse(fs.readFileSync(path.join(acc, f), "utf8"));
-  const lib = read("YourLibrary.json");
+  const read = <T>(f: string) => JSON.parse(fs.readFileSync(path.join(acc, f), "utf8")) as T;
+  const lib = read<{ tracks: unknown[]; bannedTracks: unknown[] }>("YourLibrary.json");
   assert.equal(lib.tracks.length, manifest.account.libraryTracks);
   assert.equal(lib.bannedTracks.length, manifest.account.bannedTracks);
-  const pl = read("Playlist1.json").playlists as { items: { track: unknown; addedDate: string }[] }[];
+  const pl = read<{ playlists: { items: { track: unknown; addedDate: string }[] }[] }>("Playlist1.json").playlists;
   assert.equal(pl.length, manifest.account.playlists);
   assert.equal(pl.reduce((n, p) => n + p.items.length, 0), manifest.account.playlistItems);
   assert.equal(pl.reduce((n, p) => n + p.items.filter((i) => i.track).length, 0), manifest.account.playlistTrackItems);
   assert.ok(pl.every((p) => p.items.every((i) => /^\d{4}-\d\d-\d\d$/.test(i.addedDate))));
-  assert.equal(read("Userdata.json").country, "DE");
-  assert.equal(read("StreamingHistory_music_0.json").length, manifest.account.streamingHistoryMusicRows);
+  assert.equal(read<{ country: string }>("Userdata.json").country, "DE");
+  assert.equal(read<unknown[]>("StreamingHistory_music_0.json").length, manifest.account.streamingHistoryMusicRows);
   assert.match(fs.readFileSync(path.join(acc, "Userdata.json"), "utf8"), /"country" : "DE"/);
   for (const folder of [FOLDER_ACCOUNT, FOLDER_EXTENDED, FOLDER_TECH]) {
     const files = fs.readdirSync(path.join(defaultDir, folder));
@@ -301,7 +301,7 @@ test("the planted signal is visible in the files alone", () => {
   const errors = (JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_TECH, "ConnectionError.json"), "utf8")) as { timestamp_utc: string }[])
     .map((e) => Date.parse(e.timestamp_utc))
     .sort((a, b) => a - b);
-  const lib = new Set((JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_ACCOUNT, "YourLibrary.json"), "utf8")).tracks as { uri: string }[]).map((t) => t.uri));
+  const lib = new Set((JSON.parse(fs.readFileSync(path.join(defaultDir, FOLDER_ACCOUNT, "YourLibrary.json"), "utf8")) as { tracks: { uri: string }[] }).tracks.map((t) => t.uri));
   const groups = new Map<string, [number, number]>();
   const add = (g: string, done: boolean) => {
     const v = groups.get(g) ?? [0, 0];
@@ -326,7 +326,7 @@ test("the planted signal is visible in the files alone", () => {
     while (e < errors.length && errors[e] < s) e++;
     add(e > 0 && s - errors[e - 1] <= 24 * 3_600_000 ? "error24h" : "noError", done);
     // Library membership is per track: compare within each artist so artist taste does not confound it.
-    add(`${lib.has(String(r.spotify_track_uri)) ? "lib" : "noLib"}|${r.master_metadata_album_artist_name}`, done);
+    add(`${lib.has(String(r.spotify_track_uri)) ? "lib" : "noLib"}|${String(r.master_metadata_album_artist_name)}`, done);
     add(r.shuffle ? "shuffle" : "noShuffle", done);
     add(r.reason_start === "clickrow" || r.reason_start === "playbtn" ? "click" : r.reason_start === "fwdbtn" ? "fwd" : "other", done);
   }

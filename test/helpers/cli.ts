@@ -11,9 +11,9 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
   // same stdout, possibly while an async CLI run is captured: pass those through, or the runner loses
   // the results of this and neighbouring tests (and fails the file).
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    typeof chunk === "string" ? (out.push(chunk), true) : (ow as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    typeof chunk === "string" ? (out.push(chunk), true) : (ow as (...a: unknown[]) => boolean)(chunk, ...rest));
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
-    typeof chunk === "string" ? (err.push(chunk), true) : (ew as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stderr.write;
+    typeof chunk === "string" ? (err.push(chunk), true) : (ew as (...a: unknown[]) => boolean)(chunk, ...rest));
   try {
     const code = await cliMain(args);
     return { code, stdout: out.join(""), stderr: err.join("") };

@@ -56,10 +56,10 @@ export function makePlayTable(input: PlayInput[]): PlayTable {
     const v = f(r);
     return v === undefined ? dflt : v;
   });
-  const track = get((r) => r.track, "track" as string | null);
+  const track = get((r) => r.track, "track");
   const uri = rows.map(({ r }, i) => (r.uri !== undefined ? r.uri : track[i] === null ? null : `spotify:track:${track[i]}`));
-  const reasonEnd = get((r) => r.reasonEnd, "trackdone" as string | null);
-  const platform = get((r) => r.platform, "android" as string | null);
+  const reasonEnd = get((r) => r.reasonEnd, "trackdone");
+  const platform = get((r) => r.platform, "android");
   return {
     length: rows.length,
     ts: rows.map((x) => new Date(x.endMs).toISOString()),
@@ -68,12 +68,12 @@ export function makePlayTable(input: PlayInput[]): PlayTable {
     msPlayed: Float64Array.from(rows, (x) => x.msPlayed),
     trackUri: dict(uri),
     trackName: dict(track),
-    artistName: dict(get((r) => r.artist, "artist" as string | null)),
-    albumName: dict(get((r) => r.album, "album" as string | null)),
+    artistName: dict(get((r) => r.artist, "artist")),
+    albumName: dict(get((r) => r.album, "album")),
     platformRaw: dict(rows.map(({ r }, i) => (r.platformRaw !== undefined ? r.platformRaw : platform[i]))),
     platformFamily: dict(platform),
-    connCountry: dict(get((r) => r.country, "DE" as string | null)),
-    reasonStart: dict(get((r) => r.reasonStart, "trackdone" as string | null)),
+    connCountry: dict(get((r) => r.country, "DE")),
+    reasonStart: dict(get((r) => r.reasonStart, "trackdone")),
     reasonEnd: dict(reasonEnd),
     shuffle: tri(rows.map(({ r }) => r.shuffle ?? false)),
     offline: tri(rows.map(({ r }) => r.offline ?? false)),
