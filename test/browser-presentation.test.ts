@@ -53,7 +53,7 @@ tslab.display.html('<table><tr><td>careless</td></tr></table><script>window.__pw
 }));
 tslab.display.markdown(\`\${NAMES.length} artists drawn.\`);`),
     md("## Results"),
-    code(`console.log("done");`),
+    code("console.log(`${process.env.OUTPUT_DIR}/notebook_results/01_hostile.json`);"),
   ];
   const file = path.join(dir, "01_hostile.ipynb");
   fs.writeFileSync(file, JSON.stringify({
@@ -155,6 +155,7 @@ test("presentation renders offline in Chromium: no requests, no code, figures dr
     assert.ok(reportText.includes(`The most played artist is ${NAMES[0]}, then ${NAMES[1]}.`), "computed sentence shown with the name as text");
     const stdout = await r.page.$eval("pre.text", (pre) => ({ text: pre.textContent ?? "", overflow: pre.scrollWidth - pre.clientWidth }));
     assert.ok(stdout.text.includes(NAMES.join(" | ")), "stdout shown");
+    assert.ok(reportText.includes("outputs/notebook_results/01_hostile.json") && !reportText.includes(work), "paths shown within the output folder, not the presenter's absolute path");
     assert.ok(stdout.overflow <= 0, `a long output line wraps (overflow ${stdout.overflow} px)`);
     const svgTexts = await r.page.$$eval("figure svg text", (ts) => ts.map((t) => t.textContent ?? ""));
     assert.ok(svgTexts.includes(HOSTILE), "hostile label drawn as SVG text");

@@ -7,11 +7,11 @@ import * as path from "path";
 import { UserInputError } from "../../common/errors";
 import { writeFileAtomic } from "../files";
 import { readHeadline } from "./headline";
-import { readNotebook } from "./ipynb";
+import { readNotebook, withRelativePaths } from "./ipynb";
 import { buildReportHtml } from "./report";
 import { buildSlidesHtml } from "./slides";
 
-export { readNotebook, notebookDoc } from "./ipynb";
+export { readNotebook, notebookDoc, withRelativePaths } from "./ipynb";
 export type { Block, NotebookDoc, Section } from "./ipynb";
 export { readHeadline } from "./headline";
 export { buildReportHtml } from "./report";
@@ -37,7 +37,7 @@ export interface PresentationFiles {
 /** Builds both pages from `outputDir`'s executed notebooks and writes them to `outputDir/presentation/`. */
 export function writePresentation(outputDir: string): PresentationFiles {
   const notebooks = executedNotebooks(outputDir);
-  const docs = notebooks.map(readNotebook);
+  const docs = notebooks.map((file) => withRelativePaths(readNotebook(file), outputDir));
   const headline = readHeadline(outputDir);
   const dir = path.join(outputDir, "presentation");
   const report = path.join(dir, "report.html");

@@ -123,3 +123,28 @@ export function readNotebook(file: string): NotebookDoc {
   if (!Array.isArray(cells)) throw new UserInputError(`${file} holds no notebook cells. Run \`npm start\` again to re-execute the notebooks.`, file);
   return notebookDoc(path.basename(file).replace(/\.ipynb$/, ""), { cells: cells as RawCell[] });
 }
+
+/**
+ * `doc` with every occurrence of the absolute folder `dir` written as its last component
+ * (`/home/me/spotify/outputs/x.json` → `outputs/x.json`): an audience sees where a file is
+ * within the output folder, not the presenter's home directory.
+ */
+export function withRelativePaths(doc: NotebookDoc, dir: string): NotebookDoc {
+  const absolute = path.resolve(dir);
+  const label = path.basename(absolute);
+  const fix = (text: string) => text.split(absolute).join(label);
+  const block = (b: Block): Block => {
+    switch (b.kind) {
+      case "markdown":
+        return { ...b, markdown: fix(b.markdown) };
+      case "text":
+      case "error":
+        return { ...b, text: fix(b.text) };
+      case "html":
+        return { ...b, html: fix(b.html) };
+      default:
+        return b;
+    }
+  };
+  return { ...doc, intro: doc.intro.map(block), sections: doc.sections.map((s) => ({ ...s, blocks: s.blocks.map(block) })) };
+}
