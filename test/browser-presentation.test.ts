@@ -15,12 +15,14 @@ import * as path from "path";
 import { pathToFileURL } from "url";
 import { executeNotebooks, notebookEnv } from "../scripts/run-notebooks";
 import { present } from "../scripts/present";
+import { HOSTILE_LIST, HOSTILE_NAMES } from "../src/sample/names";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
 const root = path.resolve(__dirname, "..");
-const HOSTILE = "<script>window.__pwned = 1</script>";
-const NAMES = [HOSTILE, '=HYPERLINK("http://x","y")', "مرحبا بالعالم", 'Quote "q" & \'s\'', "Emoji 🎧"];
+/** data-sample's hostile names: markup, spreadsheet formulas, quotes, newline/tab, emoji, RTL scripts. */
+const NAMES = [...HOSTILE_LIST];
+const HOSTILE = HOSTILE_NAMES.script;
 /** Source text that must never be on screen (it is only in the fixture's code cells). */
 const CODE = ["import * as tslab", "await renderSvg", "paramsFromEnv", "tslab.display"];
 

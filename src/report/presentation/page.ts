@@ -34,7 +34,7 @@ pre.error { background: #fff0f0; color: #8a1f11; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 .table-wrap table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 .table-wrap caption { text-align: left; font-style: italic; padding: 4px 0; }
-.table-wrap th, .table-wrap td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+.table-wrap th, .table-wrap td { border-bottom: 1px solid #e3e6ea; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; white-space: pre-wrap; unicode-bidi: plaintext; }
 .table-wrap th { background: #f6f8fa; }
 figure.figure { margin: 12px 0; }
 figure.figure svg, figure.figure img { max-width: 100%; height: auto; }

@@ -12,7 +12,10 @@ import { BLOCK_CSS, htmlDocument } from "./page";
 const STYLE = `
 body { margin: 0; font-family: Helvetica, Arial, sans-serif; color: #1b1f24; background: #fff; line-height: 1.45; }
 nav#toc { position: fixed; top: 0; left: 0; bottom: 0; width: 280px; overflow-y: auto; padding: 16px; box-sizing: border-box; background: #f5f6f8; border-right: 1px solid #e3e6ea; font-size: 13px; }
-nav#toc ol { padding-left: 18px; margin: 4px 0; }
+nav#toc ol { list-style: none; padding-left: 12px; margin: 4px 0; }
+nav#toc > ol { padding-left: 0; }
+nav#toc > ol > li { margin-top: 8px; font-weight: bold; }
+nav#toc > ol > li li { font-weight: normal; }
 nav#toc a { color: #1b1f24; text-decoration: none; }
 nav#toc a:hover { text-decoration: underline; }
 main { margin-left: 280px; padding: 16px 40px 64px; max-width: 1100px; }
