@@ -28,6 +28,10 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   earlyStopping?: boolean;
   /** Newton steps stop when every component of the objective's gradient is at most this. */
   gradTol?: number;
+  /**
+   * At most this many Newton steps (default 100). Most are chord steps (one cheap pass each,
+   * see tfjsNewton.ts): real exports take ~25, the near-separable leaky reference ~50.
+   */
   maxNewtonIter?: number;
   /** Newton's Hessian comes from at most this many rows (`newtonLogistic`'s `hessianRows`). */
   hessianRows?: number;
@@ -60,7 +64,7 @@ export class TfjsLogistic implements Classifier {
   history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 50, maxTrainRows = Infinity, hessianRows, newtonChunkRows, ...train } = options;
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, ...train } = options;
     this.newton = { hessianRows, chunkRows: newtonChunkRows };
     this.gradTol = gradTol;
     this.maxTrainRows = maxTrainRows;
