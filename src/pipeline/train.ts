@@ -248,9 +248,12 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
         pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
       });
     startWorkers((spec) => spec.l2Free === true);
-    const { selected, ...choice } = chooseL2(train, selectRole(prepared.features, 1));
-    regularisation = choice;
-    context = { l2: choice.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? selected : null };
+    const chosen = chooseL2(train, selectRole(prepared.features, 1));
+    regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
+    context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
+    // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
+    // at 1M plays), and only until the closed loop has continued from it.
+    chosen.selected = null;
     startWorkers((spec) => !spec.l2Free);
     const order = specs.map((_, k) => k).sort((a, b) => Number(specs[b].first === true) - Number(specs[a].first === true));
     for (const k of order) {
