@@ -11,6 +11,8 @@ import {
   rollingOriginSplits,
   type FeatureSet,
 } from "../src/features";
+import { fitStage1, rawWeights, stage1Proba } from "../src/features/stage1";
+import { mulberry32 } from "../src/common/rng";
 import { clonePlayTable, makeData, makePlayTable, randomPlays, type PlayInput } from "./helpers/playTable";
 
 const MIN = 60_000;
@@ -294,4 +296,49 @@ test("representativeRows: each track's as-of standing at the end of the window, 
   const b2 = new FeatureBuilder({ timeZone: "UTC" }).fit(later, split);
   const probe2 = representativeRows(b2, later, split, cands);
   assert.deepEqual(Array.from(probe2.X), Array.from(probe.X));
+});
+
+test("stage 1 (the residual features' context model) reaches the minimum of its penalised log loss and recovers planted weights", () => {
+  // Columns as the builder lays them out: two continuous, a one-hot group (sums to 1, like
+  // the context one-hots: collinear with the intercept), and one column stage 1 must ignore.
+  const rand = mulberry32(7);
+  const rows = 6000;
+  const cols = 6;
+  const X = new Float64Array(rows * cols);
+  const y = new Float64Array(rows);
+  const role = new Uint8Array(rows);
+  const planted = { b: -0.3, a0: 0.8, a1: -0.5, hot: [0, 0.6, -0.4] };
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    X[o] = rand() * 2 - 1;
+    X[o + 1] = rand() * 4;
+    const k = Math.floor(rand() * 3);
+    X[o + 2 + k] = 1;
+    X[o + 5] = rand();
+    const z = planted.b + planted.a0 * X[o] + planted.a1 * X[o + 1] + planted.hot[k];
+    y[r] = rand() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+    role[r] = r % 10 === 9 ? 1 : 0; // validation rows: never read
+  }
+  const columns = Int32Array.from([0, 1, 2, 3, 4]);
+  const l2 = 1e-3;
+  const model = fitStage1(X, cols, y, role, columns, { l2, maxIter: 20 });
+  assert.ok(model.iterations < 20, `Newton converged (${model.iterations} steps)`);
+  // gradient of  mean log loss + λ‖w‖²  (w on scaled columns, intercept unpenalised), from scratch
+  const a = rawWeights(model);
+  const grad = new Float64Array(columns.length + 1);
+  let m = 0;
+  for (let r = 0; r < rows; r++) {
+    if (role[r] !== 0) continue;
+    m++;
+    const e = stage1Proba(model, a, X, r * cols) - y[r];
+    grad[columns.length] += e;
+    columns.forEach((c, k) => (grad[k] += (e * X[r * cols + c]) / model.scale[k]));
+  }
+  const g = Array.from(grad, (v, k) => v / m + (k < columns.length ? 2 * l2 * model.weights[k] : 0));
+  assert.ok(Math.max(...g.map(Math.abs)) < 1e-8, `gradient at the fit ${g.map((v) => v.toExponential(1)).join(", ")}`);
+  // planted effects, up to sampling noise (the one-hot contrasts are identified, not levels)
+  assert.ok(Math.abs(a[0] - planted.a0) < 0.15, `a0 ${a[0]}`);
+  assert.ok(Math.abs(a[1] - planted.a1) < 0.08, `a1 ${a[1]}`);
+  assert.ok(Math.abs(a[3] - a[2] - (planted.hot[1] - planted.hot[0])) < 0.2, `hot contrast ${a[3] - a[2]}`);
+  assert.ok(Math.abs(a[4] - a[2] - (planted.hot[2] - planted.hot[0])) < 0.2, `hot contrast ${a[4] - a[2]}`);
 });

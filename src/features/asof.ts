@@ -27,6 +27,9 @@
  * Residual (random-effect) estimates are shrunk means of earlier residuals y − p̂ of the
  * same track / artist / session, p̂ from the context-only stage-1 model (stage1.ts):
  *   u = Σ r / (n + k)      (empirical Bayes with k = σ²_noise / σ²_effect, see stage1.ts).
+ * Stage 1 is cross-fitted: two models, each on one half of the training rows (alternate
+ * rows). A training row reads the residuals of the model fitted on the OTHER half, so its
+ * own label never reaches its own row through stage 1; other rows read the mean of both.
  */
 import type { PlayTable } from "../ingest/types";
 
@@ -147,28 +150,40 @@ export function revealSchedule(plays: PlayTable, tol: number): { start: Int32Arr
   return { start: count, items };
 }
 
-/** Revealed outcomes per key: plays, completions, residual sum, recency-weighted plays and completions. */
+/** A row's stage-1 fold: 0 or 1 for a training row (it reads the other fold's model), 2 otherwise (both). */
+export type Stage1Fold = 0 | 1 | 2;
+
+/** Revealed outcomes per key: plays, completions, residual sums (per stage-1 model), recency-weighted plays and completions. */
 class KeyOutcomes {
   readonly count: Float64Array;
   readonly done: Float64Array;
-  readonly res: Float64Array;
+  readonly res0: Float64Array;
+  readonly res1: Float64Array;
   readonly w: Float64Array;
   readonly wDone: Float64Array;
   constructor(keys: number) {
     this.count = new Float64Array(keys);
     this.done = new Float64Array(keys);
-    this.res = new Float64Array(keys);
+    this.res0 = new Float64Array(keys);
+    this.res1 = new Float64Array(keys);
     this.w = new Float64Array(keys);
     this.wDone = new Float64Array(keys);
   }
-  /** r: residual (NaN: none); w: recency weight. */
-  add(key: number, y: number, r: number, w: number): void {
+  /** r0, r1: residuals under stage-1 models 0 and 1 (NaN: none); w: recency weight. */
+  add(key: number, y: number, r0: number, r1: number, w: number): void {
     if (key < 0) return;
     this.count[key]++;
     this.done[key] += y;
     this.w[key] += w;
     this.wDone[key] += w * y;
-    if (r === r) this.res[key] += r;
+    if (r0 === r0) {
+      this.res0[key] += r0;
+      this.res1[key] += r1;
+    }
+  }
+  /** Residual sum a row of `fold` may read: the other fold's model, or the mean of both. */
+  res(key: number, fold: Stage1Fold): number {
+    return fold === 0 ? this.res1[key] : fold === 1 ? this.res0[key] : 0.5 * (this.res0[key] + this.res1[key]);
   }
 }
 
@@ -192,8 +207,8 @@ export class AsOfHistory {
   constructor(
     private readonly plays: PlayTable,
     private readonly groups: AsOfGroups,
-    /** [n plays] stage-1 residual y − p̂ of each labelled play with a row; NaN: none. */
-    private readonly residual: Float64Array,
+    /** [n plays] stage-1 residuals y − p̂ under models 0 and 1 of each labelled play with a row; NaN: none. */
+    private readonly residual: readonly [Float64Array, Float64Array],
     private readonly o: AsOfOptions,
   ) {
     const T = plays.trackUri.values.length;
@@ -213,14 +228,15 @@ export class AsOfHistory {
   reveal(j: number): void {
     const p = this.plays;
     const y = p.completed[j];
-    const r = this.residual[j];
+    const r0 = this.residual[0][j];
+    const r1 = this.residual[1][j];
     const w = Math.exp((p.endMs[j] - this.t0) / this.tauMs);
     this.N++;
     this.C += y;
-    this.track.add(p.trackUri.codes[j], y, r, w);
-    this.artist.add(p.artistName.codes[j], y, r, w);
-    this.session.add(this.groups.sessionId[j], y, r, 0);
-    this.run.add(this.groups.deviceRunId[j], y, NaN, 0);
+    this.track.add(p.trackUri.codes[j], y, r0, r1, w);
+    this.artist.add(p.artistName.codes[j], y, r0, r1, w);
+    this.session.add(this.groups.sessionId[j], y, r0, r1, 0);
+    this.run.add(this.groups.deviceRunId[j], y, NaN, NaN, 0);
   }
 
   /** Records that play i started (after its features were read). */
@@ -244,8 +260,9 @@ export class AsOfHistory {
    * of track code `t` / artist code `a` (−1: unknown) starting at `atMs`.
    * @param out row buffer; `offset` for TRACK_ARTIST_COLUMNS, `resOffset` for the 2 residuals
    * @param anchor g0 (see globalRate)
+   * @param fold the row's stage-1 fold (Stage1Fold)
    */
-  writeTrackArtist(t: number, a: number, atMs: number, out: Float64Array, offset: number, resOffset: number, anchor = this.o.globalRate): void {
+  writeTrackArtist(t: number, a: number, atMs: number, out: Float64Array, offset: number, resOffset: number, anchor = this.o.globalRate, fold: Stage1Fold = 2): void {
     const o = this.o;
     const G = this.globalRate(anchor);
     const decay = Math.exp(-(atMs - this.t0) / this.tauMs);
@@ -272,15 +289,15 @@ export class AsOfHistory {
     const last = t >= 0 ? this.tLastStart[t] : NaN;
     const days = last === last ? Math.min(DAYS_CAP, Math.max(0, atMs - last) / DAY) : DAYS_CAP;
     out[offset + 9] = Math.log1p(days);
-    out[resOffset] = t >= 0 ? tk.res[t] / (nt + o.kTrack) : 0;
-    out[resOffset + 1] = a >= 0 ? ar.res[a] / (na + o.kArtist) : 0;
+    out[resOffset] = t >= 0 ? tk.res(t, fold) / (nt + o.kTrack) : 0;
+    out[resOffset + 1] = a >= 0 ? ar.res(a, fold) / (na + o.kArtist) : 0;
   }
 
   /**
    * Writes SESSION_HISTORY_COLUMNS for play i and the session residual.
    * @param out row buffer; `offset` for SESSION_HISTORY_COLUMNS, `resOffset` for session_residual_eb
    */
-  writeSession(i: number, out: Float64Array, offset: number, resOffset: number, anchor = this.o.globalRate): void {
+  writeSession(i: number, out: Float64Array, offset: number, resOffset: number, anchor = this.o.globalRate, fold: Stage1Fold = 2): void {
     const o = this.o;
     const G = this.globalRate(anchor);
     const s = this.groups.sessionId[i];
@@ -295,7 +312,7 @@ export class AsOfHistory {
     out[offset + 4] = pos === 1 ? 1 : 0;
     out[offset + 5] = (this.run.done[d] + o.mSession * G) / (this.run.count[d] + o.mSession);
     out[offset + 6] = this.groups.deviceRunPrevSkipped[i];
-    out[resOffset] = this.session.res[s] / (ns + o.kSession);
+    out[resOffset] = this.session.res(s, fold) / (ns + o.kSession);
   }
 }
 

@@ -10,9 +10,10 @@
  *    that had ENDED by the start: end ≤ start + `endToleranceMs` (1 s: `ts` has whole-second
  *    resolution, so a play ending as the next starts can look up to 1 s late), and that
  *    started strictly earlier (asof.ts). Outcomes are read from `plays.completed` only.
- * 4. What fit learns from labels (train priors, the stage-1 context model of the residual
+ * 4. What fit learns from labels (train priors, the stage-1 context models of the residual
  *    features, the global rate) uses TRAIN rows (role 0) only; training rows get
- *    leave-one-out train priors. As-of history keeps updating through validation and test
+ *    leave-one-out train priors and the residuals of the stage-1 model fitted on the other
+ *    half of the training rows (cross-fitting, asof.ts). As-of history keeps updating through validation and test
  *    (an earlier test play's outcome is known when a later one starts), like
  *    recent_skip_rate_10.
  * 5. The play's own reason_end / ms_played / skipped are never features, except the
@@ -37,8 +38,8 @@ import { BEHAVIOUR_COLUMNS, fitPriors, globalSkipRate, playsBefore, smoothedRate
 import { RELIABILITY_COLUMNS, techSeries, windowCounts } from "./reliability";
 import { computeSessions, SESSION_COLUMNS, type SessionColumns } from "./sessions";
 import { OffsetCache, playZones, resolveTimeZone, TIME_COLUMNS, TimeEncoder } from "./time";
-import { AsOfHistory, DEFAULT_ASOF, RESIDUAL_COLUMNS, revealSchedule, SESSION_HISTORY_COLUMNS, TRACK_ARTIST_COLUMNS, type AsOfOptions } from "./asof";
-import { fitStage1, rawWeights, stage1Proba, type Stage1Model } from "./stage1";
+import { AsOfHistory, DEFAULT_ASOF, RESIDUAL_COLUMNS, revealSchedule, SESSION_HISTORY_COLUMNS, TRACK_ARTIST_COLUMNS, type AsOfOptions, type Stage1Fold } from "./asof";
+import { fitStage1, rawWeights, stage1Proba, stage1ProbaPair, type Stage1Model } from "./stage1";
 import type { FeatureData, FeatureGroup, FeatureSet, LocalTimeSummary, SplitPlan, TimeZoneChoice } from "./types";
 
 export const LEAKY_REASONS = ["trackdone", "fwdbtn", "backbtn", "endplay", "other"] as const;
@@ -67,7 +68,7 @@ export interface FeatureBuilderOptions {
   asOf?: Partial<typeof DEFAULT_ASOF>;
   /** Local time from each play's conn_country zone when it differs from home. Default true. */
   perPlayTimeZones?: boolean;
-  /** Training rows the stage-1 context model is fitted on (even stride). Default 8 000. */
+  /** Training rows the two stage-1 context models are fitted on together (even stride). Default 8 000. */
   stage1MaxRows?: number;
 }
 
@@ -83,8 +84,8 @@ export interface FittedState {
   globalSkipRate: number;
   vocabularies: Vocabulary[];
   trainRows: number;
-  /** Context-only model of the residual features, fitted on train rows. */
-  stage1: Stage1Model;
+  /** Context-only models of the residual features, cross-fitted: one per half of the train rows (alternate rows). */
+  stage1: [Stage1Model, Stage1Model];
   asOf: AsOfOptions;
 }
 
@@ -156,12 +157,23 @@ export class FeatureBuilder {
     const g = globalSkipRate(priors);
     const asOf: AsOfOptions = { ...this.options.asOf, endToleranceMs: this.options.endToleranceMs, globalRate: 1 - g };
     const placeholder = { columns: new Int32Array(0), scale: new Float64Array(0), weights: new Float64Array(0), intercept: 0, rows: 0, iterations: 0 };
-    this.state = { zone, priors, globalSkipRate: g, vocabularies, trainRows: priors.n, stage1: placeholder, asOf };
+    this.state = { zone, priors, globalSkipRate: g, vocabularies, trainRows: priors.n, stage1: [placeholder, placeholder], asOf };
     // stage 1 reads the context columns of the training rows: build them once, keep them for transform
     this.cache = null;
     const base = this.base(data, split, false);
     const lay = this.layout(false);
-    this.state.stage1 = fitStage1(base.fs.X, base.fs.cols, base.fs.y, base.fs.role, stage1Columns(lay), { maxRows: this.options.stage1MaxRows });
+    const columns = stage1Columns(lay);
+    const options = { maxRows: Math.ceil(this.options.stage1MaxRows / 2) };
+    // each model sees only its own fold's training rows (the other fold's are masked out of role 0)
+    const fold = stage1Folds(base.fs.role);
+    const only = (f: number) => {
+      const role = base.fs.role.slice();
+      for (let r = 0; r < role.length; r++) if (fold[r] === 1 - f) role[r] = 255;
+      return role;
+    };
+    const m0 = fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(0), columns, options);
+    // the other half's minimum is near: Newton from there takes fewer steps (same minimum)
+    this.state.stage1 = [m0, fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(1), columns, { ...options, start: m0 })];
     this.cache = { data, role: split.role, base };
     return this;
   }
@@ -377,13 +389,14 @@ export class FeatureBuilder {
     return { fs, sess };
   }
 
-  /** Stage-1 residual y − p̂ of every play with a row: [n plays], NaN elsewhere. */
-  private residuals(n: number, fs: FeatureSet): Float64Array {
-    const model = this.fitted.stage1;
-    const a = rawWeights(model);
-    const out = new Float64Array(n).fill(NaN);
-    for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Proba(model, a, fs.X, r * fs.cols);
-    return out;
+  /** Stage-1 residuals y − p̂ of every play with a row under models 0 and 1: [n plays] each, NaN elsewhere. */
+  private residuals(n: number, fs: FeatureSet): [Float64Array, Float64Array] {
+    return this.fitted.stage1.map((model) => {
+      const a = rawWeights(model);
+      const out = new Float64Array(n).fill(NaN);
+      for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Proba(model, a, fs.X, r * fs.cols);
+      return out;
+    }) as [Float64Array, Float64Array];
   }
 
   /** Fills the as-of history and residual blocks of `fs` in one pass in start order (asof.ts). */
@@ -395,9 +408,12 @@ export class FeatureBuilder {
     const X = fs.X;
     // a play's residual is first read when its outcome is revealed to a LATER play, so it is
     // filled in while its own row is visited (one pass over X instead of two)
-    const residual = new Float64Array(n).fill(NaN);
-    const stage1 = st.stage1;
-    const a = rawWeights(stage1);
+    const residual: [Float64Array, Float64Array] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN)];
+    const [m0, m1] = st.stage1;
+    const a0 = rawWeights(m0);
+    const a1 = rawWeights(m1);
+    const pHat = new Float64Array(2);
+    const fold = stage1Folds(fs.role);
     const hist = new AsOfHistory(plays, sess, residual, st.asOf);
     const sched = revealSchedule(plays, this.options.endToleranceMs);
     const sessionResidual = lay.residual + 2;
@@ -409,9 +425,12 @@ export class FeatureBuilder {
         const base = r * cols;
         // anchor of the smoothed rates: the train completion rate, leave-one-out for a training row
         const anchor = fs.role[r] === 0 && N > 1 ? 1 - (S - (1 - fs.y[r])) / (N - 1) : st.asOf.globalRate;
-        hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor);
-        hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor);
-        residual[i] = fs.y[r] - stage1Proba(stage1, a, X, base);
+        const f = fold[r] as Stage1Fold;
+        hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor, f);
+        hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor, f);
+        stage1ProbaPair(m0, a0, a1, m1.intercept, X, base, pHat);
+        residual[0][i] = fs.y[r] - pHat[0];
+        residual[1][i] = fs.y[r] - pHat[1];
         r++;
       }
       hist.started(i);
@@ -488,7 +507,7 @@ export class FeatureBuilder {
       tracksWithPriors: st.priors.track.size,
       artistsWithPriors: st.priors.artist.size,
       vocabularies: Object.fromEntries(st.vocabularies.map((v) => [v.prefix, vocabularyWidth(v)])),
-      stage1: { rows: st.stage1.rows, columns: st.stage1.columns.length, newtonSteps: st.stage1.iterations },
+      stage1: st.stage1.map((m) => ({ rows: m.rows, columns: m.columns.length, newtonSteps: m.iterations })),
       options: { ...this.options },
     };
   }
@@ -496,8 +515,10 @@ export class FeatureBuilder {
 
 /**
  * Columns of the stage-1 context model: local time, the session's shape (position, start,
- * previous end reason, gap; not recent_skip_rate, which is listener history), the context
- * one-hots and reliability. Nothing about the track, artist or session's outcomes.
+ * gap), the context one-hots and reliability. Nothing about outcomes: not the track's,
+ * artist's or session's, nor recent_skip_rate or the previous play's end reason (an earlier
+ * play's outcome: in stage 1 it would carry a training play's label into the fit its
+ * neighbour belongs to, and through that fold's residuals back to its own row).
  */
 export function stage1Columns(lay: Layout): Int32Array {
   const out: number[] = [];
@@ -505,11 +526,19 @@ export function stage1Columns(lay: Layout): Int32Array {
     for (let j = from; j < from + count; j++) out.push(j);
   };
   range(lay.time, TIME_COLUMNS.length);
-  range(lay.session, SESSION_COLUMNS.length);
-  out.splice(out.indexOf(lay.session + 2), 1);
+  range(lay.session, 2); // position, start
+  range(lay.session + SESSION_COLUMNS.length - 1, 1); // gap
   range(lay.context[0], lay.account - lay.context[0]);
   range(lay.reliability, RELIABILITY_COLUMNS.length);
   return Int32Array.from(out);
+}
+
+/** Stage-1 fold of each feature row: alternate training rows 0, 1, 0, …; every other row 2 (Stage1Fold). */
+function stage1Folds(role: Uint8Array): Uint8Array {
+  const fold = new Uint8Array(role.length).fill(2);
+  let k = 0;
+  for (let r = 0; r < role.length; r++) if (role[r] === 0) fold[r] = k++ & 1;
+  return fold;
 }
 
 function checkSplit(data: FeatureData, split: SplitPlan): void {

@@ -10,9 +10,11 @@
  * converges in a handful of steps; it runs on at most `maxRows` training rows (an even
  * stride, so deterministic) to keep the features stage O(n) at a million plays.
  *
- * Leakage: only rows with role 0 (train) and their labels are read. A training row's own
- * label is one of ≤ maxRows in a fit of ~40 coefficients, so its influence on p̂ of OTHER
- * plays is O(1/rows); validation and test rows are untouched by their labels.
+ * Leakage: only rows with role 0 (train) and their labels are read. The builder fits two
+ * models, one per half of the training rows (cross-fitting), and a training row reads the
+ * residuals of the model fitted on the other half: no label reaches its own row through
+ * stage 1 (a single fit would move a training row's residual features with its own label by
+ * O(columns / rows), 0.03 at 300 training rows). Validation and test labels are never read.
  */
 
 export interface Stage1Model {
@@ -33,6 +35,8 @@ export interface Stage1Options {
   /** Ridge λ in  mean log loss + λ‖w‖². */
   l2?: number;
   maxIter?: number;
+  /** Newton's starting point (weights on scaled columns, intercept), e.g. the other fold's fit; default the base rate. */
+  start?: Pick<Stage1Model, "weights" | "intercept">;
 }
 
 /**
@@ -57,72 +61,32 @@ export function fitStage1(
   for (let r = 0, k = 0; r < y.length; r++) if (role[r] === 0 && k++ % stride === 0) rows.push(r);
   const p = columns.length;
   const m = rows.length;
-  // scaled (not centred, so one-hot zeros stay zero and rows are sparse) design [m * p]
-  const Z = new Float64Array(m * p);
-  const scale = new Float64Array(p).fill(1);
-  for (let c = 0; c < p; c++) {
-    let s = 0;
-    let s2 = 0;
-    for (const r of rows) {
-      const v = X[r * cols + columns[c]];
-      s += v;
-      s2 += v * v;
-    }
-    const mu = m ? s / m : 0;
-    const sd = m ? Math.sqrt(Math.max(0, s2 / m - mu * mu)) : 0;
-    scale[c] = sd > 1e-9 ? sd : 1;
-  }
-  // per row: its non-zero columns (CSR), so a Newton step costs Σ nnz² instead of m·p²
-  const nzStart = new Int32Array(m + 1);
-  const nzCol: number[] = [];
-  rows.forEach((r, k) => {
-    for (let c = 0; c < p; c++) {
-      const v = X[r * cols + columns[c]] / scale[c];
-      Z[k * p + c] = v;
-      if (v !== 0) nzCol.push(c);
-    }
-    nzStart[k + 1] = nzCol.length;
-  });
-  const nz = Int32Array.from(nzCol);
+  const scale = columnScales(X, cols, rows, columns);
+  const design = sparseDesign(X, cols, rows, columns, scale);
   const yy = Float64Array.from(rows, (r) => y[r]);
   let rate = 0;
   for (let k = 0; k < m; k++) rate += yy[k];
   rate = m ? Math.min(1 - 1e-6, Math.max(1e-6, rate / m)) : 0.5;
   let b = Math.log(rate / (1 - rate));
   const w = new Float64Array(p);
+  if (options.start && options.start.weights.length === p) {
+    w.set(options.start.weights);
+    b = options.start.intercept;
+  }
   const q = p + 1;
   const H = new Float64Array(q * q);
   const g = new Float64Array(q);
   let it = 0;
   for (; it < maxIter && m > 0; it++) {
-    H.fill(0);
-    g.fill(0);
-    for (let k = 0; k < m; k++) {
-      const o = k * p;
-      const lo = nzStart[k];
-      const hi = nzStart[k + 1];
-      let z = b;
-      for (let t = lo; t < hi; t++) z += w[nz[t]] * Z[o + nz[t]];
-      const pr = 1 / (1 + Math.exp(-z));
-      const e = pr - yy[k];
-      const v = pr * (1 - pr);
-      g[p] += e;
-      H[p * q + p] += v;
-      for (let t = lo; t < hi; t++) {
-        const c = nz[t];
-        const zc = Z[o + c];
-        g[c] += e * zc;
-        const vz = v * zc;
-        H[c * q + p] += vz;
-        for (let u = lo; u <= t; u++) H[c * q + nz[u]] += vz * Z[o + nz[u]];
-      }
-    }
+    accumulate(design, yy, w, b, H, g);
+    // the intercept's cross terms were summed above the diagonal: mirror them into the lower
+    // triangle (the one scaled and factorised below) first
+    for (let c = 0; c < p; c++) H[p * q + c] = H[c * q + p];
     // mean loss + λ‖w‖²: gradient/m + 2λw, Hessian/m + 2λI (intercept unpenalised)
     for (let c = 0; c < q; c++) {
       g[c] /= m;
       for (let d = 0; d <= c; d++) H[c * q + d] /= m;
     }
-    for (let c = 0; c < p; c++) H[p * q + c] = H[c * q + p];
     for (let c = 0; c < p; c++) {
       g[c] += 2 * l2 * w[c];
       H[c * q + c] += 2 * l2;
@@ -144,6 +108,90 @@ export function fitStage1(
   return { columns, scale, weights: w, intercept: b, rows: m, iterations: it };
 }
 
+/** Scaled design rows in CSR form: row k's non-zero columns `nz[start[k] .. start[k+1])`, values `val`. */
+interface SparseRows {
+  start: Int32Array;
+  nz: Int32Array;
+  val: Float64Array;
+  /** Columns. */
+  p: number;
+}
+
+/**
+ * Gradient and Hessian sums of the log loss at (w, b) into g [p + 1] and the lower triangle
+ * of H [(p + 1)²] (intercept last; its cross terms go above the diagonal, row c column p).
+ * Its own function (not a loop inside fitStage1) so V8 optimises it once instead of
+ * deoptimising a long function phase by phase, which cost ~0.1 s per fit at first call.
+ */
+function accumulate(d: SparseRows, y: Float64Array, w: Float64Array, b: number, H: Float64Array, g: Float64Array): void {
+  const { start, nz, val, p } = d;
+  const q = p + 1;
+  H.fill(0);
+  g.fill(0);
+  for (let k = 0; k < y.length; k++) {
+    const lo = start[k];
+    const hi = start[k + 1];
+    let z = b;
+    for (let t = lo; t < hi; t++) z += w[nz[t]] * val[t];
+    const pr = 1 / (1 + Math.exp(-z));
+    const e = pr - y[k];
+    const v = pr * (1 - pr);
+    g[p] += e;
+    H[p * q + p] += v;
+    for (let t = lo; t < hi; t++) {
+      const c = nz[t];
+      const zc = val[t];
+      g[c] += e * zc;
+      const vz = v * zc;
+      const row = c * q;
+      H[row + p] += vz;
+      for (let u = lo; u <= t; u++) H[row + nz[u]] += vz * val[u];
+    }
+  }
+}
+
+/** Population sd of each of `columns` over `rows` of X (1 for a constant column): the scaling of stage 1's design. */
+function columnScales(X: Float64Array, cols: number, rows: number[], columns: Int32Array): Float64Array {
+  const p = columns.length;
+  const m = rows.length;
+  const scale = new Float64Array(p).fill(1);
+  for (let c = 0; c < p; c++) {
+    let s = 0;
+    let s2 = 0;
+    for (const r of rows) {
+      const v = X[r * cols + columns[c]];
+      s += v;
+      s2 += v * v;
+    }
+    const mu = m ? s / m : 0;
+    const sd = m ? Math.sqrt(Math.max(0, s2 / m - mu * mu)) : 0;
+    scale[c] = sd > 1e-9 ? sd : 1;
+  }
+  return scale;
+}
+
+/**
+ * The scaled design (not centred, so one-hot zeros stay zero and rows stay sparse) as CSR,
+ * so a Newton step costs Σ nnz² instead of m·p².
+ */
+function sparseDesign(X: Float64Array, cols: number, rows: number[], columns: Int32Array, scale: Float64Array): SparseRows {
+  const p = columns.length;
+  const start = new Int32Array(rows.length + 1);
+  const nz: number[] = [];
+  const val: number[] = [];
+  for (let k = 0; k < rows.length; k++) {
+    const o = rows[k] * cols;
+    for (let c = 0; c < p; c++) {
+      const v = X[o + columns[c]] / scale[c];
+      if (v === 0) continue;
+      nz.push(c);
+      val.push(v);
+    }
+    start[k + 1] = nz.length;
+  }
+  return { start, nz: Int32Array.from(nz), val: Float64Array.from(val), p };
+}
+
 /** Weights on the raw columns (w / scale), for `stage1Proba`. */
 export function rawWeights(model: Stage1Model): Float64Array {
   return Float64Array.from(model.weights, (w, c) => w / model.scale[c]);
@@ -155,6 +203,24 @@ export function stage1Proba(model: Stage1Model, a: Float64Array, X: Float64Array
   let z = model.intercept;
   for (let c = 0; c < columns.length; c++) z += a[c] * X[base + columns[c]];
   return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * p̂ of two models over the same columns (the cross-fitted pair) for the row of X at `base`,
+ * in one pass over the row. @param out [2] receives p̂0, p̂1
+ */
+export function stage1ProbaPair(m0: Stage1Model, a0: Float64Array, a1: Float64Array, intercept1: number, X: Float64Array, base: number, out: Float64Array): void {
+  const columns = m0.columns;
+  let z0 = m0.intercept;
+  let z1 = intercept1;
+  for (let c = 0; c < columns.length; c++) {
+    const v = X[base + columns[c]];
+    if (v === 0) continue;
+    z0 += a0[c] * v;
+    z1 += a1[c] * v;
+  }
+  out[0] = 1 / (1 + Math.exp(-z0));
+  out[1] = 1 / (1 + Math.exp(-z1));
 }
 
 /** Solves A x = b for symmetric positive definite A [q * q] (lower triangle used), Cholesky. */
