@@ -281,7 +281,10 @@ test("representativeRows: each track's as-of standing at the end of the window, 
   const at = (p: typeof probe, r: number, n: string) => p.X[r * p.cols + p.names.indexOf(n)];
   assert.ok(at(probe, 0, "track_asof_completion_rate") > 0.8);
   assert.ok(at(probe, 1, "track_asof_completion_rate") < 0.2);
-  assert.ok(Math.abs(Math.expm1(at(probe, 0, "track_asof_completions_log1p")) - 15) < 1e-9); // A's 15 plays before the cut
+  // A's 15 plays before the cut, all completed: its rate is (15 + m·artist rate) / (15 + m)
+  const mTrack = builder.fitted.asOf.mTrack;
+  assert.ok(Math.abs(Math.expm1(at(probe, 0, "track_plays_before_log1p")) - 15) < 1e-9);
+  assert.ok(Math.abs(at(probe, 0, "track_asof_completion_rate") - (15 + mTrack * at(probe, 0, "artist_asof_completion_rate")) / (15 + mTrack)) < 1e-9);
   assert.ok(at(probe, 0, "track_residual_eb") > at(probe, 1, "track_residual_eb"));
   // the first test-window play of A sees the same outcomes as the probe
   const fs = builder.transform(data, split);

@@ -171,9 +171,9 @@ export class FeatureBuilder {
       for (let r = 0; r < role.length; r++) if (fold[r] === 1 - f) role[r] = 255;
       return role;
     };
-    const m0 = fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(0), columns, options);
-    // the other half's minimum is near: Newton from there takes fewer steps (same minimum)
-    this.state.stage1 = [m0, fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(1), columns, { ...options, start: m0 })];
+    // each from the base rate: a start at the other fold's fit would carry that fold's labels
+    // into this one (to rounding), and the own-label leakage test is exact
+    this.state.stage1 = [fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(0), columns, options), fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(1), columns, options)];
     this.cache = { data, role: split.role, base };
     return this;
   }

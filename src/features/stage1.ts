@@ -35,8 +35,6 @@ export interface Stage1Options {
   /** Ridge λ in  mean log loss + λ‖w‖². */
   l2?: number;
   maxIter?: number;
-  /** Newton's starting point (weights on scaled columns, intercept), e.g. the other fold's fit; default the base rate. */
-  start?: Pick<Stage1Model, "weights" | "intercept">;
 }
 
 /**
@@ -69,10 +67,6 @@ export function fitStage1(
   rate = m ? Math.min(1 - 1e-6, Math.max(1e-6, rate / m)) : 0.5;
   let b = Math.log(rate / (1 - rate));
   const w = new Float64Array(p);
-  if (options.start && options.start.weights.length === p) {
-    w.set(options.start.weights);
-    b = options.start.intercept;
-  }
   const q = p + 1;
   const H = new Float64Array(q * q);
   const g = new Float64Array(q);
