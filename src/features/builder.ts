@@ -109,23 +109,36 @@ export interface Layout {
   leaky: number;
 }
 
-/** What `fit` built for the stage-1 fit, kept for a `transform` of the same data and split. */
-interface BaseCache {
+/** What `fit` prepared (per-play lookups, sessions), kept for a `transform` of the same data and split. */
+interface WriterCache {
   data: FeatureData;
   role: Uint8Array;
-  base: BaseRows;
+  writer: RowWriter;
 }
 
-/** A FeatureSet whose history and residual columns are still 0, plus per-play groups. */
-interface BaseRows {
-  fs: FeatureSet;
+/**
+ * Writes the columns of one play's row that need no as-of history (time, session shape,
+ * train priors, context, account, reliability, leaky): everything but the history and
+ * residual blocks. Built once per data and split; used for stage 1's sample in `fit` and for
+ * every row in `transform`'s single pass.
+ */
+interface RowWriter {
+  lay: Layout;
+  cols: number;
+  /** Feature rows: labelled plays with role 0/1/2. */
+  rows: number;
   sess: SessionColumns;
+  /** Play i's row at X[base ..]: X must be zero there. */
+  write(i: number, X: Float64Array, base: number): void;
+  /** Rows written per local-time source and zone since the last `resetCounts`. */
+  localTime(): LocalTimeSummary;
+  resetCounts(): void;
 }
 
 export class FeatureBuilder {
   readonly options: Required<Omit<FeatureBuilderOptions, "timeZone" | "timezone" | "asOf">> & { timeZone?: string; asOf: typeof DEFAULT_ASOF };
   private state: FittedState | null = null;
-  private cache: BaseCache | null = null;
+  private cache: WriterCache | null = null;
 
   constructor(options: FeatureBuilderOptions = {}) {
     this.options = {
@@ -158,24 +171,47 @@ export class FeatureBuilder {
     const asOf: AsOfOptions = { ...this.options.asOf, endToleranceMs: this.options.endToleranceMs, globalRate: 1 - g };
     const placeholder = { columns: new Int32Array(0), scale: new Float64Array(0), weights: new Float64Array(0), intercept: 0, rows: 0, iterations: 0 };
     this.state = { zone, priors, globalSkipRate: g, vocabularies, trainRows: priors.n, stage1: [placeholder, placeholder], asOf };
-    // stage 1 reads the context columns of the training rows: build them once, keep them for transform
+    // stage 1 reads the context columns of a sample of training rows: written here by the
+    // same writer transform uses (kept for it), not a full matrix
     this.cache = null;
-    const base = this.base(data, split, false);
-    const lay = this.layout(false);
-    const columns = stage1Columns(lay);
-    const options = { maxRows: Math.ceil(this.options.stage1MaxRows / 2) };
-    // each model sees only its own fold's training rows (the other fold's are masked out of role 0)
-    const fold = stage1Folds(base.fs.role);
-    const only = (f: number) => {
-      const role = base.fs.role.slice();
-      for (let r = 0; r < role.length; r++) if (fold[r] === 1 - f) role[r] = 255;
-      return role;
-    };
+    const writer = this.rowWriter(data, split, false);
+    this.state.stage1 = this.fitStage1On(data, split, writer);
+    this.cache = { data, role: split.role, writer };
+    return this;
+  }
+
+  /**
+   * The two cross-fitted stage-1 models: the training rows alternate between folds 0 and 1
+   * (feature-row order); each fold keeps an even stride of at most
+   * stage1MaxRows / 2 rows, and each model fits its own fold's rows only.
+   */
+  private fitStage1On(data: FeatureData, split: SplitPlan, writer: RowWriter): [Stage1Model, Stage1Model] {
+    const { plays } = data;
+    const role = split.role;
+    const perFold = Math.ceil(this.options.stage1MaxRows / 2);
+    const train = this.fitted.trainRows;
+    const stride = [Math.ceil(train / 2), Math.floor(train / 2)].map((k) => Math.max(1, Math.ceil(k / perFold)));
+    const picked: number[] = [];
+    const pickedFold: number[] = [];
+    const seen = [0, 0];
+    let k = 0;
+    for (let i = 0; i < plays.length; i++) {
+      if (role[i] !== 0 || plays.completed[i] < 0) continue;
+      const f = k++ & 1;
+      if (seen[f]++ % stride[f] === 0) {
+        picked.push(i);
+        pickedFold.push(f);
+      }
+    }
+    const cols = writer.cols;
+    const X = new Float64Array(picked.length * cols);
+    const y = Float64Array.from(picked, (i) => plays.completed[i]);
+    picked.forEach((i, r) => writer.write(i, X, r * cols));
+    const columns = stage1Columns(writer.lay);
     // each from the base rate: a start at the other fold's fit would carry that fold's labels
     // into this one (to rounding), and the own-label leakage test is exact
-    this.state.stage1 = [fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(0), columns, options), fitStage1(base.fs.X, base.fs.cols, base.fs.y, only(1), columns, options)];
-    this.cache = { data, role: split.role, base };
-    return this;
+    const fit = (f: number) => fitStage1(X, cols, y, Uint8Array.from(pickedFold, (g) => (g === f ? 0 : 255)), columns, { maxRows: perFold });
+    return [fit(0), fit(1)];
   }
 
   get fitted(): FittedState {
@@ -224,18 +260,85 @@ export class FeatureBuilder {
     checkSplit(data, split);
     const includeLeaky = options.includeLeaky === true;
     const c = this.cache;
-    this.cache = null; // its X becomes the returned matrix: hand it out once
     const hit = c !== null && !includeLeaky && c.data.plays === data.plays && c.data.tech === data.tech && c.data.account === data.account && c.role === split.role;
-    const { fs, sess } = hit ? c.base : this.base(data, split, includeLeaky);
-    this.writeHistory(data, fs, sess, st);
-    return fs;
+    const writer = hit ? c.writer : this.rowWriter(data, split, includeLeaky);
+    writer.resetCounts();
+    return this.writeRows(data, split, writer, st);
   }
 
   /**
-   * Every column except the as-of history and residual blocks (left 0), which need the
-   * stage-1 model that fit builds from this output.
+   * Every row in one pass in start order (asof.ts): reveal the outcomes play i may see,
+   * write its base columns, its as-of history and residual columns, then its own stage-1
+   * residuals (read by later plays once revealed). One pass keeps each row in cache while
+   * it is built.
    */
-  private base(data: FeatureData, split: SplitPlan, includeLeaky: boolean): BaseRows {
+  private writeRows(data: FeatureData, split: SplitPlan, writer: RowWriter, st: FittedState): FeatureSet {
+    const { plays } = data;
+    const n = plays.length;
+    const role = split.role;
+    const { lay, cols, rows, sess } = writer;
+    const X = new Float64Array(rows * cols);
+    const y = new Float64Array(rows);
+    const playIndex = new Int32Array(rows);
+    const rowRole = new Uint8Array(rows);
+    const sessionIdOut = new Int32Array(rows);
+    const sessionPosOut = new Int32Array(rows);
+    const residual: [Float64Array, Float64Array] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN)];
+    const [m0, m1] = st.stage1;
+    const a0 = rawWeights(m0);
+    const a1 = rawWeights(m1);
+    const pHat = new Float64Array(2);
+    const hist = new AsOfHistory(plays, sess, residual, st.asOf);
+    const sched = revealSchedule(plays, this.options.endToleranceMs);
+    const sessionResidual = lay.residual + 2;
+    const { skips: S, n: N } = st.priors;
+    let r = 0;
+    let trainSeen = 0;
+    for (let i = 0; i < n; i++) {
+      for (let k = sched.start[i]; k < sched.start[i + 1]; k++) hist.reveal(sched.items[k]);
+      const ri = role[i];
+      const label = plays.completed[i];
+      if (ri <= 2 && label >= 0) {
+        const base = r * cols;
+        writer.write(i, X, base);
+        y[r] = label;
+        playIndex[r] = i;
+        rowRole[r] = ri;
+        sessionIdOut[r] = sess.sessionId[i];
+        sessionPosOut[r] = sess.sessionPosition[i];
+        // anchor of the smoothed rates: the train completion rate, leave-one-out for a training row
+        const anchor = ri === 0 && N > 1 ? 1 - (S - (1 - label)) / (N - 1) : st.asOf.globalRate;
+        // stage-1 fold: alternate training rows 0, 1, 0, … (as in fitStage1On); other rows 2
+        const f: Stage1Fold = ri === 0 ? ((trainSeen++ & 1) as Stage1Fold) : 2;
+        hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor, f);
+        hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor, f);
+        stage1ProbaPair(m0, a0, a1, m1.intercept, X, base, pHat);
+        residual[0][i] = label - pHat[0];
+        residual[1][i] = label - pHat[1];
+        r++;
+      }
+      hist.started(i);
+    }
+    return {
+      names: lay.names,
+      groups: lay.groups,
+      X,
+      rows,
+      cols,
+      y,
+      playIndex,
+      role: rowRole,
+      sessionId: sessionIdOut,
+      sessionPosition: sessionPosOut,
+      localTime: writer.localTime(),
+    };
+  }
+
+  /**
+   * The row writer (RowWriter) for `data` and `split`: per-play lookups (sessions, train
+   * priors, context slots, zones, reliability windows) computed once.
+   */
+  private rowWriter(data: FeatureData, split: SplitPlan, includeLeaky: boolean): RowWriter {
     const st = this.fitted;
     const { plays } = data;
     const n = plays.length;
@@ -256,12 +359,6 @@ export class FeatureBuilder {
     }
     const lay = this.layout(includeLeaky);
     const cols = lay.names.length;
-    const X = new Float64Array(rows * cols);
-    const y = new Float64Array(rows);
-    const playIndex = new Int32Array(rows);
-    const rowRole = new Uint8Array(rows);
-    const sessionIdOut = new Int32Array(rows);
-    const sessionPosOut = new Int32Array(rows);
 
     const g = st.globalSkipRate;
     const m = st.priors.m;
@@ -293,12 +390,9 @@ export class FeatureBuilder {
     const N = st.priors.n;
     const R = this.options.recentWindow;
 
-    let r = 0;
-    for (let i = 0; i < n; i++) {
+    const write = (i: number, X: Float64Array, base: number): void => {
       const ri = role[i];
       const label = plays.completed[i];
-      if (ri > 2 || label < 0) continue;
-      const base = r * cols;
       const start = plays.startMs[i];
 
       const cc = plays.connCountry.codes[i];
@@ -354,39 +448,25 @@ export class FeatureBuilder {
         X[base + lay.leaky + (rc < 0 ? LEAKY_REASONS.length - 1 : leakCat[rc])] = 1;
         X[base + lay.leaky + LEAKY_REASONS.length] = Math.log1p(plays.msPlayed[i] / 1000);
       }
-
-      y[r] = label;
-      playIndex[r] = i;
-      rowRole[r] = ri;
-      sessionIdOut[r] = sess.sessionId[i];
-      sessionPosOut[r] = sess.sessionPosition[i];
-      r++;
-    }
-    const zones: Record<string, number> = {};
-    pz.zones
-      .map((z, k) => [z, zoneRows[k]] as [string, number])
-      .filter(([, v]) => v > 0)
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .forEach(([z, v]) => (zones[z] = v));
-    const localTime: LocalTimeSummary = {
-      homeZone: st.zone.zone,
-      sources: { home: sourceRows[0], "conn-country": sourceRows[1], "multi-zone-modal": sourceRows[2] },
-      zones,
     };
-    const fs: FeatureSet = {
-      names: lay.names,
-      groups: lay.groups,
-      X,
-      rows,
-      cols,
-      y,
-      playIndex,
-      role: rowRole,
-      sessionId: sessionIdOut,
-      sessionPosition: sessionPosOut,
-      localTime,
+    const localTime = (): LocalTimeSummary => {
+      const zones: Record<string, number> = {};
+      pz.zones
+        .map((z, k) => [z, zoneRows[k]] as [string, number])
+        .filter(([, v]) => v > 0)
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .forEach(([z, v]) => (zones[z] = v));
+      return {
+        homeZone: st.zone.zone,
+        sources: { home: sourceRows[0], "conn-country": sourceRows[1], "multi-zone-modal": sourceRows[2] },
+        zones,
+      };
     };
-    return { fs, sess };
+    const resetCounts = (): void => {
+      zoneRows.fill(0);
+      sourceRows.fill(0);
+    };
+    return { lay, cols, rows, sess, write, localTime, resetCounts };
   }
 
   /** Stage-1 residuals y − p̂ of every play with a row under models 0 and 1: [n plays] each, NaN elsewhere. */
@@ -397,44 +477,6 @@ export class FeatureBuilder {
       for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Proba(model, a, fs.X, r * fs.cols);
       return out;
     }) as [Float64Array, Float64Array];
-  }
-
-  /** Fills the as-of history and residual blocks of `fs` in one pass in start order (asof.ts). */
-  private writeHistory(data: FeatureData, fs: FeatureSet, sess: SessionColumns, st: FittedState): void {
-    const { plays } = data;
-    const n = plays.length;
-    const lay = this.layout(false); // history blocks sit before the leaky ones
-    const cols = fs.cols;
-    const X = fs.X;
-    // a play's residual is first read when its outcome is revealed to a LATER play, so it is
-    // filled in while its own row is visited (one pass over X instead of two)
-    const residual: [Float64Array, Float64Array] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN)];
-    const [m0, m1] = st.stage1;
-    const a0 = rawWeights(m0);
-    const a1 = rawWeights(m1);
-    const pHat = new Float64Array(2);
-    const fold = stage1Folds(fs.role);
-    const hist = new AsOfHistory(plays, sess, residual, st.asOf);
-    const sched = revealSchedule(plays, this.options.endToleranceMs);
-    const sessionResidual = lay.residual + 2;
-    const { skips: S, n: N } = st.priors;
-    let r = 0;
-    for (let i = 0; i < n; i++) {
-      for (let k = sched.start[i]; k < sched.start[i + 1]; k++) hist.reveal(sched.items[k]);
-      if (r < fs.rows && fs.playIndex[r] === i) {
-        const base = r * cols;
-        // anchor of the smoothed rates: the train completion rate, leave-one-out for a training row
-        const anchor = fs.role[r] === 0 && N > 1 ? 1 - (S - (1 - fs.y[r])) / (N - 1) : st.asOf.globalRate;
-        const f = fold[r] as Stage1Fold;
-        hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor, f);
-        hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor, f);
-        stage1ProbaPair(m0, a0, a1, m1.intercept, X, base, pHat);
-        residual[0][i] = fs.y[r] - pHat[0];
-        residual[1][i] = fs.y[r] - pHat[1];
-        r++;
-      }
-      hist.started(i);
-    }
   }
 
   /**
@@ -531,14 +573,6 @@ export function stage1Columns(lay: Layout): Int32Array {
   range(lay.context[0], lay.account - lay.context[0]);
   range(lay.reliability, RELIABILITY_COLUMNS.length);
   return Int32Array.from(out);
-}
-
-/** Stage-1 fold of each feature row: alternate training rows 0, 1, 0, …; every other row 2 (Stage1Fold). */
-function stage1Folds(role: Uint8Array): Uint8Array {
-  const fold = new Uint8Array(role.length).fill(2);
-  let k = 0;
-  for (let r = 0; r < role.length; r++) if (role[r] === 0) fold[r] = k++ & 1;
-  return fold;
 }
 
 function checkSplit(data: FeatureData, split: SplitPlan): void {
