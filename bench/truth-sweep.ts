@@ -206,8 +206,8 @@ export function sweepTable(after: SweepRun[], before: SweepRun[] | null, sizes: 
       const first = k === 0 ? label : "";
       lines.push(before ? `| ${first} | ${row.metric} | ${cell(b, row)} | ${cell(a, row)} |` : `| ${first} | ${row.metric} | ${cell(a, row)} |`);
     });
-    const leaks = [...new Set([...a, ...b].flatMap((r) => r.leaks))];
-    lines.push(`|  | leak-free model beating Bayes by > 3 SE | ${before ? "— | " : ""}${leaks.join(", ") || "none"} |`);
+    const leaks = (runs: SweepRun[]) => [...new Set(runs.flatMap((r) => r.leaks))].join(", ") || "none";
+    lines.push(`|  | leak-free model beating Bayes by > 3 SE | ${before ? `${leaks(b)} | ` : ""}${leaks(a)} |`);
     const lambdas = (runs: SweepRun[]) => runs.map((r) => r.lambda).join(", ");
     lines.push(`|  | λ chosen, per seed | ${before ? `${lambdas(b)} | ` : ""}${lambdas(a)} |`);
   }
