@@ -133,8 +133,14 @@ interface ModelSpec {
   worker?: "before-leaky" | "last";
   /** Does not use λ: built (and, at scale, started in its worker) before the λ selection. */
   l2Free?: boolean;
-  /** Trained first on the main thread (it continues the λ selection's fit, whose copy of the rows it then frees). */
-  first?: boolean;
+  /**
+   * Main-thread training order (lower first; default 2, then spec order): the closed loop first
+   * (0: it continues the λ selection's fit, whose copy of the rows it then frees), the leaky
+   * reference next (1: its matrix, every row plus the six leak columns, 745 MB at 1M plays, is
+   * the run's memory peak; built before tfjs_logistic's Newton stage grows the wasm heap by a
+   * float32 copy of the training rows, which WebAssembly memory never gives back).
+   */
+  order?: number;
   make: (fs: FeatureSet, ctx: ModelContext) => Classifier;
 }
 
@@ -145,7 +151,7 @@ function modelSpecs(core: CoreModels): ModelSpec[] {
     {
       name: "closed_loop_logistic",
       deployable: true,
-      first: true,
+      order: 0,
       description: "logistic regression by hand-written full-batch gradient descent",
       make: (_, c) => (core.closedLoop = new ClosedLoopLogistic({ l2: c.l2, start: c.selected })),
     },
@@ -158,6 +164,7 @@ function modelSpecs(core: CoreModels): ModelSpec[] {
       deployable: false,
       description: "tfjs logistic WITH the same play's reason_end and ms_played: leaks the label, not deployable",
       leaky: true,
+      order: 1,
       make: (_, c) => (core.leaky = new TfjsLogistic({ l2: c.l2, maxTrainRows: LEAKY_TRAIN_ROWS })),
     },
   ];
@@ -255,13 +262,14 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     // at 1M plays), and only until the closed loop has continued from it.
     chosen.selected = null;
     startWorkers((spec) => !spec.l2Free);
-    const order = specs.map((_, k) => k).sort((a, b) => Number(specs[b].first === true) - Number(specs[a].first === true));
+    const rank = (k: number) => specs[k].order ?? 2;
+    const order = specs.map((_, k) => k).sort((a, b) => rank(a) - rank(b) || a - b);
     for (const k of order) {
       if (pending.some((p) => p.k === k)) continue;
       if (specs[k].leaky) await join((p) => p.spec.worker === "before-leaky");
       await trainInline(k);
       // The λ selection's copy of the training rows is only for the model that continues its fit.
-      if (specs[k].first) context = { ...context, selected: null };
+      if (specs[k].name === "closed_loop_logistic") context = { ...context, selected: null };
     }
     await join(() => true);
   } finally {
