@@ -7,14 +7,15 @@ import { TECH_TYPES, TechNaming, TechType, pdfBytes } from "./options";
 import { Rand } from "./rand";
 import { HOUR_MS } from "./time";
 
-/** Index into TECH_TYPES. */
-export const T_CONN_ERR = 0;
-export const T_PLAY_ERR = 1;
-export const T_STUTTER = 2;
-export const T_NOT_PLAYED = 3;
-export const T_CONN_INFO = 4;
-export const T_RAW = 5;
-export const T_DOWNLOAD = 6;
+/** A TechEvent's `type`: the event type's index into TECH_TYPES (the order the files are written in). */
+const typeIndex = (type: TechType): number => TECH_TYPES.indexOf(type);
+export const T_CONN_ERR = typeIndex("ConnectionError");
+export const T_PLAY_ERR = typeIndex("PlaybackError");
+export const T_STUTTER = typeIndex("Stutter");
+export const T_NOT_PLAYED = typeIndex("TrackNotPlayed");
+export const T_CONN_INFO = typeIndex("ConnectionInfo");
+export const T_RAW = typeIndex("RawCoreStream");
+export const T_DOWNLOAD = typeIndex("Download");
 
 /** A compact event, rendered only at the end. `aux`: the track index for play-related events. */
 export interface TechEvent {
