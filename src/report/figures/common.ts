@@ -79,3 +79,58 @@ export function playsAndRateSpec(title: string, subtitle: string, rows: readonly
     resolve: { scale: { y: "independent" } },
   };
 }
+
+/** The category channel of `labelledBarsSpec` (y, and yOffset for grouped bars). */
+export interface NominalChannel {
+  field: string;
+  type: "nominal";
+  title?: string | null;
+  sort?: string[] | null;
+  scale?: { domain: string[] };
+}
+
+/** The value channel of `labelledBarsSpec`. */
+export interface BarValueX {
+  field: string;
+  type: "quantitative";
+  title?: string;
+  axis?: { title?: string; format: string };
+  scale?: { domain: number[] };
+}
+
+/**
+ * Horizontal bars, one per `y` category (grouped by `yOffset` when given), each with its row's
+ * `label` written just past the bar's end. `barColor`: one colour for every bar; `color`: a
+ * colour channel instead (grouped bars). `step`: pixels per bar.
+ */
+export function labelledBarsSpec(o: {
+  title: string;
+  subtitle: string;
+  width: number;
+  step: number;
+  values: readonly object[];
+  y: NominalChannel;
+  yOffset?: NominalChannel;
+  x: BarValueX;
+  barColor?: string;
+  color?: NominalChannel;
+  label: { dx: number; fontSize: number };
+}): VlSpec {
+  const categories = { y: o.y, ...(o.yOffset ? { yOffset: o.yOffset } : {}) };
+  return {
+    ...frame(o.title, o.subtitle),
+    width: o.width,
+    height: { step: o.step },
+    data: { values: o.values },
+    layer: [
+      {
+        mark: { type: "bar", ...(o.barColor ? { color: o.barColor } : {}) },
+        encoding: { ...categories, x: o.x, ...(o.color ? { color: o.color } : {}) },
+      },
+      {
+        mark: { type: "text", align: "left", dx: o.label.dx, fontSize: o.label.fontSize, color: "#333" },
+        encoding: { ...categories, x: { field: o.x.field, type: "quantitative" }, text: { field: "label" } },
+      },
+    ],
+  };
+}

@@ -1,4 +1,4 @@
-import { frame, VlSpec, WIDTH } from "./common";
+import { labelledBarsSpec, VlSpec, WIDTH } from "./common";
 import type { LabelDisagreementRow } from "./types";
 
 export const FILE = "label_disagreement_by_platform.svg";
@@ -13,25 +13,16 @@ export function labelDisagreementSpec(rows: LabelDisagreementRow[]): VlSpec {
   const values = rows.map((r) => ({ ...r, label: `${(100 * r.disagreement).toFixed(0)}% of ${r.labelled}` }));
   const y = { field: "platform_family", type: "nominal" as const, title: "Platform family", sort: platforms };
   const yOffset = { field: "rule", type: "nominal" as const, sort: rules };
-  return {
-    ...frame(TITLE, "share of labelled plays each rule labels differently from reason_end = trackdone · label: share of labelled plays"),
+  return labelledBarsSpec({
+    title: TITLE,
+    subtitle: "share of labelled plays each rule labels differently from reason_end = trackdone · label: share of labelled plays",
     width: WIDTH - 240,
-    height: { step: 16 },
-    data: { values },
-    layer: [
-      {
-        mark: { type: "bar" },
-        encoding: {
-          y,
-          yOffset,
-          x: { field: "disagreement", type: "quantitative", title: "Disagreement with reason-end", axis: { format: ".0%" } },
-          color: { field: "rule", type: "nominal", title: "Rule", sort: rules },
-        },
-      },
-      {
-        mark: { type: "text", align: "left", dx: 3, fontSize: 9, color: "#333" },
-        encoding: { y, yOffset, x: { field: "disagreement", type: "quantitative" }, text: { field: "label" } },
-      },
-    ],
-  };
+    step: 16,
+    values,
+    y,
+    yOffset,
+    x: { field: "disagreement", type: "quantitative", title: "Disagreement with reason-end", axis: { format: ".0%" } },
+    color: { field: "rule", type: "nominal", title: "Rule", sort: rules },
+    label: { dx: 3, fontSize: 9 },
+  });
 }

@@ -1,4 +1,4 @@
-import { COLORS, frame, rateAxis, VlSpec, WIDTH } from "./common";
+import { COLORS, labelledBarsSpec, rateAxis, VlSpec, WIDTH } from "./common";
 import type { ArtistRow } from "./types";
 
 export const FILE = "top_artists_completion_rate.svg";
@@ -8,20 +8,15 @@ export const TITLE = "Completion rate for most played artists";
 export function topArtistsSpec(rows: ArtistRow[]): VlSpec {
   const values = rows.map((r) => ({ ...r, label: `${r.plays} plays` }));
   const y = { field: "artist", type: "nominal" as const, title: null, sort: null, scale: { domain: rows.map((r) => r.artist) } };
-  return {
-    ...frame(TITLE, `top ${rows.length} artists by plays · label: plays`),
+  return labelledBarsSpec({
+    title: TITLE,
+    subtitle: `top ${rows.length} artists by plays · label: plays`,
     width: WIDTH - 160,
-    height: { step: 22 },
-    data: { values },
-    layer: [
-      {
-        mark: { type: "bar", color: COLORS.completed },
-        encoding: { y, x: { field: "completion_rate", type: "quantitative", axis: rateAxis("Completion rate"), scale: { domain: [0, 1] } } },
-      },
-      {
-        mark: { type: "text", align: "left", dx: 4, fontSize: 10, color: "#333" },
-        encoding: { y, x: { field: "completion_rate", type: "quantitative" }, text: { field: "label" } },
-      },
-    ],
-  };
+    step: 22,
+    values,
+    y,
+    x: { field: "completion_rate", type: "quantitative", axis: rateAxis("Completion rate"), scale: { domain: [0, 1] } },
+    barColor: COLORS.completed,
+    label: { dx: 4, fontSize: 10 },
+  });
 }
