@@ -14,6 +14,7 @@ import { ingestExport, parseCountryCode, parseFilterDate, parseLabelRule, parseL
 import type { IngestResult, PlayFilters, PlayTable } from "../src/ingest/types";
 import { prepare } from "../src/pipeline/prepare";
 import { ingestKey } from "../src/pipeline/cache";
+import type { ExportFingerprint } from "../src/pipeline/cache";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { spawnSync } from "child_process";
 
@@ -131,7 +132,7 @@ test("several filters: each play is counted once, under the first filter that ma
 });
 
 test("the stage cache keys ingestion on the completion rule and the filters", () => {
-  const fingerprint = { roots: ["x"], files: [], hash: "h" } as unknown as Parameters<typeof ingestKey>[0];
+  const fingerprint: ExportFingerprint = { roots: ["x"], files: [], hash: "h" };
   const base = ingestKey(fingerprint, { export: exportPath }, "code");
   assert.equal(ingestKey(fingerprint, { export: exportPath, label: parseLabelRule("reason-end"), filters: {} }, "code"), base, "defaults keep the key");
   const keys = [

@@ -130,12 +130,12 @@ function wallClockMs(iso: string): number {
  * scored_samples.csv's rows and columns as a table: `ts` and `start_local` become timestamps
  * (UTC, and local wall clock without a zone), integers stay integers, p_* are doubles.
  */
-export function scoredTable(rows: ScoredRow[], columns: string[]): A.Table {
+export function scoredTable(rows: ScoredRow[], columns: readonly (keyof ScoredRow)[]): A.Table {
   const n = rows.length;
   const out: Record<string, A.Vector> = {};
   let dictId = 0;
   for (const c of columns) {
-    const get = (i: number) => (rows[i] as unknown as Record<string, string | number | null>)[c];
+    const get = (i: number) => rows[i][c];
     if (c === "ts") out[c] = timestamps(Float64Array.from(rows, (r) => Date.parse(r.ts)), UTC_MS);
     else if (c === "start_local") out[c] = timestamps(Float64Array.from(rows, (r) => wallClockMs(r.start_local)), LOCAL_MS);
     else if (c === "hour_local" || c === "day_of_week") out[c] = numbers(new A.Int8(), Int8Array.from(rows, (_r, i) => get(i) as number));
