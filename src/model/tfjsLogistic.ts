@@ -6,19 +6,15 @@
  * end at the objective's one minimum, whatever the export (no early stopping decides it).
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "./backend";
-import { Standardizer } from "./standardize";
+import { TfjsLayersClassifier } from "./tfjsLayers";
 import {
-  TfjsHistory,
   TfjsTrainOptions,
   defaultTrainOptions,
-  predictLayersModel,
   resolveTrainOptions,
-  seededSubsample,
   trainLayersModelKeepingRows,
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
-import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, inferCols } from "./types";
+import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients } from "./types";
 
 export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /**
@@ -52,35 +48,25 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
  */
 export const LOGISTIC_WARMUP_ROW_VISITS = 1_000_000;
 
-export class TfjsLogistic implements Classifier {
+export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
   readonly name = "tfjs_logistic";
-  readonly options: Required<TfjsTrainOptions>;
   readonly gradTol: number;
   readonly maxNewtonIter: number;
-  readonly maxTrainRows: number;
   private readonly newton: { hessianRows?: number; chunkRows?: number };
-  readonly scaler = new Standardizer();
-  model: tf.LayersModel | null = null;
-  history: TfjsHistory | null = null;
 
   constructor(options: TfjsLogisticOptions = {}) {
     const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, ...train } = options;
-    this.newton = { hessianRows, chunkRows: newtonChunkRows };
-    this.gradTol = gradTol;
-    this.maxTrainRows = maxTrainRows;
-    this.maxNewtonIter = maxNewtonIter;
     // Convex model: end at the penalised optimum (see TfjsTrainOptions.restoreBest).
     const warmup = { restoreBest: false, maxEpochs: 5, maxRowVisits: LOGISTIC_WARMUP_ROW_VISITS };
-    this.options = resolveTrainOptions({ ...warmup, ...train, ...(earlyStopping ? {} : { patience: Infinity }) }, defaultTrainOptions);
+    super(resolveTrainOptions({ ...warmup, ...train, ...(earlyStopping ? {} : { patience: Infinity }) }, defaultTrainOptions), maxTrainRows);
+    this.newton = { hessianRows, chunkRows: newtonChunkRows };
+    this.gradTol = gradTol;
+    this.maxNewtonIter = maxNewtonIter;
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal: the training curve (and early stopping, when on). */
   async fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): Promise<this> {
-    const cols = inferCols(X, y.length, "TfjsLogistic.fit");
-    const seed = options.seed ?? 0;
-    // Before building: the seeded initial weights must be created on the chosen backend.
-    await initBackend();
-    this.scaler.fit(X, y.length, cols);
+    const { cols, seed, sample } = await this.standardizeAndSample(X, y, options, "TfjsLogistic.fit");
     this.model?.dispose();
     const model = tf.sequential();
     model.add(
@@ -96,7 +82,6 @@ export class TfjsLogistic implements Classifier {
     );
     this.model = model;
     const t0 = Date.now();
-    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
     const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
     if (sample.y !== y) history.trainRowsGiven = y.length;
     const warm = this.coefficients();
@@ -112,21 +97,9 @@ export class TfjsLogistic implements Classifier {
     return this;
   }
 
-  /** @param X [rows * cols] raw rows → [rows] P(completed). */
-  predictProba(X: Float64Array): Float64Array {
-    if (!this.model) throw new Error("TfjsLogistic: call fit() first");
-    return predictLayersModel(this.model, this.scaler, X);
-  }
-
   /** Weights on standardised inputs (with sign) + intercept, for feature_importance.csv. */
   coefficients(): LinearCoefficients {
-    if (!this.model) throw new Error("TfjsLogistic: call fit() first");
-    const [kernel, bias] = this.model.layers[0].getWeights();
+    const [kernel, bias] = this.fitted().layers[0].getWeights();
     return { weights: Float64Array.from(kernel.dataSync()), intercept: bias.dataSync()[0] };
-  }
-
-  dispose(): void {
-    this.model?.dispose();
-    this.model = null;
   }
 }

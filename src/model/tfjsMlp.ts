@@ -4,12 +4,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
-import { Standardizer } from "./standardize";
+import { TfjsLayersClassifier } from "./tfjsLayers";
 import {
   TfjsHistory,
   TfjsTrainOptions,
   defaultTrainOptions,
-  predictLayersModel,
   resolveTrainOptions,
   seededSubsample,
   trainLayersModel,
@@ -44,32 +43,21 @@ export const defaultMlpOptions: Required<TfjsTrainOptions> = { ...defaultTrainOp
 /** Default `maxTrainRows`: see the trade-off measured in bench/README.md. */
 export const MLP_MAX_TRAIN_ROWS = 50_000;
 
-export class TfjsMlp implements Classifier {
+export class TfjsMlp extends TfjsLayersClassifier implements Classifier {
   readonly name = "tfjs_mlp";
-  readonly options: Required<TfjsTrainOptions>;
   readonly hiddenUnits: number;
   readonly dropout: number;
-  readonly maxTrainRows: number;
-  readonly scaler = new Standardizer();
-  model: tf.LayersModel | null = null;
-  history: TfjsHistory | null = null;
 
   constructor(options: TfjsMlpOptions = {}) {
     const { hiddenUnits = 16, dropout = 0, maxTrainRows = MLP_MAX_TRAIN_ROWS, ...train } = options;
-    this.maxTrainRows = maxTrainRows;
-    this.options = resolveTrainOptions(train, defaultMlpOptions);
+    super(resolveTrainOptions(train, defaultMlpOptions), maxTrainRows);
     this.hiddenUnits = hiddenUnits;
     this.dropout = dropout;
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal drive early stopping. */
   async fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): Promise<this> {
-    const cols = inferCols(X, y.length, "TfjsMlp.fit");
-    const seed = options.seed ?? 0;
-    // Before building: the seeded initial weights must be created on the chosen backend.
-    await initBackend();
-    this.scaler.fit(X, y.length, cols);
-    const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
+    const { sample } = await this.standardizeAndSample(X, y, options, "TfjsMlp.fit");
     return this.fitSample(sample.X, sample.y, y.length, options);
   }
 
@@ -131,8 +119,7 @@ export class TfjsMlp implements Classifier {
 
   /** The trained weights as plain arrays (for `restore`). */
   exportWeights(): MlpWeights {
-    if (!this.model) throw new Error("TfjsMlp: call fit() first");
-    return this.model.getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
+    return this.fitted().getWeights().map((w) => ({ shape: w.shape.slice(), values: Float32Array.from(w.dataSync() as Float32Array) }));
   }
 
   /** Builds (and keeps) the network for `cols` inputs with its seeded initial weights. */
@@ -162,17 +149,6 @@ export class TfjsMlp implements Classifier {
     );
     this.model = model;
     return model;
-  }
-
-  /** @param X [rows * cols] raw rows → [rows] P(completed). */
-  predictProba(X: Float64Array): Float64Array {
-    if (!this.model) throw new Error("TfjsMlp: call fit() first");
-    return predictLayersModel(this.model, this.scaler, X);
-  }
-
-  dispose(): void {
-    this.model?.dispose();
-    this.model = null;
   }
 }
 
