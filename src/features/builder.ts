@@ -39,7 +39,7 @@ import { RELIABILITY_COLUMNS, techSeries, windowCounts } from "./reliability";
 import { computeSessions, SESSION_COLUMNS, type SessionColumns } from "./sessions";
 import { OffsetCache, playZones, resolveTimeZone, TIME_COLUMNS, TimeEncoder } from "./time";
 import { AsOfHistory, DEFAULT_ASOF, RESIDUAL_COLUMNS, revealSchedule, SESSION_HISTORY_COLUMNS, TRACK_ARTIST_COLUMNS, type AsOfOptions, type Stage1Fold } from "./asof";
-import { fitStage1, rawWeights, stage1Proba, stage1ProbaPair, type Stage1Model } from "./stage1";
+import { fitStage1, rawWeights, stage1Proba, type Stage1Model } from "./stage1";
 import type { FeatureData, FeatureGroup, FeatureSet, LocalTimeSummary, SplitPlan, TimeZoneChoice } from "./types";
 
 export const LEAKY_REASONS = ["trackdone", "fwdbtn", "backbtn", "endplay", "other"] as const;
@@ -128,8 +128,11 @@ interface RowWriter {
   /** Feature rows: labelled plays with role 0/1/2. */
   rows: number;
   sess: SessionColumns;
-  /** Play i's row at X[base ..]: X must be zero there. */
-  write(i: number, X: Float64Array, base: number): void;
+  /**
+   * Play i's row at X[base ..]: X must be zero there.
+   * @param hot [context groups] receives the column (within the row) of each group's 1
+   */
+  write(i: number, X: Float64Array, base: number, hot?: Int32Array): void;
   /** Rows written per local-time source and zone since the last `resetCounts`. */
   localTime(): LocalTimeSummary;
   resetCounts(): void;
@@ -284,10 +287,8 @@ export class FeatureBuilder {
     const sessionIdOut = new Int32Array(rows);
     const sessionPosOut = new Int32Array(rows);
     const residual: [Float64Array, Float64Array] = [new Float64Array(n).fill(NaN), new Float64Array(n).fill(NaN)];
-    const [m0, m1] = st.stage1;
-    const a0 = rawWeights(m0);
-    const a1 = rawWeights(m1);
-    const pHat = new Float64Array(2);
+    const logits = stage1Logits(st.stage1, lay, cols);
+    const hot = new Int32Array(lay.context.length);
     const hist = new AsOfHistory(plays, sess, residual, st.asOf);
     const sched = revealSchedule(plays, this.options.endToleranceMs);
     const sessionResidual = lay.residual + 2;
@@ -300,7 +301,7 @@ export class FeatureBuilder {
       const label = plays.completed[i];
       if (ri <= 2 && label >= 0) {
         const base = r * cols;
-        writer.write(i, X, base);
+        writer.write(i, X, base, hot);
         y[r] = label;
         playIndex[r] = i;
         rowRole[r] = ri;
@@ -312,9 +313,8 @@ export class FeatureBuilder {
         const f: Stage1Fold = ri === 0 ? ((trainSeen++ & 1) as Stage1Fold) : 2;
         hist.writeTrackArtist(plays.trackUri.codes[i], plays.artistName.codes[i], plays.startMs[i], X, base + lay.history, base + lay.residual, anchor, f);
         hist.writeSession(i, X, base + lay.sessionHistory, base + sessionResidual, anchor, f);
-        stage1ProbaPair(m0, a0, a1, m1.intercept, X, base, pHat);
-        residual[0][i] = label - pHat[0];
-        residual[1][i] = label - pHat[1];
+        residual[0][i] = label - logits.proba(0, X, base, hot);
+        residual[1][i] = label - logits.proba(1, X, base, hot);
         r++;
       }
       hist.started(i);
@@ -390,7 +390,7 @@ export class FeatureBuilder {
     const N = st.priors.n;
     const R = this.options.recentWindow;
 
-    const write = (i: number, X: Float64Array, base: number): void => {
+    const write = (i: number, X: Float64Array, base: number, hot?: Int32Array): void => {
       const ri = role[i];
       const label = plays.completed[i];
       const start = plays.startMs[i];
@@ -431,7 +431,9 @@ export class FeatureBuilder {
 
       for (let k = 0; k < ctxCodes.length; k++) {
         const code = ctxCodes[k][i];
-        X[base + lay.context[k] + (code < 0 ? ctxUnknown[k] : ctxSlots[k][code])] = 1;
+        const col = lay.context[k] + (code < 0 ? ctxUnknown[k] : ctxSlots[k][code]);
+        X[base + col] = 1;
+        if (hot) hot[k] = col;
       }
 
       o = base + lay.account;
@@ -573,6 +575,37 @@ export function stage1Columns(lay: Layout): Int32Array {
   range(lay.context[0], lay.account - lay.context[0]);
   range(lay.reliability, RELIABILITY_COLUMNS.length);
   return Int32Array.from(out);
+}
+
+/**
+ * p̂ of the two stage-1 models for a row as it is written, from its dense stage-1 columns
+ * and the column of each context group's 1 (`hot`), instead of all stage-1 columns: the
+ * one-hots' zeros add nothing. Terms are summed in column order, as `stage1Proba` sums
+ * them, so p̂ is the same to the last bit.
+ */
+function stage1Logits(models: [Stage1Model, Stage1Model], lay: Layout, cols: number) {
+  const ctxStart = lay.context[0];
+  const ctxEnd = lay.account;
+  const columns = models[0].columns;
+  const before = Int32Array.from(Array.from(columns).filter((c) => c < ctxStart));
+  const after = Int32Array.from(Array.from(columns).filter((c) => c >= ctxEnd));
+  // weight of each row column (0 for columns stage 1 does not read)
+  const byCol = models.map((m) => {
+    const w = new Float64Array(cols);
+    rawWeights(m).forEach((a, k) => (w[columns[k]] = a));
+    return w;
+  });
+  const intercepts = models.map((m) => m.intercept);
+  return {
+    proba(f: 0 | 1, X: Float64Array, base: number, hot: Int32Array): number {
+      const w = byCol[f];
+      let z = intercepts[f];
+      for (let k = 0; k < before.length; k++) z += w[before[k]] * X[base + before[k]];
+      for (let k = 0; k < hot.length; k++) z += w[hot[k]];
+      for (let k = 0; k < after.length; k++) z += w[after[k]] * X[base + after[k]];
+      return 1 / (1 + Math.exp(-z));
+    },
+  };
 }
 
 function checkSplit(data: FeatureData, split: SplitPlan): void {

@@ -199,24 +199,6 @@ export function stage1Proba(model: Stage1Model, a: Float64Array, X: Float64Array
   return 1 / (1 + Math.exp(-z));
 }
 
-/**
- * p̂ of two models over the same columns (the cross-fitted pair) for the row of X at `base`,
- * in one pass over the row. @param out [2] receives p̂0, p̂1
- */
-export function stage1ProbaPair(m0: Stage1Model, a0: Float64Array, a1: Float64Array, intercept1: number, X: Float64Array, base: number, out: Float64Array): void {
-  const columns = m0.columns;
-  let z0 = m0.intercept;
-  let z1 = intercept1;
-  for (let c = 0; c < columns.length; c++) {
-    const v = X[base + columns[c]];
-    if (v === 0) continue;
-    z0 += a0[c] * v;
-    z1 += a1[c] * v;
-  }
-  out[0] = 1 / (1 + Math.exp(-z0));
-  out[1] = 1 / (1 + Math.exp(-z1));
-}
-
 /** Solves A x = b for symmetric positive definite A [q * q] (lower triangle used), Cholesky. */
 function solveSymmetric(A: Float64Array, b: Float64Array, q: number): Float64Array {
   const L = new Float64Array(q * q);
