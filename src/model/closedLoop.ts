@@ -296,7 +296,7 @@ export class ClosedLoopLogistic implements Classifier {
       seed: options.seed ?? 0,
       start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm, memory: start.memory ?? null } : null,
     };
-    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs.buffer, payload.y.buffer, payload.mean.buffer, payload.std.buffer] };
+    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs, payload.y, payload.mean, payload.std].map((a) => a.buffer as ArrayBuffer) };
   }
 
   /** Adopts `runClosedLoopFitJob`'s state; adds the validation loss as `fit` computes it. */
