@@ -17,8 +17,8 @@
 const path = require("path");
 const root = path.resolve(__dirname, "..", "..", "..");
 
-/** Restricts tslab's per-cell dependency walk (diagnostics + side emit) to non-.ts files. */
-function checkCellsOnly() {
+/** Loads tslab's compiler; when `enabled`, restricts its per-cell dependency walk (diagnostics + side emit) to non-.ts files. */
+function checkCellsOnly(enabled) {
   let id, ts;
   try {
     id = require.resolve("@tslab/typescript-for-tslab", { paths: [path.join(root, "node_modules", "tslab")] });
@@ -26,7 +26,7 @@ function checkCellsOnly() {
   } catch {
     return; // tslab itself reports the missing install below
   }
-  if (typeof ts.createWatchProgram !== "function" || !require.cache[id]) return;
+  if (!enabled || typeof ts.createWatchProgram !== "function" || !require.cache[id]) return;
   const wrapped = Object.create(null);
   for (const key of Object.keys(ts)) {
     if (key !== "createWatchProgram") Object.defineProperty(wrapped, key, { enumerable: true, get: () => ts[key] });
@@ -51,9 +51,13 @@ function checkCellsOnly() {
 
 let main;
 try {
-  require(require.resolve("tsx/cjs", { paths: [root] }));
-  if (process.env.TSLAB_CHECK_IMPORTS !== "1") checkCellsOnly();
+  // Fast start, as the CLI's (scripts/preload.cjs): tfjs, vega and the other big packages, tslab
+  // and its TypeScript compiler load through Node's own loader; tsx's hook, registered last,
+  // then only sees src/. Under the hook every required file is first scanned for ESM syntax.
+  require(path.join(root, "scripts", "preload.cjs"));
+  checkCellsOnly(process.env.TSLAB_CHECK_IMPORTS !== "1");
   main = require(path.join(root, "node_modules", "tslab", "dist", "main.js")).main;
+  require(require.resolve("tsx/cjs", { paths: [root] }));
 } catch (error) {
   console.error(`tslab or tsx is not installed in ${root}/node_modules: run \`npm ci\` in the project folder first.`);
   process.exit(1);
