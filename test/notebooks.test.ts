@@ -140,7 +140,7 @@ test("executed notebooks and their HTML renderings read well", () => {
 });
 
 /** What only the notebooks write: their executed copies, recorded results, and state passed between them. */
-const NOTEBOOK_ONLY = [/^notebooks\//, /^presentation\//, /^notebook_results\//, /^artifacts\/model_run\.json$/, /^feature_summary\.csv$/];
+const NOTEBOOK_ONLY = [/^notebooks\//, /^presentation\//, /^notebook_results\//, /^artifacts\/model_run\.(json|f64)$/, /^feature_summary\.csv$/];
 /** What only the CLI writes: the manifest of its staged, swapped-in run (src/pipeline/outputFolder.ts). */
 const CLI_ONLY = [/^\.pipeline-run\.json$/];
 

@@ -2,9 +2,15 @@
  * Files that carry state between notebooks (never kernel memory): the trained run is
  * saved by 03_model and loaded by 04_evaluate_and_rank, which rebuilds the features from
  * the export deterministically and checks they match.
+ *
+ * The run is two files: `model_run.json` (everything but the per-row scores) and
+ * `model_run.f64` (each model's raw then calibrated scores, float64, in model order). The
+ * scores are rows × models × 2 doubles (12M at 1M plays): as JSON text they were a ~230 MB
+ * string built and parsed whole, seconds and hundreds of MB at both ends.
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import { UserInputError } from "../common/errors";
 import { writeFileAtomic } from "../report/files";
 import type { Prepared } from "./prepare";
@@ -12,21 +18,34 @@ import type { ModelRun } from "./train";
 
 export const ARTIFACTS_DIR = "artifacts";
 export const MODEL_RUN_FILE = "model_run.json";
+export const MODEL_SCORES_FILE = "model_run.f64";
 
 interface SavedModelRun extends Omit<ModelRun, "models" | "coefficients"> {
   featureRows: number;
-  models: (Omit<ModelRun["models"][number], "raw" | "calibrated"> & { raw: number[]; calibrated: number[] })[];
+  models: Omit<ModelRun["models"][number], "raw" | "calibrated">[];
   coefficients: Record<string, { weights: number[]; intercept: number }>;
+  /** `model_run.f64`: its length and CRC-32, so a file from another run or a damaged one is refused. */
+  scores: { bytes: number; crc32: number };
 }
 
 export function saveModelRun(outputDir: string, run: ModelRun, featureRows: number): string {
-  const file = path.join(outputDir, ARTIFACTS_DIR, MODEL_RUN_FILE);
+  const dir = path.join(outputDir, ARTIFACTS_DIR);
+  const file = path.join(dir, MODEL_RUN_FILE);
+  const scores = new Float64Array(run.models.length * 2 * featureRows);
+  run.models.forEach((m, k) => {
+    scores.set(m.raw, 2 * k * featureRows);
+    scores.set(m.calibrated, (2 * k + 1) * featureRows);
+  });
+  const bytes = new Uint8Array(scores.buffer);
   const saved: SavedModelRun = {
     ...run,
     featureRows,
-    models: run.models.map((m) => ({ ...m, raw: Array.from(m.raw), calibrated: Array.from(m.calibrated) })),
+    models: run.models.map((m) => ({ name: m.name, deployable: m.deployable, description: m.description, trainSeconds: m.trainSeconds, calibration: m.calibration })),
     coefficients: Object.fromEntries(Object.entries(run.coefficients).map(([k, c]) => [k, { weights: Array.from(c.weights), intercept: c.intercept }])),
+    scores: { bytes: bytes.byteLength, crc32: zlib.crc32(bytes) },
   };
+  // Scores first: the JSON, written last, names the scores file's length and checksum.
+  writeFileAtomic(path.join(dir, MODEL_SCORES_FILE), bytes);
   writeFileAtomic(file, JSON.stringify(saved));
   return file;
 }
@@ -34,16 +53,32 @@ export function saveModelRun(outputDir: string, run: ModelRun, featureRows: numb
 /** Loads the run saved by 03_model and checks it was trained on these very features. */
 export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
   const file = path.join(outputDir, ARTIFACTS_DIR, MODEL_RUN_FILE);
+  const scoresFile = path.join(outputDir, ARTIFACTS_DIR, MODEL_SCORES_FILE);
   if (!fs.existsSync(file)) throw new UserInputError(`${file} does not exist: run notebooks/03_model.ipynb first (or npm start).`, file);
   const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedModelRun;
   const names = prepared.features.names;
-  const { featureRows, ...rest } = saved;
+  const { featureRows, scores: check, ...rest } = saved;
   if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000")) {
     throw new UserInputError(`${file} was trained on other data or parameters: re-run notebooks/03_model.ipynb with the same SPOTIFY_EXPORT and parameters.`, file);
   }
+  const bytes = fs.existsSync(scoresFile) ? fs.readFileSync(scoresFile) : null;
+  if (!check || !bytes || bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * featureRows * 8 || zlib.crc32(bytes) !== check.crc32) {
+    throw new UserInputError(`${scoresFile} is missing, damaged or from another run than ${MODEL_RUN_FILE}: re-run notebooks/03_model.ipynb.`, scoresFile);
+  }
+  // Copied out of the Buffer (whose offset in Node's pool need not be 8-byte aligned).
+  const scores = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return {
     ...rest,
-    models: saved.models.map((m) => ({ ...m, raw: Float64Array.from(m.raw), calibrated: Float64Array.from(m.calibrated) })),
+    // In ModelResult's key order, as the run was before it was saved.
+    models: saved.models.map((m, k) => ({
+      name: m.name,
+      deployable: m.deployable,
+      description: m.description,
+      trainSeconds: m.trainSeconds,
+      raw: scores.slice(2 * k * featureRows, (2 * k + 1) * featureRows),
+      calibrated: scores.slice((2 * k + 1) * featureRows, (2 * k + 2) * featureRows),
+      calibration: m.calibration,
+    })),
     coefficients: Object.fromEntries(Object.entries(saved.coefficients).map(([k, c]) => [k, { weights: Float64Array.from(c.weights), intercept: c.intercept }])),
   };
 }
