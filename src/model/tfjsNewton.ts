@@ -165,7 +165,10 @@ export function newtonLogistic(
         const e = evaluate(trial, false);
         // Armijo on f; or, near the minimum, where f's decreases fall below the float32 rounding
         // of each row's loss (~1e-7 relative), a step that shrinks the gradient.
-        const armijo = e.loss <= at.loss + 1e-4 * step * slope;
+        // Armijo only where its required decrease stands above that rounding: below it, noise in f
+        // passed a chord step that grew the gradient 60× (6e-6 → 4e-4), and a fresh step undid it,
+        // a two-step cycle that ran out the step budget on a 300k export.
+        const armijo = 1e-4 * step * -slope > 1e-7 * Math.abs(at.loss) && e.loss <= at.loss + 1e-4 * step * slope;
         if (armijo || (e.loss <= at.loss + 1e-7 * Math.abs(at.loss) && maxAbs(e.grad) < gNorm)) {
           next = e;
           break;
