@@ -5,7 +5,8 @@
 Each notebook runs in its own fresh kernel (nothing passes between notebooks but files), in the
 order given, and stops at the first failure. To save wall time, one Python process runs them
 all: the NEXT notebook's kernel is started while the current one executes (a kernel start is
-~2-3 s of Node, tsx and TypeScript start-up that does not depend on earlier notebooks), and
+Node, tsx and TypeScript start-up plus the compile of the notebook's imports cell and the
+loading of its modules, ~4-5 s of CPU that does not depend on earlier notebooks), and
 `--html` renders each executed notebook with nbconvert's HTMLExporter in this process instead
 of one jupyter-nbconvert process per notebook.
 
@@ -44,9 +45,15 @@ def cell_error_text(cell):
 
 
 def start_kernel(source):
-    """Starts a kernel for `source` (cwd = its folder) without waiting for it to be ready."""
+    """Starts a kernel for `source` (cwd = its folder) without waiting for it to be ready.
+
+    TSLAB_WARMUP names the notebook to the project's kernel launcher, which compiles its first
+    (imports) cell and loads those modules before answering: the next kernel does that while the
+    current notebook runs (jupyter/kernels/tslab/launch.js).
+    """
     km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel(cwd=os.path.dirname(os.path.abspath(source)))
+    env = dict(os.environ, TSLAB_WARMUP=os.path.abspath(source))
+    km.start_kernel(cwd=os.path.dirname(os.path.abspath(source)), env=env)
     return km
 
 

@@ -5,48 +5,80 @@
 // Module loading: tslab type-checks cells against the `./src/...` files they import
 // (notebooks/src links to ../src), but at run time it only finds its compiled side outputs for
 // file imports, not for folder imports (`./src/ingest` → index.ts). Registering tsx's require
-// hook first lets Node load src/ as the CLI and the tests do.
+// hook first lets Node load src/ (and any local .js) as the CLI and the tests do.
 //
-// Speed: stock tslab also re-type-checks and re-emits EVERY transitively imported .ts file
-// (~85 files of src/ for 03_model) when a cell imports them, in every kernel: 4-6 s of the
-// first cell. Those emitted copies would only duplicate what tsx loads anyway. So, unless
-// TSLAB_CHECK_IMPORTS=1, the launcher limits tslab's per-cell diagnostics and emit to the cell
-// itself: cells are still fully type-checked against src/'s types (a wrong call in a cell is
-// still an error), src/ modules are all loaded once, through tsx, and src/ itself is type-checked
-// with tslab's own compiler by `npm test` (scripts/check-tslab-compat.ts).
+// Speed (unless TSLAB_CHECK_IMPORTS=1, which restores stock tslab): a notebook's program holds
+// ~1,100 files (lib, @types/node, tfjs, Arrow and vega-lite typings, src/), and tslab compiles
+// each cell as an update of it. Measured per kernel on the 2-core bench machine (CPU seconds):
+// creating the program 1.9 s, the import cell 2.7 s, every later cell 0.3-0.8 s.
+//  - Stock tslab re-type-checks and re-emits EVERY transitively imported .ts file (~85 files of
+//    src/ for 03_model) in every kernel: 4-6 s of the first cell, duplicating what tsx loads
+//    anyway. Here a cell's diagnostics and emit cover the cell only: cells are still fully
+//    type-checked against src/'s types (a wrong call in a cell is still an error), and src/
+//    itself is type-checked with tslab's own compiler by `npm test` (scripts/check-tslab-compat.ts).
+//  - Stock tslab keeps an incremental "builder" whose dependency graph it rebuilds over all
+//    ~1,100 files on every cell (a third of a later cell's cost); only the cell's own
+//    dependencies were ever asked of it, and with the first point that is the cell itself. Here
+//    each update is a plain program (TypeScript's abstract builder), its checker created at once
+//    so the cell is bound before tslab reads its declarations, as the builder did.
+//  - TSLAB_WARMUP=<notebook.ipynb> (set by scripts/run_notebook.py, which starts the next
+//    notebook's kernel while the current notebook runs): before answering Jupyter, the kernel
+//    compiles that notebook's first code cell (its imports) and requires the modules it imports,
+//    so the parse of ~1,000 declaration files and the module loading happen during the previous
+//    notebook instead of in this one's first cell. The real cell then recompiles in ~0.1 s
+//    against the warm program and finds its modules loaded. A warm-up that fails does nothing:
+//    the real cell reports the error.
+const fs = require("fs");
 const path = require("path");
+const { createRequire } = require("module");
 const root = path.resolve(__dirname, "..", "..", "..");
 
-/** Loads tslab's compiler; when `enabled`, restricts its per-cell dependency walk (diagnostics + side emit) to non-.ts files. */
-function checkCellsOnly(enabled) {
-  let id, ts;
-  try {
-    id = require.resolve("@tslab/typescript-for-tslab", { paths: [path.join(root, "node_modules", "tslab")] });
-    ts = require(id);
-  } catch {
-    return; // tslab itself reports the missing install below
-  }
-  if (!enabled || typeof ts.createWatchProgram !== "function" || !require.cache[id]) return;
+/** Per-cell diagnostics and emit for the cell only, over a plain program instead of tslab's incremental builder. */
+function compileCellsOnly(ts) {
+  if (typeof ts.createWatchProgram !== "function" || typeof ts.createAbstractBuilder !== "function") return ts;
   const wrapped = Object.create(null);
   for (const key of Object.keys(ts)) {
     if (key !== "createWatchProgram") Object.defineProperty(wrapped, key, { enumerable: true, get: () => ts[key] });
   }
   wrapped.createWatchProgram = (host) => {
-    const afterProgramCreate = host.afterProgramCreate;
-    if (typeof afterProgramCreate === "function") {
-      host.afterProgramCreate = (builder) => {
-        if (typeof builder.getAllDependencies === "function") {
-          const all = builder.getAllDependencies.bind(builder);
-          // Keep the cell file (and any .js / .d.ts); drop the imported .ts sources.
-          builder.getAllDependencies = (sourceFile) =>
-            all(sourceFile).filter((file) => file === sourceFile.fileName || !file.endsWith(".ts") || file.endsWith(".d.ts"));
-        }
-        afterProgramCreate(builder);
-      };
-    }
+    host.createProgram = (...args) => {
+      const builder = ts.createAbstractBuilder(...args);
+      builder.getProgram().getTypeChecker(); // binds the new cell: tslab reads its locals next
+      builder.getAllDependencies = (sourceFile) => [sourceFile.fileName];
+      return builder;
+    };
     return ts.createWatchProgram(host);
   };
-  require.cache[id].exports = wrapped;
+  return wrapped;
+}
+
+/** The first code cell of a notebook (its imports), or null. */
+function firstCodeCell(notebookFile) {
+  const notebook = JSON.parse(fs.readFileSync(notebookFile, "utf8"));
+  const cell = (notebook.cells || []).find((c) => c.cell_type === "code");
+  return cell ? [cell.source].flat().join("") : null;
+}
+
+/** Makes tslab's Node converter compile `notebookFile`'s first cell and load its imports once it is created. */
+function warmUpWith(converterModule, notebookFile) {
+  const create = converterModule.createConverter;
+  converterModule.createConverter = (options) => {
+    const converter = create(options);
+    if (options && options.isBrowser) return converter;
+    try {
+      const source = firstCodeCell(notebookFile);
+      if (source) {
+        converter.convert("", source);
+        const load = createRequire(path.join(path.dirname(notebookFile), "__warmup__.js"));
+        for (const [, name] of source.matchAll(/^\s*import\b[^"'\n]*?\bfrom\s+["']([^"']+)["']/gm)) {
+          if (name !== "tslab") load(name);
+        }
+      }
+    } catch {
+      // An optimisation only: the cell itself reports whatever went wrong.
+    }
+    return converter;
+  };
 }
 
 let main;
@@ -55,8 +87,15 @@ try {
   // and its TypeScript compiler load through Node's own loader; tsx's hook, registered last,
   // then only sees src/. Under the hook every required file is first scanned for ESM syntax.
   require(path.join(root, "scripts", "preload.cjs"));
-  checkCellsOnly(process.env.TSLAB_CHECK_IMPORTS !== "1");
-  main = require(path.join(root, "node_modules", "tslab", "dist", "main.js")).main;
+  const tslabDir = path.join(root, "node_modules", "tslab");
+  const id = require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] });
+  if (process.env.TSLAB_CHECK_IMPORTS !== "1") {
+    require(id);
+    require.cache[id].exports = compileCellsOnly(require.cache[id].exports);
+  }
+  const converter = require(path.join(tslabDir, "dist", "converter.js"));
+  if (process.env.TSLAB_WARMUP) warmUpWith(converter, path.resolve(process.env.TSLAB_WARMUP));
+  main = require(path.join(tslabDir, "dist", "main.js")).main;
   require(require.resolve("tsx/cjs", { paths: [root] }));
 } catch (error) {
   console.error(`tslab or tsx is not installed in ${root}/node_modules: run \`npm ci\` in the project folder first.`);
