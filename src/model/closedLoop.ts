@@ -386,68 +386,48 @@ export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Fl
   const b = theta[cols];
   const rx = new Float64Array(cols); // Σ_i r_i x_ij
   const zr = new Float64Array(BLOCK_ROWS); // a block's logits, then its residuals p − y
-  let rSum = 0;
-  let loss = 0;
-  const full = rows - (rows % BLOCK_ROWS);
-  for (let i = 0; i < rows; i += BLOCK_ROWS) {
-    const n = i < full ? BLOCK_ROWS : rows - i;
-    const o0 = i * cols;
-    if (n === BLOCK_ROWS) {
-      const o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols, o4 = o3 + cols, o5 = o4 + cols, o6 = o5 + cols, o7 = o6 + cols;
-      let z0 = b, z1 = b, z2 = b, z3 = b, z4 = b, z5 = b, z6 = b, z7 = b;
-      for (let j = 0; j < cols; j++) {
-        const wj = w[j];
-        z0 += wj * Xs[o0 + j];
-        z1 += wj * Xs[o1 + j];
-        z2 += wj * Xs[o2 + j];
-        z3 += wj * Xs[o3 + j];
-        z4 += wj * Xs[o4 + j];
-        z5 += wj * Xs[o5 + j];
-        z6 += wj * Xs[o6 + j];
-        z7 += wj * Xs[o7 + j];
-      }
-      zr[0] = z0; zr[1] = z1; zr[2] = z2; zr[3] = z3; zr[4] = z4; zr[5] = z5; zr[6] = z6; zr[7] = z7;
-    } else {
-      for (let k = 0; k < n; k++) {
-        const off = o0 + k * cols;
-        let z = b;
-        for (let j = 0; j < cols; j++) z += w[j] * Xs[off + j];
-        zr[k] = z;
-      }
+  const sums = new Float64Array(2); // Σ log-loss_i, Σ r_i
+  let i = 0;
+  for (; i + BLOCK_ROWS <= rows; i += BLOCK_ROWS) {
+    const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols, o4 = o3 + cols, o5 = o4 + cols, o6 = o5 + cols, o7 = o6 + cols;
+    let z0 = b, z1 = b, z2 = b, z3 = b, z4 = b, z5 = b, z6 = b, z7 = b;
+    for (let j = 0; j < cols; j++) {
+      const wj = w[j];
+      z0 += wj * Xs[o0 + j];
+      z1 += wj * Xs[o1 + j];
+      z2 += wj * Xs[o2 + j];
+      z3 += wj * Xs[o3 + j];
+      z4 += wj * Xs[o4 + j];
+      z5 += wj * Xs[o5 + j];
+      z6 += wj * Xs[o6 + j];
+      z7 += wj * Xs[o7 + j];
     }
-    for (let k = 0; k < n; k++) {
-      const z = zr[k];
-      // log(1 + e^z) − y z, stable for large |z|; one exp serves the loss and the sigmoid.
-      const e = Math.exp(-Math.abs(z));
-      const yi = y[i + k];
-      loss += (z > 0 ? z : 0) + Math.log1p(e) - yi * z;
-      const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
-      rSum += r;
-      zr[k] = r;
-    }
-    if (n === BLOCK_ROWS) {
-      const o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols, o4 = o3 + cols, o5 = o4 + cols, o6 = o5 + cols, o7 = o6 + cols;
-      const r0 = zr[0], r1 = zr[1], r2 = zr[2], r3 = zr[3], r4 = zr[4], r5 = zr[5], r6 = zr[6], r7 = zr[7];
-      for (let j = 0; j < cols; j++) {
-        let s = rx[j];
-        s += r0 * Xs[o0 + j];
-        s += r1 * Xs[o1 + j];
-        s += r2 * Xs[o2 + j];
-        s += r3 * Xs[o3 + j];
-        s += r4 * Xs[o4 + j];
-        s += r5 * Xs[o5 + j];
-        s += r6 * Xs[o6 + j];
-        s += r7 * Xs[o7 + j];
-        rx[j] = s;
-      }
-    } else {
-      for (let k = 0; k < n; k++) {
-        const off = o0 + k * cols;
-        const r = zr[k];
-        for (let j = 0; j < cols; j++) rx[j] += r * Xs[off + j];
-      }
+    zr[0] = z0; zr[1] = z1; zr[2] = z2; zr[3] = z3; zr[4] = z4; zr[5] = z5; zr[6] = z6; zr[7] = z7;
+    residuals(zr, y, i, BLOCK_ROWS, sums);
+    const r0 = zr[0], r1 = zr[1], r2 = zr[2], r3 = zr[3], r4 = zr[4], r5 = zr[5], r6 = zr[6], r7 = zr[7];
+    for (let j = 0; j < cols; j++) {
+      let s = rx[j];
+      s += r0 * Xs[o0 + j];
+      s += r1 * Xs[o1 + j];
+      s += r2 * Xs[o2 + j];
+      s += r3 * Xs[o3 + j];
+      s += r4 * Xs[o4 + j];
+      s += r5 * Xs[o5 + j];
+      s += r6 * Xs[o6 + j];
+      s += r7 * Xs[o7 + j];
+      rx[j] = s;
     }
   }
+  // The last rows % 8, one at a time.
+  for (; i < rows; i++) {
+    const off = i * cols;
+    let z = b;
+    for (let j = 0; j < cols; j++) z += w[j] * Xs[off + j];
+    zr[0] = z;
+    residuals(zr, y, i, 1, sums);
+    for (let j = 0; j < cols; j++) rx[j] += zr[0] * Xs[off + j];
+  }
+  const [loss, rSum] = sums;
   let penalty = 0;
   for (let j = 0; j < cols; j++) {
     grad[j] = rx[j] / rows + 2 * l2 * theta[j];
@@ -455,6 +435,23 @@ export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Fl
   }
   grad[cols] = rSum / rows;
   return loss / rows + l2 * penalty;
+}
+
+/**
+ * Logits zr[0..n) of rows first.. → their residuals p − y, in place; adds each row's log loss
+ * and residual to sums[0] and sums[1], in row order.
+ */
+function residuals(zr: Float64Array, y: Float64Array, first: number, n: number, sums: Float64Array): void {
+  for (let k = 0; k < n; k++) {
+    const z = zr[k];
+    // log(1 + e^z) − y z, stable for large |z|; one exp serves the loss and the sigmoid.
+    const e = Math.exp(-Math.abs(z));
+    const yi = y[first + k];
+    sums[0] += (z > 0 ? z : 0) + Math.log1p(e) - yi * z;
+    const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+    sums[1] += r;
+    zr[k] = r;
+  }
 }
 
 /** A closed-loop fit for a worker: `prepareFit`'s outputs and the model's options. */
