@@ -22,6 +22,21 @@ export interface StartWorkerOptions {
   preload?: readonly string[];
 }
 
+/**
+ * The parent's Node options without its preloaded modules (`-r`, `--require`, `--import`,
+ * loaders): a worker inherits them otherwise, and would load the CLI's whole fast-start bundle
+ * (scripts/preload.cjs: tfjs, vega, arrow…, ~0.55 s of CPU) before its own `preload` and tsx.
+ */
+export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const arg = parent[i];
+    if (arg === "-r" || arg === "--require" || arg === "--import" || arg === "--loader" || arg === "--experimental-loader") i++;
+    else if (!/^(--require|--import|--loader|--experimental-loader)=/.test(arg)) out.push(arg);
+  }
+  return out;
+}
+
 /** Starts `modulePath` (an absolute .ts or .js path) in a worker thread; null when no worker can be started. */
 export function startWorker(modulePath: string, options: StartWorkerOptions = {}): Worker | null {
   try {
@@ -29,6 +44,7 @@ export function startWorker(modulePath: string, options: StartWorkerOptions = {}
     const preload = (options.preload ?? []).map((name) => `require(${JSON.stringify(require.resolve(name))}); `).join("");
     return new Worker(`${preload}require(${JSON.stringify(tsxCjs)}); require(${JSON.stringify(modulePath)});`, {
       eval: true,
+      execArgv: workerExecArgv(),
       workerData: options.workerData,
       transferList: options.transferList,
     });
