@@ -104,10 +104,29 @@ test("scored_samples.parquet has the CSV's rows and columns with proper types", 
   });
 });
 
-test("the Parquet files are byte-identical across identical runs", async () => {
+/** Every file under `dir` (relative path → bytes), but the run manifest and model_metrics.json (which records timings). */
+function outputFiles(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath ?? entry.path, entry.name);
+    const rel = path.relative(dir, full);
+    if (rel !== "model_metrics.json" && !rel.startsWith(".") && !rel.startsWith("cache")) files.set(rel, fs.readFileSync(full));
+  }
+  return files;
+}
+
+test("the Parquet files are byte-identical across identical runs, and every output whether written on this thread or with worker threads", async () => {
+  // `out` was written on this thread (the sample is below OUTPUT_WORKERS_MIN_PLAYS); this run encodes the Parquet files and renders the figures in workers.
   const again = fs.mkdtempSync(path.join(os.tmpdir(), "parquet-again-"));
-  await runPipeline({ export: SAMPLE }, again, DEFAULT_PARAMS);
+  const workers = await runPipeline({ export: SAMPLE }, again, DEFAULT_PARAMS, undefined, { outputWorkers: true });
   for (const name of ["plays.parquet", "scored_samples.parquet"]) {
     assert.ok(fs.readFileSync(path.join(out, name)).equals(fs.readFileSync(path.join(again, name))), name);
   }
+  const inline = outputFiles(out);
+  const threaded = outputFiles(again);
+  assert.deepEqual([...threaded.keys()].sort(), [...inline.keys()].sort());
+  assert.ok(inline.size >= 20 && inline.has("figures/dashboard.html") && inline.has("scored_samples.csv"), `${inline.size} files`);
+  for (const [name, bytes] of inline) assert.ok(bytes.equals(threaded.get(name)!), name);
+  assert.deepEqual(workers.figures.written.map((w) => w.file), outcome.figures.written.map((w) => w.file));
 });

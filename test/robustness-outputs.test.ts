@@ -320,11 +320,13 @@ test("a crash at any of the output folder's file operations (seeded sample): aft
 // ---------------------------------------------------------------- write failures
 
 function failing(match: (file: string) => boolean, code: string, message: string): () => void {
-  const real = { writeFileSync: fs.writeFileSync, mkdirSync: fs.mkdirSync, linkSync: fs.linkSync };
+  const real = { writeFileSync: fs.writeFileSync, openSync: fs.openSync, mkdirSync: fs.mkdirSync, linkSync: fs.linkSync };
   const fail = (file: unknown) => {
     if (match(String(file))) throw Object.assign(new Error(`${code}: ${message}, open '${String(file)}'`), { code });
   };
   fsModule.writeFileSync = (file: fs.PathOrFileDescriptor, ...rest: unknown[]) => (fail(file), (real.writeFileSync as (...a: unknown[]) => void)(file, ...rest));
+  // Large outputs are written chunk by chunk through a file descriptor.
+  fsModule.openSync = (file: fs.PathLike, ...rest: unknown[]) => (fail(file), (real.openSync as (...a: unknown[]) => number)(file, ...rest));
   fsModule.mkdirSync = (dir: fs.PathLike, ...rest: unknown[]) => (fail(dir), (real.mkdirSync as (...a: unknown[]) => unknown)(dir, ...rest));
   fsModule.linkSync = (from: fs.PathLike, to: fs.PathLike) => (fail(to), real.linkSync(from, to));
   return () => Object.assign(fsModule, real);

@@ -159,6 +159,22 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
 }
 
 /**
+ * Frees the feature matrix once nothing reads it (the CLI's run: after the recommendations; the
+ * outputs and figures read only the rows' index columns): `prepared.features` keeps every
+ * field but `X`, which throws if read, and `prepared.leaky` throws. At 1M plays this returns
+ * the matrix's 670 MB before the outputs are built. Mutates `prepared`, so every holder of it
+ * lets go of the matrix.
+ */
+export function releaseFeatureMatrix(prepared: Prepared): void {
+  const released = (): never => {
+    throw new Error("the feature matrix was released after the model stages (releaseFeatureMatrix)");
+  };
+  const features = Object.defineProperty({ ...prepared.features }, "X", { get: released, enumerable: false });
+  prepared.features = features;
+  prepared.leaky = released;
+}
+
+/**
  * Stops a run that has nothing to learn from with a message naming the export and what
  * ingestion found, instead of failing later in the split or the models.
  */

@@ -8,7 +8,8 @@ import { isUserInputError, UserInputError } from "../common/errors";
 import type { IngestOptions, LabelRule } from "../ingest/types";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
-import { writeVisualizations } from "../report";
+import { buildFigureData } from "../report/figures";
+import { writeFigureFiles, writeFigureFilesInWorker } from "../report/visualize";
 import type { RenderReport } from "../report/figures";
 import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
@@ -19,7 +20,7 @@ import type { StageCacheOptions } from "./cache";
 import { OutputFolder } from "./outputFolder";
 import type { OutputFolderOptions } from "./outputFolder";
 import type { PipelineParams } from "./params";
-import { prepareAsync } from "./prepare";
+import { prepareAsync, releaseFeatureMatrix } from "./prepare";
 import type { Prepared } from "./prepare";
 import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
@@ -27,7 +28,7 @@ import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
 import { linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
-import { figureInputs, writeStandardOutputs } from "./write";
+import { figureInputs, outputTables, writeStandardOutputs, writeStandardOutputsAsync } from "./write";
 
 export const PIPELINE_STAGES = ["ingest", "features", ...MODEL_NAMES, "evaluate", "recommend", "outputs", "figures"];
 
@@ -59,10 +60,18 @@ export function runResults(
 }
 
 export interface PipelineOutcome {
+  /** Its `prepared.features` no longer holds the matrix `X` (see `releaseFeatureMatrix`). */
   results: RunResults;
   written: string[];
   figures: RenderReport;
 }
+
+/**
+ * From this many music plays on, the outputs stage uses worker threads (`outputWorkers`): there
+ * the Parquet encoding (~0.6 s at 300k plays) and the figures (~1 s of vega rendering at any
+ * size) outweigh a worker's start (~0.2-0.3 s of CPU); below, they run on this thread.
+ */
+export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
 
 /** Outputs a run writes only when asked (--backtest, --compare-labels): an earlier run's copies go when this run does not write them. */
 const OPTIONAL_OUTPUTS = ["backtest.csv", "backtest.json", "label_comparison.csv", "label_comparison.json"];
@@ -70,6 +79,11 @@ const OPTIONAL_OUTPUTS = ["backtest.csv", "backtest.json", "label_comparison.csv
 export interface RunPipelineOptions extends OutputFolderOptions {
   backtest?: BacktestOptions;
   compareLabels?: LabelRule[];
+  /**
+   * Encode the Parquet files and render the figures in worker threads beside the other writes
+   * (default: from OUTPUT_WORKERS_MIN_PLAYS music plays on). Same bytes either way.
+   */
+  outputWorkers?: boolean;
   /** The stage cache in `outputDir`/cache/ (not staged: it outlives runs and other tools share it). */
   cache?: Omit<StageCacheOptions, "outputDir">;
 }
@@ -121,16 +135,31 @@ async function runStages(
   progress.start("recommend");
   const { playlist, hitRate } = recommend(prepared, run, params);
   progress.done("recommend", `${playlist.rows.length} tracks`);
+  // Nothing after this reads the matrix (the backtest and label rules build their own).
+  releaseFeatureMatrix(prepared);
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
   const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress) : undefined;
   const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
-  const written = writeStandardOutputs(results, outputDir);
+  const tables = outputTables(results);
+  const figureData = buildFigureData(figureInputs(results, tables));
+  const figuresDir = path.join(outputDir, "figures");
+  const inWorkers = options.outputWorkers ?? prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS;
+  // In workers, the figures render while this thread writes the other outputs.
+  const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
+  let written: string[];
+  try {
+    written = inWorkers ? await writeStandardOutputsAsync(results, outputDir, tables) : writeStandardOutputs(results, outputDir, tables);
+  } catch (error) {
+    // The staging folder is removed on this error: not while the worker still writes into it.
+    await rendering?.catch(() => undefined);
+    throw error;
+  }
   progress.done("outputs", `${written.length} files`);
 
   progress.start("figures");
-  const figures = await writeVisualizations(figureInputs(results), path.join(outputDir, "figures"));
+  const figures = await (rendering ?? writeFigureFiles(figureData, figuresDir));
   progress.done("figures", `${figures.written.length} figures`);
   return { results, written, figures };
 }

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import type * as A from "apache-arrow";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
 import type { ColumnOf, CsvRowOf } from "../report";
 import type { FigureInputs, TrainingHistory } from "../report/figures/types";
@@ -14,8 +15,9 @@ import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
-import { playsTable, scoredTable, writeParquetFile } from "./parquet";
+import { parquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
 import { monthlyCompletion, scoredSamples } from "./tables";
+import type { MonthlyRow, ScoredRow } from "./tables";
 
 // Column lists live with the report stage (one definition, checked against outputs-template/schema).
 export { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
@@ -24,7 +26,6 @@ export function writeJson(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** Inputs of every figure, straight from the run (no CSV round trip). */
 /** The per-epoch losses of the tfjs models, as model_metrics.json records them (the training curves figure). */
 export function trainingHistories(run: ModelRun): TrainingHistory[] {
   const h = run.histories;
@@ -34,25 +35,81 @@ export function trainingHistories(run: ModelRun): TrainingHistory[] {
   });
 }
 
-export function figureInputs(results: RunResults): FigureInputs {
+/** The row tables both the standard outputs and the figures are made of, computed once per run. */
+export interface OutputTables {
+  /** The scored test plays (scored_samples.csv / .parquet, most figures). */
+  scored: ScoredRow[];
+  /** Per local month over every play (monthly_completion.csv, completion over time). */
+  monthly: MonthlyRow[];
+}
+
+export function outputTables(results: RunResults): OutputTables {
   const { prepared, run } = results;
+  const zone = prepared.builder.timeZone.zone;
+  return { scored: scoredSamples(prepared.ingest.plays, prepared.features, run, zone), monthly: monthlyCompletion(prepared.ingest.plays, zone) };
+}
+
+/** Inputs of every figure, straight from the run (no CSV round trip). */
+export function figureInputs(results: RunResults, tables: OutputTables = outputTables(results)): FigureInputs {
+  const { run } = results;
   return {
-    scored: scoredSamples(prepared.ingest.plays, prepared.features, run, prepared.builder.timeZone.zone),
+    scored: tables.scored,
     models: run.models.map((m) => `p_${m.name}`),
     featureImportance: results.importance,
     modelComparison: results.evaluation.comparison,
-    monthly: monthlyCompletion(prepared.ingest.plays, prepared.builder.timeZone.zone),
+    monthly: tables.monthly,
     recommendations: results.playlist.rows.slice(0, 20),
     labelDisagreement: results.labelComparison?.byPlatform,
     training: trainingHistories(run),
   };
 }
 
+/** The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB, as Arrow tables (parquet.ts). */
+function parquetTables(results: RunResults, tables: OutputTables): { name: string; table: A.Table }[] {
+  return [
+    { name: "scored_samples.parquet", table: scoredTable(tables.scored, scoredColumns(results.run)) },
+    { name: "plays.parquet", table: playsTable(results.prepared.ingest.plays) },
+  ];
+}
+
+const scoredColumns = (run: ModelRun) => [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
+
 /** @returns the paths written. */
-export function writeStandardOutputs(results: RunResults, outputDir: string): string[] {
+export function writeStandardOutputs(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): string[] {
+  const written = writeTextOutputs(results, outputDir, tables);
+  for (const { name, table } of parquetTables(results, tables)) {
+    writeFileAtomic(path.join(outputDir, name), toParquet(table));
+    written.push(path.join(outputDir, name));
+  }
+  return written;
+}
+
+/**
+ * `writeStandardOutputs` with the Parquet files encoded in a worker thread while this one
+ * writes the rest (the same files, byte for byte). What `runPipeline` uses.
+ */
+export async function writeStandardOutputsAsync(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): Promise<string[]> {
+  const parquet = parquetTables(results, tables);
+  const encoding = parquetInWorker(parquet.map((p) => p.table));
+  let written: string[];
+  try {
+    written = writeTextOutputs(results, outputDir, tables);
+  } catch (error) {
+    await encoding.catch(() => undefined);
+    throw error;
+  }
+  const bytes = await encoding;
+  parquet.forEach(({ name }, i) => {
+    writeFileAtomic(path.join(outputDir, name), bytes[i]);
+    written.push(path.join(outputDir, name));
+  });
+  return written;
+}
+
+/** Every standard output but the Parquet files. @returns the paths written. */
+function writeTextOutputs(results: RunResults, outputDir: string, tables: OutputTables): string[] {
   ensureDir(outputDir);
   const { prepared, run } = results;
-  const zone = prepared.builder.timeZone.zone;
   const out = (name: string) => path.join(outputDir, name);
   const written: string[] = [];
   const csv = <T extends CsvRowOf<K>, K extends ColumnOf<T>>(name: string, rows: readonly T[], columns: readonly K[]) => {
@@ -72,18 +129,9 @@ export function writeStandardOutputs(results: RunResults, outputDir: string): st
   csv("model_comparison.csv", results.evaluation.comparison, COMPARISON_COLUMNS);
   json("model_comparison.json", results.evaluation.comparison);
   csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
-  const scored = scoredSamples(prepared.ingest.plays, prepared.features, run, zone);
-  const scoredColumns = [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
-  csv("scored_samples.csv", scored, scoredColumns);
-  // The same rows, and the whole music play table, for pandas / polars / DuckDB (parquet.ts).
-  const parquet = (name: string, table: Parameters<typeof writeParquetFile>[1]) => {
-    writeParquetFile(out(name), table);
-    written.push(out(name));
-  };
-  parquet("scored_samples.parquet", scoredTable(scored, scoredColumns));
-  parquet("plays.parquet", playsTable(prepared.ingest.plays));
+  csv("scored_samples.csv", tables.scored, scoredColumns(run));
   csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
-  csv("monthly_completion.csv", monthlyCompletion(prepared.ingest.plays, zone), MONTHLY_COLUMNS);
+  csv("monthly_completion.csv", tables.monthly, MONTHLY_COLUMNS);
   json("ingest_report.json", prepared.ingest.report);
   if (results.backtest) {
     csv("backtest.csv", results.backtest, BACKTEST_COLUMNS);

@@ -48,49 +48,65 @@ function quoteCell(text: string): string {
 }
 const NEEDS_QUOTES = /[",\r\n\ufeff]/;
 
+/** A string cell: neutralised and quoted when needed (a first-character test spares the regexes on most cells). */
+function stringCell(text: string): string {
+  const c0 = text.charCodeAt(0);
+  // ' = + - @ tab CR (formula triggers, possibly behind quotes) and a leading space take the full path.
+  if (c0 === 39 || c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64 || c0 === 9 || c0 === 13 || c0 === 32) return quoteCell(neutraliseCell(text));
+  return text.charCodeAt(text.length - 1) === 32 || NEEDS_QUOTES.test(text) ? quoteCell(text) : text;
+}
+
 /** One cell as papaparse serialised it: empty for null/undefined/non-finite, strings neutralised. */
 function cellCsv(value: unknown): string {
-  if (value === null || value === undefined) return "";
+  if (typeof value === "string") return stringCell(value);
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
+  if (value === null || value === undefined) return "";
   if (typeof value === "boolean") return value ? "true" : "false";
-  if (typeof value === "string") return quoteCell(neutraliseCell(value));
   // Not a CsvValue (a caller outside the type checker, e.g. a notebook).
   return quoteCell(neutraliseCell(cellText(value)));
 }
 
+/** Rows per chunk of `csvChunks`: a few hundred kB of text. */
+const CHUNK_ROWS = 4096;
+
 /**
- * CSV text (header + rows, `\n` line ends, trailing newline) for the given columns. Byte for
- * byte what `Papa.unparse` wrote before (see `quoteCell`), built row by row in chunks so a
- * few hundred thousand rows need no per-cell intermediate arrays.
+ * CSV text (header + rows, `\n` line ends, trailing newline) for the given columns, as chunks
+ * of a few thousand rows made on demand: a writer holds one chunk at a time, not the file. Byte
+ * for byte what `Papa.unparse` wrote before (see `quoteCell`).
  */
-export function toCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: readonly T[], columns: readonly K[]): string {
+export function* csvChunks<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: readonly T[], columns: readonly K[]): Generator<string> {
   const config = { newline: "\n", quotes: false, escapeFormulae: false };
   const fields = columns.map(neutraliseCell);
   if (columns.length === 0) {
     // Papa's edge cases (no header): keep its exact output.
     const data = rows.map(() => []);
-    const text = data.length === 0 ? Papa.unparse([fields], config) : Papa.unparse({ fields, data }, config);
-    return text + "\n";
+    yield (data.length === 0 ? Papa.unparse([fields], config) : Papa.unparse({ fields, data }, config)) + "\n";
+    return;
   }
-  const parts: string[] = [fields.map((f) => quoteCell(f)).join(",")];
-  const CHUNK = 4096;
-  for (let start = 0; start < rows.length; start += CHUNK) {
-    const end = Math.min(rows.length, start + CHUNK);
-    let chunk = "";
+  yield fields.map((f) => quoteCell(f)).join(",") + "\n";
+  const cells = new Array<string>(columns.length);
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    const end = Math.min(rows.length, start + CHUNK_ROWS);
+    const lines: string[] = [];
     for (let r = start; r < end; r++) {
       const row = rows[r];
-      let line = cellCsv(row[columns[0]]);
-      for (let c = 1; c < columns.length; c++) line += "," + cellCsv(row[columns[c]]);
-      chunk += r === start ? line : "\n" + line;
+      for (let c = 0; c < columns.length; c++) cells[c] = cellCsv(row[columns[c]]);
+      // join builds each line flat (concatenating cells would leave ropes to flatten later).
+      lines.push(cells.join(","));
     }
-    parts.push(chunk);
+    lines.push("");
+    yield lines.join("\n");
   }
-  return parts.join("\n") + "\n";
 }
 
-/** Write rows as CSV atomically; `columns` are keys of the row type, in file order. */
+/** CSV text for the given columns (see `csvChunks`). */
+export function toCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: readonly T[], columns: readonly K[]): string {
+  return [...csvChunks(rows, columns)].join("");
+}
+
+/** Write rows as CSV atomically, chunk by chunk; `columns` are keys of the row type, in file order. */
 export function writeCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(file: string, rows: readonly T[], columns: readonly K[]): void {
-  writeFileAtomic(file, toCsv(rows, columns));
+  writeFileAtomic(file, csvChunks(rows, columns));
 }
 
 /** A decimal number as written by `String(number)` or `toFixed` (not "007", "1e", "NaN", "+1"). */

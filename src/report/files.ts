@@ -31,17 +31,31 @@ export function ensureDir(dir: string): void {
 
 let counter = 0;
 
+function writeChunks(file: string, chunks: Iterable<string | Uint8Array>): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    for (const chunk of chunks) {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
  * Write `data` to `file` via a temporary file in the same directory followed by a rename,
- * so readers never see a half-written file. Creates the parent directory.
+ * so readers never see a half-written file. Creates the parent directory. `data` may come as
+ * chunks (strings are written as UTF-8), written in order as they are produced.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void {
   const dir = path.dirname(path.resolve(file));
   ensureDir(dir);
   counter += 1;
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${counter}.tmp`);
   try {
-    fs.writeFileSync(tmp, data);
+    if (typeof data === "string" || data instanceof Uint8Array) fs.writeFileSync(tmp, data);
+    else writeChunks(tmp, data);
     fs.renameSync(tmp, file);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
