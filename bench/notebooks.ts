@@ -15,6 +15,8 @@ export interface NotebookTiming {
   /** Seconds of the first code cell after the parameters cell (null if not recorded). */
   firstDataCellSeconds: number | null;
   peakRssMb: number | null;
+  /** The code cell after which the kernel's peak RSS rose most (where the peak was reached). */
+  peakCell: string | null;
 }
 
 export interface NotebooksRun {
@@ -36,6 +38,19 @@ export function firstDataCellId(notebookFile: string): string | null {
   return at >= 0 && at + 1 < code.length ? code[at + 1].id ?? null : null;
 }
 
+/** The cell after which the recorded peak RSS rose most, from run_notebook.py's [id, seconds, peak MB] rows. */
+export function peakCell(cells: [string, number | null, (number | null)?][]): string | null {
+  let best: string | null = null;
+  let rise = -1;
+  let before = 0;
+  for (const [id, , peak] of cells) {
+    if (peak === null || peak === undefined) continue;
+    if (peak - before > rise) [best, rise] = [id, peak - before];
+    before = peak;
+  }
+  return best;
+}
+
 export function runNotebooksBench(exportDir: string, outputDir: string, log: (line: string) => void): NotebooksRun {
   fs.rmSync(outputDir, { recursive: true, force: true });
   // The same work as the CLI row, which runs without --compare-labels: 04's rule comparison is off.
@@ -52,9 +67,9 @@ export function runNotebooksBench(exportDir: string, outputDir: string, log: (li
   const notebooks = runs.map((r) => {
     const id = firstDataCellId(path.join(ROOT, "notebooks", r.notebook));
     const cell = r.cells?.find((c) => c[0] === id);
-    return { notebook: r.notebook, seconds: r.seconds, firstDataCellSeconds: cell?.[1] ?? null, peakRssMb: r.peakRssMb ?? null };
+    return { notebook: r.notebook, seconds: r.seconds, firstDataCellSeconds: cell?.[1] ?? null, peakRssMb: r.peakRssMb ?? null, peakCell: peakCell(r.cells ?? []) };
   });
-  for (const n of notebooks) log(`  ${n.notebook}: ${n.seconds.toFixed(1)} s, first data cell ${n.firstDataCellSeconds ?? "?"} s, peak RSS ${n.peakRssMb ?? "?"} MB`);
+  for (const n of notebooks) log(`  ${n.notebook}: ${n.seconds.toFixed(1)} s, first data cell ${n.firstDataCellSeconds ?? "?"} s, peak RSS ${n.peakRssMb ?? "?"} MB (rose most in cell ${n.peakCell ?? "?"})`);
   const peaks = notebooks.map((n) => n.peakRssMb).filter((x): x is number => x !== null);
   return { seconds: Math.round(seconds * 1000) / 1000, notebooks, peakRssMb: peaks.length ? Math.max(...peaks) : null };
 }

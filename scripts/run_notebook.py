@@ -13,7 +13,8 @@ of one jupyter-nbconvert process per notebook.
 tslab's error reply only says `<Error>`; the message is in the cell's stderr stream, so on
 failure this prints the notebook, the cell number, its source and that stderr text.
 stderr: a progress line per notebook, then a failure's details.
-stdout: one JSON line per notebook: {"notebook", "seconds", "ok", "cells": [[cell id, seconds]...]}
+stdout: one JSON line per notebook: {"notebook", "seconds", "ok", "cells": [[cell id, seconds, kernel
+peak RSS MB after it]...], "peakRssMb"}
 ("seconds" runs from the end of the previous notebook to the end of this one, HTML included,
 so the numbers add up to the wall time).
 Exit codes: 0 ok, 3 a cell failed (the partial notebook is still written), 2 usage/other errors.
@@ -66,7 +67,7 @@ def stop_kernel(km):
 
 
 def peak_rss_mb(km):
-    """The kernel process's peak resident set (VmHWM), read before it is shut down; None if unknown."""
+    """The kernel process's peak resident set so far (VmHWM), read before it is shut down; None if unknown."""
     try:
         pid = km.provisioner.process.pid
         with open("/proc/%d/status" % pid) as status:
@@ -78,6 +79,15 @@ def peak_rss_mb(km):
     return None
 
 
+def first_data_cell(notebook):
+    """Index of the code cell after the parameters cell (tagged `parameters`), else of the first code cell."""
+    code = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    tagged = [k for k, i in enumerate(code) if "parameters" in notebook.cells[i].get("metadata", {}).get("tags", [])]
+    if tagged and tagged[0] + 1 < len(code):
+        return code[tagged[0] + 1]
+    return code[0] if code else -1
+
+
 def cell_seconds(cell):
     timing = cell.get("metadata", {}).get("execution", {})
     busy, idle = timing.get("iopub.status.busy"), timing.get("iopub.status.idle")
@@ -87,10 +97,12 @@ def cell_seconds(cell):
     return round((parse(idle) - parse(busy)).total_seconds(), 2)
 
 
-def run(source, target, km, timeout, on_ready=lambda: None):
-    """Executes `source` on the started kernel `km`; calls `on_ready` once that kernel answers.
+def run(source, target, km, timeout, on_data=lambda: None, at_once=False):
+    """Executes `source` on the started kernel `km`; calls `on_data` once its first data cell ran
+    (`at_once`: as soon as the kernel answers).
 
-    Returns the executed notebook, the failing (index, cell) or None, and per-cell seconds.
+    Returns the executed notebook, the failing (index, cell) or None, and per code cell
+    [id, seconds, kernel peak RSS in MB after the cell].
     """
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
@@ -102,9 +114,12 @@ def run(source, target, km, timeout, on_ready=lambda: None):
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(source))}},
     )
     failed = None
+    data_cell = first_data_cell(notebook)
+    peaks = {}
     # Cell by cell, so the failing cell's index is known (tslab's reply carries no traceback).
     with client.setup_kernel():
-        on_ready()
+        if at_once:
+            on_data()
         for index, cell in enumerate(notebook.cells):
             try:
                 client.execute_cell(cell, index)
@@ -112,6 +127,10 @@ def run(source, target, km, timeout, on_ready=lambda: None):
                 failed = (index, cell)
                 break
             finally:
+                if cell.cell_type == "code":
+                    peaks[index] = peak_rss_mb(km)
+                if index == data_cell:
+                    on_data()
                 # tslab replies without an execution count; number the cells in execution order
                 # so the HTML shows In [1], In [2], ... instead of In [ ].
                 if cell.cell_type == "code" and cell.get("execution_count") is None:
@@ -119,7 +138,7 @@ def run(source, target, km, timeout, on_ready=lambda: None):
         if client.kc is not None:
             client.kc.stop_channels()
     nbformat.write(notebook, target)
-    cells = [[c.get("id"), cell_seconds(c)] for c in notebook.cells if c.cell_type == "code"]
+    cells = [[c.get("id"), cell_seconds(c), peaks.get(i)] for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
     return notebook, failed, cells
 
 
@@ -169,15 +188,23 @@ def main(argv):
         following = None
 
         def start_following():
-            # The next kernel boots on the other core while this notebook runs. Not before this
-            # kernel answers: a kernel still binding its sockets when messages arrive logs EBUSY.
+            # The next kernel boots (and compiles its imports, ~4-5 s of CPU) on the other core
+            # while this notebook runs. Only once this notebook's first data cell has run: before,
+            # the two would share the cores while that cell loads the data (at 1M plays the
+            # loading is what a user waits for), and a kernel still binding its sockets when
+            # messages arrive logs EBUSY. The first notebook (00, which loads no data and runs
+            # for about 2 s) is the exception: its successor boots as soon as it answers.
             nonlocal following
+            if following is not None:
+                return
             if position + 1 < len(pairs):
                 following = start_kernel(pairs[position + 1][0])
 
         peak = None
         try:
-            notebook, failed, cells = run(source, target, km, timeout, start_following)
+            notebook, failed, cells = run(source, target, km, timeout, start_following, at_once=position == 0)
+            if failed is None:
+                start_following()  # a notebook without a data cell
             peak = peak_rss_mb(km)
         except BaseException:
             if following is not None:
