@@ -144,6 +144,30 @@ for (const damage of ["truncated", "flipped"] as const) {
   });
 }
 
+test("a hit reads the feature matrix on first use, checks it then, and rebuilds and rewrites a damaged one", () => {
+  const out = outDir();
+  run(SAMPLE, out);
+  const hit = run(SAMPLE, out);
+  assert.equal(hit.prepared.cache?.features, "hit");
+  // Damaged after prepare returned, before X was first read: the damage is still caught.
+  const file = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!, "X.arrow");
+  const bytes = fs.readFileSync(file);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+  assert.deepEqual(hit.notes, []);
+  assert.deepStrictEqual(plain(hit.prepared.features.X), plain(fresh.features.X));
+  assert.match(hit.notes.join(" "), /X\.arrow could not be trusted \(its CRC-32 does not match/);
+  assert.deepEqual(hit.prepared.cache?.notes, hit.notes, "the note is in the run's cache report too");
+  assert.deepStrictEqual(plain(hit.prepared.leaky()), plain(fresh.leaky()));
+  const again = run(SAMPLE, out);
+  assert.deepStrictEqual(plain(again.prepared.features), plain(fresh.features));
+  assert.deepEqual(again.notes, [], "rewritten after the rebuild");
+  fs.rmSync(file);
+  const missing = run(SAMPLE, out);
+  assert.deepStrictEqual(plain(missing.prepared.features.X), plain(fresh.features.X));
+  assert.match(missing.notes.join(" "), /X\.arrow could not be trusted \(missing\)/);
+});
+
 test("an unwritable cache folder is one warning and the run continues uncached", () => {
   const out = outDir();
   fs.writeFileSync(path.join(out, "cache"), "a file where the cache folder would go");

@@ -6,7 +6,7 @@
  *
  * Layout (one entry per stage; a new entry replaces the stage's older ones):
  *   cache/ingest-<key>/   meta.json, plays.arrow, tech.arrow, library.arrow, playlists.arrow
- *   cache/features-<key>/ meta.json, features.arrow
+ *   cache/features-<key>/ meta.json, features.arrow (per-row columns), X.arrow (the matrix, read on first use)
  *   cache/last-export.json  the export path and fingerprint the last run saw
  * (What is inside each .arrow file: ./cacheCodec.ts.)
  *
@@ -29,7 +29,7 @@ import * as path from "path";
 import * as zlib from "zlib";
 import type { FeatureSet } from "../features/types";
 import type { IngestOptions, IngestReport, IngestResult } from "../ingest/types";
-import { AccountScalars, decodeAccount, decodeFeatures, decodePlays, decodeTech, encodeFeatures, encodeLibrary, encodePlays, encodePlaylists, encodeTech, FeaturesMeta } from "./cacheCodec";
+import { AccountScalars, decodeAccount, decodeFeatures, decodeMatrix, decodePlays, decodeTech, encodeFeatures, encodeLibrary, encodeMatrix, encodePlays, encodePlaylists, encodeTech, FeaturesMeta } from "./cacheCodec";
 import { listExportFiles } from "./exportFiles";
 
 export const CACHE_DIR = "cache";
@@ -192,8 +192,11 @@ export class StageStore {
     return path.join(this.dir, `${stage}-${key.slice(0, 24)}`);
   }
 
-  /** Reads an entry's files after checking every length and CRC-32 against its meta.json. */
-  read<T>(stage: string, key: string): { meta: EntryMeta<T>; files: Record<string, Buffer> } | ReadFailure {
+  /**
+   * Reads an entry's files after checking every length and CRC-32 against its meta.json; the
+   * files named in `later` are not read now: `load(name)` reads and checks one when asked.
+   */
+  read<T>(stage: string, key: string, later: string[] = []): { meta: EntryMeta<T>; files: Record<string, Buffer>; load: (name: string) => Buffer | ReadFailure } | ReadFailure {
     const dir = this.entryDir(stage, key);
     let meta: EntryMeta<T>;
     try {
@@ -203,9 +206,10 @@ export class StageStore {
       return { kind: "corrupt", file: path.join(dir, "meta.json"), reason: `unreadable (${(error as Error).message})` };
     }
     if (meta.key !== key) return { kind: "corrupt", file: path.join(dir, "meta.json"), reason: "it belongs to another key" };
-    const files: Record<string, Buffer> = {};
-    for (const [name, check] of Object.entries(meta.files)) {
+    const load = (name: string): Buffer | ReadFailure => {
       const file = path.join(dir, name);
+      const check = meta.files[name];
+      if (!check) return { kind: "corrupt", file, reason: "meta.json does not list it" };
       let bytes: Buffer;
       try {
         bytes = fs.readFileSync(file);
@@ -214,9 +218,19 @@ export class StageStore {
       }
       if (bytes.length !== check.bytes) return { kind: "corrupt", file, reason: `${bytes.length} bytes where ${check.bytes} were written (truncated)` };
       if (zlib.crc32(bytes) !== check.crc32) return { kind: "corrupt", file, reason: "its CRC-32 does not match (damaged)" };
+      return bytes;
+    };
+    const files: Record<string, Buffer> = {};
+    for (const name of Object.keys(meta.files)) {
+      if (later.includes(name)) continue;
+      const bytes = load(name);
+      if (!Buffer.isBuffer(bytes)) return bytes;
       files[name] = bytes;
     }
-    return { meta, files };
+    for (const name of later) {
+      if (!meta.files[name]) return { kind: "corrupt", file: path.join(dir, "meta.json"), reason: `it does not list ${name}` };
+    }
+    return { meta, files, load };
   }
 
   /**
@@ -354,13 +368,38 @@ export function writeFeatures(store: StageStore, key: string, features: FeatureS
   return store.write<FeaturesMeta>(
     "features",
     key,
-    { "features.arrow": encodeFeatures(features) },
+    { "features.arrow": encodeFeatures(features), [MATRIX_FILE]: encodeMatrix(features) },
     { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}) },
   );
 }
 
-export function readFeatures(store: StageStore, key: string): FeatureSet | ReadFailure {
-  const entry = store.read<FeaturesMeta>("features", key);
+/** The feature matrix's file in a features entry. */
+const MATRIX_FILE = "X.arrow";
+
+/**
+ * A cached feature set whose matrix X (rows × cols doubles: 0.67 GB at 1M plays, nearly all of
+ * the entry) is read, and its length and CRC-32 checked, on first use: the steps before that
+ * (a notebook's first data cell: the split, the counts, loading 03's saved scores in 04) do not
+ * wait for it or hold it; 02's matrix summary, 03's training and 04's recommendations read it.
+ * A damaged or missing matrix file found then is passed to `onDamaged`, which returns the
+ * recomputed matrix.
+ */
+export function readFeatures(store: StageStore, key: string, onDamaged: (failure: Extract<ReadFailure, { kind: "corrupt" }>) => Float64Array): FeatureSet | ReadFailure {
+  const entry = store.read<FeaturesMeta>("features", key, [MATRIX_FILE]);
   if ("kind" in entry) return entry;
-  return decodeFeatures(entry.files["features.arrow"], entry.meta.data);
+  const features = decodeFeatures(entry.files["features.arrow"], entry.meta.data) as FeatureSet;
+  let X: Float64Array | null = null;
+  Object.defineProperty(features, "X", {
+    enumerable: true,
+    configurable: true,
+    get: (): Float64Array => {
+      if (X) return X;
+      const bytes = entry.load(MATRIX_FILE);
+      const file = path.join(store.entryDir("features", key), MATRIX_FILE);
+      if (!Buffer.isBuffer(bytes)) X = onDamaged(bytes.kind === "corrupt" ? bytes : { kind: "corrupt", file, reason: "missing" });
+      else X = decodeMatrix(bytes, features.rows, features.cols) ?? onDamaged({ kind: "corrupt", file, reason: "its shape is not rows × features" });
+      return X;
+    },
+  });
+  return features;
 }

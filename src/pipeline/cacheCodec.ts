@@ -233,16 +233,9 @@ export interface FeaturesMeta {
   localTime?: LocalTimeSummary;
 }
 
-/** FeatureSet → Arrow: X as one FixedSizeList<Float64>[cols] column, so it reads back as one contiguous Float64Array. */
+/** FeatureSet's per-row columns → Arrow (X, the bulk, goes to its own file: `encodeMatrix`). */
 export function encodeFeatures(features: FeatureSet): Uint8Array {
-  const x = A.makeData({
-    type: new A.FixedSizeList(features.cols, new A.Field("x", F64, false)),
-    length: features.rows,
-    nullCount: 0,
-    child: A.makeData({ type: F64, length: features.rows * features.cols, nullCount: 0, data: features.X }),
-  });
   return toIPC({
-    X: A.makeVector(x),
     y: numeric(F64, features.y),
     playIndex: numeric(I32, features.playIndex),
     role: numeric(U8, features.role),
@@ -251,15 +244,14 @@ export function encodeFeatures(features: FeatureSet): Uint8Array {
   });
 }
 
-export function decodeFeatures(bytes: Buffer, meta: FeaturesMeta): FeatureSet {
+/** FeatureSet without X: its per-row columns and the meta fields. */
+export function decodeFeatures(bytes: Buffer, meta: FeaturesMeta): Omit<FeatureSet, "X"> {
   const t = fromIPC(bytes);
   const num = <T extends ArrayLike<number> & { subarray(a: number, b: number): T }>(name: string): T => valuesOf<T>(onlyChunk(t.getChild(name), name));
-  const xData = onlyChunk(t.getChild("X"), "X");
   const { names, groups, localTime } = meta;
   return {
     names,
     groups,
-    X: valuesOf<Float64Array>(xData.children[0]),
     rows: t.numRows,
     cols: names.length,
     y: num<Float64Array>("y"),
@@ -269,4 +261,22 @@ export function decodeFeatures(bytes: Buffer, meta: FeaturesMeta): FeatureSet {
     sessionPosition: num<Int32Array>("sessionPosition"),
     ...(localTime ? { localTime } : {}),
   };
+}
+
+/** X [rows × cols] → Arrow: one FixedSizeList<Float64>[cols] column, so it reads back as one contiguous Float64Array. */
+export function encodeMatrix(features: FeatureSet): Uint8Array {
+  const x = A.makeData({
+    type: new A.FixedSizeList(features.cols, new A.Field("x", F64, false)),
+    length: features.rows,
+    nullCount: 0,
+    child: A.makeData({ type: F64, length: features.rows * features.cols, nullCount: 0, data: features.X }),
+  });
+  return toIPC({ X: A.makeVector(x) });
+}
+
+/** X back (a view on `bytes` when aligned); null when its shape is not rows × cols. */
+export function decodeMatrix(bytes: Buffer, rows: number, cols: number): Float64Array | null {
+  const t = fromIPC(bytes);
+  const X = valuesOf<Float64Array>(onlyChunk(t.getChild("X"), "X").children[0]);
+  return t.numRows === rows && X.length === rows * cols ? X : null;
 }

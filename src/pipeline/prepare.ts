@@ -126,13 +126,21 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
   let features: FeatureSet | null = null;
   let use: CacheUse = "off";
   const key = stage.store && stage.key ? featuresKey(stage.key, params) : null;
+  let prepared: Prepared | null = null;
   if (stage.store && key) {
-    const found = readFeatures(stage.store, key);
+    const store = stage.store;
+    // The cached matrix is read on first use (after this returns); damaged then, it is rebuilt and rewritten.
+    const found = readFeatures(store, key, (failure) => {
+      noteCorrupt(failure, stage.log);
+      const rebuilt = prepared!.builder.transform({ plays: ingest.plays, account: ingest.account, tech: ingest.tech }, split);
+      writeFeatures(store, key, rebuilt);
+      return rebuilt.X;
+    });
     if ("kind" in found) noteCorrupt(found, stage.log);
     else features = found;
     use = features ? "hit" : "miss";
   }
-  const prepared = prepareWithSplit(ingest, split, params, features ?? undefined);
+  prepared = prepareWithSplit(ingest, split, params, features ?? undefined);
   if (stage.store && key && use === "miss") writeFeatures(stage.store, key, prepared.features);
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
