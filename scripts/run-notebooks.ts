@@ -5,12 +5,19 @@
  * scripts/present.ts). A failing cell stops the run with a non-zero exit and prints the
  * notebook, the cell and the real error text.
  *
- *   tsx scripts/run-notebooks.ts [--only PREFIX...] [--no-html]
- * Environment: SPOTIFY_EXPORT (default data-sample/), OUTPUT_DIR (default outputs/).
+ * The run holds the output folder's lock, the CLI's (src/pipeline/outputFolder.ts), from the
+ * first notebook to the presentation: the notebooks write into the folder as they go (each
+ * reads what the earlier ones wrote), so a second `npm start` or a CLI run on the same folder is
+ * refused with the folder, the lock file and the fix, instead of interleaving its files.
+ *
+ *   tsx scripts/run-notebooks.ts [--only PREFIX...] [--no-html] [--wait] [--output-dir DIR]
+ * Environment: SPOTIFY_EXPORT (default data-sample/), OUTPUT_DIR (default outputs/; --output-dir wins).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { isUserInputError } from "../src/common/errors";
+import { OutputFolder } from "../src/pipeline/outputFolder";
 import { present } from "./present";
 
 const root = resolve(__dirname, "..");
@@ -33,8 +40,8 @@ export interface NotebookRun {
   seconds: number;
   ok: boolean;
   error?: string;
-  /** [cell id, seconds] per code cell, from nbclient's recorded timing. */
-  cells?: [string, number | null][];
+  /** [cell id, seconds, kernel peak RSS in MB after the cell] per code cell (seconds from nbclient's recorded timing). */
+  cells?: [string, number | null, (number | null)?][];
   /** The kernel process's peak RSS in MB (VmHWM), null when it could not be read. */
   peakRssMb?: number | null;
 }
@@ -75,26 +82,85 @@ export function runNotebook(source: string, target: string, env: NodeJS.ProcessE
   return executeNotebooks([{ source, target }], env, html)[0];
 }
 
-/** Runs the numbered notebooks in order and stops at the first failure. */
-export function runNotebooks(options: { only?: string[]; html?: boolean; env?: NodeJS.ProcessEnv; stream?: boolean } = {}): NotebookRun[] {
+export interface RunNotebooksOptions {
+  only?: string[];
+  html?: boolean;
+  env?: NodeJS.ProcessEnv;
+  stream?: boolean;
+  /** Wait for another run's lock on the output folder instead of refusing. */
+  wait?: boolean;
+  /** Also done under the folder's lock, after the notebooks (the presentation). */
+  then?: (runs: NotebookRun[], outputDir: string) => void;
+  onNotice?: (line: string) => void;
+}
+
+/**
+ * Runs the numbered notebooks in order and stops at the first failure, holding the output
+ * folder's lock throughout (a folder in use by another run: `UserInputError`, nothing written).
+ */
+export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<NotebookRun[]> {
   const env = notebookEnv(options.env);
-  const executedDir = join(env.OUTPUT_DIR as string, "notebooks");
-  mkdirSync(executedDir, { recursive: true });
-  const pairs = notebookList(options.only).map((name) => ({ source: join(root, "notebooks", name), target: join(executedDir, name) }));
-  return executeNotebooks(pairs, env, options.html !== false, options.stream === true);
+  const outputDir = env.OUTPUT_DIR as string;
+  // The CLI's lock and tidy-up; its staging folder stays empty (the kernels write in place) and
+  // `abort` drops it and releases the lock.
+  const folder = await OutputFolder.open(outputDir, { wait: options.wait, onNotice: options.onNotice });
+  try {
+    const executedDir = join(outputDir, "notebooks");
+    mkdirSync(executedDir, { recursive: true });
+    const pairs = notebookList(options.only).map((name) => ({ source: join(root, "notebooks", name), target: join(executedDir, name) }));
+    const runs = executeNotebooks(pairs, env, options.html !== false, options.stream === true);
+    options.then?.(runs, outputDir);
+    return runs;
+  } finally {
+    folder.abort();
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const at = args.indexOf("--output-dir");
+  const outputDir = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && (!outputDir || outputDir.startsWith("--"))) {
+    process.stderr.write("--output-dir needs a folder, e.g. `npm start -- --output-dir outputs-2`.\n");
+    return 2;
+  }
+  const only = args.filter((a, i) => !a.startsWith("--") && !(at >= 0 && i === at + 1));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  let presented = true;
+  let runs: NotebookRun[];
+  try {
+    // run_notebook.py prints a progress line per notebook (and a failure's details) as it goes.
+    runs = await runNotebooks({
+      only,
+      html: !args.includes("--no-html"),
+      stream: true,
+      wait: args.includes("--wait"),
+      onNotice: log,
+      env: outputDir ? { OUTPUT_DIR: resolve(process.cwd(), outputDir) } : {},
+      then: (done, dir) => {
+        if (!done.every((r) => r.ok)) return;
+        log(`${done.length} notebooks executed in ${done.reduce((sum, r) => sum + r.seconds, 0).toFixed(1)} s; executed copies and HTML in ${join(dir, "notebooks")}`);
+        presented = present(dir);
+      },
+    });
+  } catch (error) {
+    if (!isUserInputError(error)) throw error;
+    log(error.message);
+    return 1;
+  }
+  const failed = runs.find((r) => !r.ok);
+  if (failed) {
+    if (failed.error !== "(details above)") log(`\n${failed.error}`);
+    return 1;
+  }
+  return presented ? 0 : 1;
 }
 
 if (require.main === module) {
-  const args = process.argv.slice(2);
-  const only = args.filter((a) => !a.startsWith("--"));
-  // run_notebook.py prints a progress line per notebook (and a failure's details) as it goes.
-  const runs = runNotebooks({ only, html: !args.includes("--no-html"), stream: true });
-  const failed = runs.find((r) => !r.ok);
-  if (failed) {
-    if (failed.error !== "(details above)") process.stderr.write(`\n${failed.error}\n`);
-    process.exit(1);
-  }
-  const total = runs.reduce((sum, r) => sum + r.seconds, 0);
-  process.stderr.write(`${runs.length} notebooks executed in ${total.toFixed(1)} s; executed copies and HTML in ${join(process.env.OUTPUT_DIR ?? "outputs", "notebooks")}\n`);
-  if (!present(notebookEnv().OUTPUT_DIR as string)) process.exit(1);
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -78,8 +78,8 @@ test("a failing cell fails the run and reports the real error text", () => {
   assert.match(run.error ?? "", /planted failure 4711/);
 });
 
-test("all notebooks run headlessly on data-sample/ and record sane results", { timeout: 600_000 }, () => {
-  const runs = runNotebooks({ env: { SPOTIFY_EXPORT: "data-sample", OUTPUT_DIR: outputDir } });
+test("all notebooks run headlessly on data-sample/ and record sane results", { timeout: 600_000 }, async () => {
+  const runs = await runNotebooks({ env: { SPOTIFY_EXPORT: "data-sample", OUTPUT_DIR: outputDir } });
   const failed = runs.find((r) => !r.ok);
   assert.equal(failed, undefined, failed?.error);
   assert.deepEqual(runs.map((r) => r.notebook), notebookList());
