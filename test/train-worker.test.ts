@@ -11,8 +11,14 @@ import assert from "node:assert/strict";
 import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepare } from "../src/pipeline/prepare";
-import { trainModels } from "../src/pipeline/train";
+import { MODEL_NAMES, TRAINING_ORDER, trainModels } from "../src/pipeline/train";
 import { ClosedLoopLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
+
+test("the main thread's training order names every model once, the closed loop first and the leaky reference before tfjs_logistic", () => {
+  assert.deepEqual([...TRAINING_ORDER].sort(), [...MODEL_NAMES].sort());
+  assert.equal(TRAINING_ORDER[0], "closed_loop_logistic");
+  assert.ok(TRAINING_ORDER.indexOf("leaky_reference") < TRAINING_ORDER.indexOf("tfjs_logistic"));
+});
 
 test("closed-loop and MLP training in worker threads give the same models as inline training", { timeout: 120_000 }, async () => {
   const prepared = prepare({ export: path.resolve(__dirname, "..", "data-sample") }, DEFAULT_PARAMS);

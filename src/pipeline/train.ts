@@ -125,46 +125,43 @@ interface ModelSpec {
   /** Its coefficients and standardisation become `ModelRun.primaryScorer`. */
   primary?: boolean;
   /**
-   * At scale, trains in a worker thread started before the main-thread models (before the λ
-   * selection when it does not use λ). "before-leaky": joined before the leaky stage (the
-   * memory peak: the leaky matrix is built then), because its job holds a full copy of the
-   * training rows; "last": joined at the end.
+   * At scale, trains in a worker thread started before the λ selection (so it must not use λ:
+   * `make` gets the default context) and joined after the main-thread models; below the
+   * threshold (`TrainOptions.workerMinCells`) it trains inline, in its place in TRAINING_ORDER.
    */
-  worker?: "before-leaky" | "last";
-  /** Does not use λ: built (and, at scale, started in its worker) before the λ selection. */
-  l2Free?: boolean;
-  /**
-   * Main-thread training order (lower first; default 2, then spec order): the closed loop first
-   * (0: it continues the λ selection's fit, whose copy of the rows it then frees), the leaky
-   * reference next (1: its matrix, every row plus the six leak columns, 745 MB at 1M plays, is
-   * the run's memory peak; built before tfjs_logistic's Newton stage grows the wasm heap by a
-   * float32 copy of the training rows, which WebAssembly memory never gives back).
-   */
-  order?: number;
+  worker?: boolean;
   make: (fs: FeatureSet, ctx: ModelContext) => Classifier;
 }
 
-/** The model specs of a run; `core` collects the instances whose histories are reported. */
+/**
+ * The main thread's training order (after the λ selection; a worker model is skipped here when
+ * it runs in its worker). The closed loop first: it continues the λ selection's fit, whose copy
+ * of the training rows it then frees. The leaky reference next: its matrix (every row plus the
+ * six leak columns, 745 MB at 1M plays) is the run's memory peak, so it is built before
+ * tfjs_logistic's Newton stage grows the wasm heap by a float32 copy of the training rows, which
+ * WebAssembly memory never gives back. Then the rest.
+ */
+export const TRAINING_ORDER: readonly string[] = ["closed_loop_logistic", "leaky_reference", "tfjs_logistic", "prior_heuristic", "popularity", "tfjs_mlp"];
+
+/** The model specs of a run (in model_metrics.json's order); `core` collects the instances whose histories are reported. */
 function modelSpecs(core: CoreModels): ModelSpec[] {
   return [
     { name: "tfjs_logistic", deployable: true, primary: true, description: "logistic regression, one dense sigmoid unit in tfjs", make: (_, c) => (core.tfjsLogistic = new TfjsLogistic({ l2: c.l2 })) },
     {
       name: "closed_loop_logistic",
       deployable: true,
-      order: 0,
       description: "logistic regression by hand-written full-batch gradient descent",
       make: (_, c) => (core.closedLoop = new ClosedLoopLogistic({ l2: c.l2, start: c.selected })),
     },
     { name: "prior_heuristic", deployable: true, description: "1 − blend of track and artist train skip rates", make: (fs) => new PriorHeuristic(fs.names) },
     { name: "popularity", deployable: true, description: "track play count in the training window", make: (fs) => new PopularityModel(fs.names) },
-    // Its worker holds only the ≤ 200k-row subsample, so it keeps training through leaky_reference.
-    { name: "tfjs_mlp", deployable: true, worker: "last", l2Free: true, description: "one hidden layer (tfjs), for interactions", make: () => (core.mlp = new TfjsMlp()) },
+    // Its worker holds only its ≤ 50k-row subsample, so it keeps training through leaky_reference.
+    { name: "tfjs_mlp", deployable: true, worker: true, description: "one hidden layer (tfjs), for interactions", make: () => (core.mlp = new TfjsMlp()) },
     {
       name: "leaky_reference",
       deployable: false,
       description: "tfjs logistic WITH the same play's reason_end and ms_played: leaks the label, not deployable",
       leaky: true,
-      order: 1,
       make: (_, c) => (core.leaky = new TfjsLogistic({ l2: c.l2, maxTrainRows: LEAKY_TRAIN_ROWS })),
     },
   ];
@@ -232,9 +229,10 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   };
 
   const pending: PendingFit[] = [];
-  const join = async (which: (p: PendingFit) => boolean) => {
-    for (const p of pending.filter(which)) {
-      pending.splice(pending.indexOf(p), 1);
+  /** Adopts each worker's fit (or trains the model inline when its worker could not). */
+  const joinWorkers = async () => {
+    // One at a time: on an error, the fits not yet joined stay in `pending` (see `finally`).
+    for (let p = pending.shift(); p; p = pending.shift()) {
       const done = await p.done;
       if (done) finish(p.k, prepared.features, p.model, done.seconds, " (in a worker thread, alongside the other models)");
       else await trainInline(p.k, p.model);
@@ -243,35 +241,29 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
 
   let regularisation: ModelRun["regularisation"];
   try {
-    // The workers start first, so they overlap every main-thread stage (those that do not use
-    // λ before the λ selection too).
+    // The workers start first, so they overlap every main-thread stage, the λ selection included.
     const train = selectRole(prepared.features, 0);
     const useWorkers = train.y.length > 0 && train.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
-    const startWorkers = (which: (spec: ModelSpec) => boolean) =>
-      specs.forEach((spec, k) => {
-        if (!useWorkers || !spec.worker || !which(spec)) return;
-        progress.start(spec.name);
-        const model = spec.make(prepared.features, context ?? { l2: DEFAULT_L2, selected: null });
-        pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
-      });
-    startWorkers((spec) => spec.l2Free === true);
+    specs.forEach((spec, k) => {
+      if (!useWorkers || !spec.worker) return;
+      progress.start(spec.name);
+      const model = spec.make(prepared.features, { l2: DEFAULT_L2, selected: null });
+      pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
+    });
     const chosen = chooseL2(train, selectRole(prepared.features, 1));
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
     // at 1M plays), and only until the closed loop has continued from it.
     chosen.selected = null;
-    startWorkers((spec) => !spec.l2Free);
-    const rank = (k: number) => specs[k].order ?? 2;
-    const order = specs.map((_, k) => k).sort((a, b) => rank(a) - rank(b) || a - b);
-    for (const k of order) {
-      if (pending.some((p) => p.k === k)) continue;
-      if (specs[k].leaky) await join((p) => p.spec.worker === "before-leaky");
+    for (const name of TRAINING_ORDER) {
+      const k = specs.findIndex((s) => s.name === name);
+      if (k < 0 || pending.some((p) => p.k === k)) continue;
       await trainInline(k);
       // The λ selection's copy of the training rows is only for the model that continues its fit.
-      if (specs[k].name === "closed_loop_logistic") context = { ...context, selected: null };
+      if (name === "closed_loop_logistic") context = { ...context, selected: null };
     }
-    await join(() => true);
+    await joinWorkers();
   } finally {
     // On an error elsewhere, do not leave a worker's rejection unhandled.
     for (const p of pending) p.done.catch(() => undefined);
