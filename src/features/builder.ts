@@ -514,26 +514,36 @@ export class FeatureBuilder {
    */
   appendLeaky(data: FeatureData, base: FeatureSet): FeatureSet {
     const lay = this.layout(true);
+    return { ...base, names: lay.names, groups: lay.groups, X: this.leakyRows(data, base), cols: lay.names.length };
+  }
+
+  /**
+   * Rows `rows` (indices into `base`, default every row) of `appendLeaky(data, base)`'s matrix,
+   * without building the others: [rows.length * cols], cols = base.cols + LEAKY_COLUMNS.length.
+   */
+  leakyRows(data: FeatureData, base: FeatureSet, rows?: ArrayLike<number>): Float64Array {
+    const lay = this.layout(true);
     const cols = lay.names.length;
     const baseCols = base.cols;
     if (lay.leaky !== baseCols || base.names.some((name, j) => name !== lay.names[j])) {
       throw new Error("FeatureBuilder.appendLeaky: `base` is not a leak-free transform from this builder");
     }
     const { plays } = data;
-    const rows = base.rows;
-    const X = new Float64Array(rows * cols);
+    const n = rows ? rows.length : base.rows;
+    const X = new Float64Array(n * cols);
     const leakCat = leakyCategories(plays.reasonEnd.values);
     const unknown = LEAKY_REASONS.length - 1;
     const src = base.X;
-    for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < n; k++) {
+      const r = rows ? rows[k] : k;
       const i = base.playIndex[r];
-      const o = r * cols;
+      const o = k * cols;
       X.set(src.subarray(r * baseCols, (r + 1) * baseCols), o);
       const rc = plays.reasonEnd.codes[i];
       X[o + baseCols + (rc < 0 ? unknown : leakCat[rc])] = 1;
       X[o + baseCols + LEAKY_REASONS.length] = Math.log1p(plays.msPlayed[i] / 1000);
     }
-    return { ...base, names: lay.names, groups: lay.groups, X, cols };
+    return X;
   }
 
   fitTransform(data: FeatureData, split: SplitPlan, options: TransformOptions = {}): FeatureSet {

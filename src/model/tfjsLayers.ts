@@ -42,8 +42,14 @@ export abstract class TfjsLayersClassifier {
     const cols = inferCols(X, y.length, label);
     const seed = options.seed ?? 0;
     await initBackend();
+    const pre = options.presampled;
+    if (pre) {
+      if (pre.mean.length !== cols || pre.std.length !== cols) throw new Error(`${label}: presampled statistics have ${pre.mean.length} columns, X has ${cols}`);
+      this.scaler.setStats(pre.mean, pre.std);
+      return { cols, seed, sample: { X, y }, rowsGiven: pre.rowsGiven };
+    }
     this.scaler.fit(X, y.length, cols);
-    return { cols, seed, sample: seededSubsample(X, y, cols, this.maxTrainRows, seed) };
+    return { cols, seed, sample: seededSubsample(X, y, cols, this.maxTrainRows, seed), rowsGiven: y.length };
   }
 
   /** The trained model; throws before `fit`. */

@@ -66,7 +66,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal: the training curve (and early stopping, when on). */
   async fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): Promise<this> {
-    const { cols, seed, sample } = await this.standardizeAndSample(X, y, options, "TfjsLogistic.fit");
+    const { cols, seed, sample, rowsGiven } = await this.standardizeAndSample(X, y, options, "TfjsLogistic.fit");
     this.model?.dispose();
     const model = tf.sequential();
     model.add(
@@ -83,7 +83,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     this.model = model;
     const t0 = Date.now();
     const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
-    if (sample.y !== y) history.trainRowsGiven = y.length;
+    if (sample.y !== y || rowsGiven !== y.length) history.trainRowsGiven = rowsGiven;
     const warm = this.coefficients();
     const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton });
     const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);

@@ -119,14 +119,19 @@ export function seededPermutation(n: number, rand: () => number): Int32Array {
   return p;
 }
 
+/** The rows (ascending) of `rows` that `seededSubsample` keeps; null when all `rows` fit in `maxRows`. */
+export function seededSubsampleRows(rows: number, maxRows: number, seed: number): Int32Array | null {
+  if (!(rows > maxRows)) return null;
+  return seededPermutation(rows, mulberry32(seed ^ 0x5ab5)).subarray(0, maxRows).sort();
+}
+
 /**
  * At most `maxRows` rows drawn without replacement (seeded), kept in their original order;
  * the inputs themselves when they already fit.
  */
 export function seededSubsample(X: Float64Array, y: Float64Array, cols: number, maxRows: number, seed: number): { X: Float64Array; y: Float64Array } {
-  const rows = y.length;
-  if (!(rows > maxRows)) return { X, y };
-  const pick = seededPermutation(rows, mulberry32(seed ^ 0x5ab5)).subarray(0, maxRows).sort();
+  const pick = seededSubsampleRows(y.length, maxRows, seed);
+  if (!pick) return { X, y };
   const Xs = new Float64Array(maxRows * cols);
   const ys = new Float64Array(maxRows);
   for (let k = 0; k < maxRows; k++) {
@@ -346,7 +351,13 @@ export function logitsFunction(model: tf.LayersModel): (xs: tf.Tensor) => tf.Ten
  * @param X [rows * cols] raw rows → [rows] P(completed), in float64.
  * Predicts in chunks so 1M rows never need a full float32 copy.
  */
-export function predictLayersModel(model: tf.LayersModel, scaler: Standardizer, X: Float64Array, chunk = 16384): Float64Array {
+/**
+ * Rows per tfjs batch when scoring: a caller scoring rows in pieces cut at multiples of it gets
+ * the very batches (and bytes) of one call on all of them.
+ */
+export const PREDICT_CHUNK_ROWS = 16384;
+
+export function predictLayersModel(model: tf.LayersModel, scaler: Standardizer, X: Float64Array, chunk = PREDICT_CHUNK_ROWS): Float64Array {
   const cols = scaler.cols;
   const rows = X.length / cols;
   const out = new Float64Array(rows);

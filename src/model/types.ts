@@ -18,6 +18,13 @@ export interface FitOptions {
   /** [valRows] */
   yVal?: Float64Array;
   seed?: number;
+  /**
+   * For a caller that holds the training rows only in pieces (the leaky reference at scale):
+   * `X`/`y` are already the rows `seededSubsampleRows(rowsGiven, maxTrainRows, seed)` keeps of
+   * the `rowsGiven` training rows, and `mean`/`std` the standardisation of all of them.
+   * Fitting on them is fitting on all the rows.
+   */
+  presampled?: { rowsGiven: number; mean: Float64Array; std: Float64Array };
 }
 
 /**

@@ -5,7 +5,10 @@
  * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
 import { chronologicalSplit, FeatureBuilder } from "../features";
-import type { FeatureSet, SplitPlan } from "../features";
+import type { FeatureData, FeatureSet, SplitPlan } from "../features";
+import { Standardizer } from "../model/standardize";
+import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/tfjsTrain";
+import type { FitOptions } from "../model/types";
 import { UserInputError } from "../common/errors";
 import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
@@ -37,6 +40,8 @@ export interface Prepared {
    * does not keep it: call it once and hold the result only while you need it.
    */
   leaky(): FeatureSet;
+  /** The same leaky matrix in pieces, never whole (what `trainModels` uses; see `LeakyPieces`). */
+  leakyPieces(): LeakyPieces;
   /** Present when the run was asked to use the stage cache. */
   cache?: CacheReport;
 }
@@ -163,7 +168,75 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   // The leaky matrix (only the leaky_reference model reads it) is the leak-free one plus six
   // columns: built on request by appending them (not by a second full transform), and not
   // kept, so its 580 MB (1M plays) live only while the leaky model trains and scores.
-  return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features) };
+  return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features), leakyPieces: () => leakyPieces(builder, data, features) };
+}
+
+/**
+ * What the leaky reference reads, without `Prepared.leaky()`'s whole matrix (every row plus
+ * the six leak columns: 745 MB at 1M plays, the run's memory peak when it was built at once).
+ * A TfjsLogistic fitted on `fitInputs` and scored through `scores` gives the very bytes of one
+ * fitted on `leaky()`'s training rows and scoring `leaky().X` (test/leaky-pieces.test.ts).
+ */
+export interface LeakyPieces {
+  names: string[];
+  /**
+   * The rows its fit reads: the seeded subsample of at most `maxTrainRows` training rows that
+   * `seededSubsample` draws, the standardisation of every training row (`presampled`: column by
+   * column what `Standardizer.fit` computes on all of them) and the validation rows.
+   */
+  fitInputs(maxTrainRows: number, seed: number): { X: Float64Array; y: Float64Array; options: FitOptions };
+  /** `predict` (a fitted model's predictProba) on every row, fed a few thousand rows at a time. */
+  scores(predict: (X: Float64Array) => Float64Array): Float64Array;
+}
+
+/** Rows of the leaky matrix built at a time when scoring (a multiple of the tfjs batch: the same batches as one call). */
+const LEAKY_SCORE_ROWS = 4 * PREDICT_CHUNK_ROWS;
+
+function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: FeatureSet): LeakyPieces {
+  const names = builder.layout(true).names;
+  const cols = names.length;
+  const rowsOf = (role: number) => Int32Array.from({ length: features.rows }, (_, r) => r).filter((r) => features.role[r] === role);
+  return {
+    names,
+    fitInputs(maxTrainRows, seed) {
+      const train = rowsOf(0);
+      const val = rowsOf(1);
+      const pick = seededSubsampleRows(train.length, maxTrainRows, seed);
+      const sample = pick ? pick.map((k) => train[k]) : train;
+      // Standardizer.fit's statistics are column by column: the leak-free columns' over the
+      // training rows of `features`, the leak columns' over those rows' six leak columns.
+      const base = new Standardizer().fit(features.X, features.rows, features.cols, features.role.map((r) => (r === 0 ? 1 : 0)));
+      const leakCols = cols - features.cols;
+      const leak = new Float64Array(train.length * leakCols);
+      for (let start = 0; start < train.length; start += LEAKY_SCORE_ROWS) {
+        const part = train.subarray(start, Math.min(train.length, start + LEAKY_SCORE_ROWS));
+        const X = builder.leakyRows(data, features, part);
+        for (let k = 0; k < part.length; k++) leak.set(X.subarray(k * cols + features.cols, (k + 1) * cols), (start + k) * leakCols);
+      }
+      const leakStats = new Standardizer().fit(leak, train.length, leakCols);
+      const mean = Float64Array.from([...base.mean, ...leakStats.mean]);
+      const std = Float64Array.from([...base.std, ...leakStats.std]);
+      return {
+        X: builder.leakyRows(data, features, sample),
+        y: Float64Array.from(sample, (r) => features.y[r]),
+        options: {
+          XVal: builder.leakyRows(data, features, val),
+          yVal: Float64Array.from(val, (r) => features.y[r]),
+          seed,
+          presampled: { rowsGiven: train.length, mean, std },
+        },
+      };
+    },
+    scores(predict) {
+      const out = new Float64Array(features.rows);
+      const all = Int32Array.from({ length: features.rows }, (_, r) => r);
+      for (let start = 0; start < features.rows; start += LEAKY_SCORE_ROWS) {
+        const part = all.subarray(start, Math.min(features.rows, start + LEAKY_SCORE_ROWS));
+        out.set(predict(builder.leakyRows(data, features, part)), start);
+      }
+      return out;
+    },
+  };
 }
 
 /**
@@ -180,6 +253,7 @@ export function releaseFeatureMatrix(prepared: Prepared): void {
   const features = Object.defineProperty({ ...prepared.features }, "X", { get: released, enumerable: false });
   prepared.features = features;
   prepared.leaky = released;
+  prepared.leakyPieces = released;
 }
 
 /**

@@ -190,9 +190,8 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   };
 
   /** Scores every row with a fitted model, calibrates, records it in its slot, frees it. */
-  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "") => {
+  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw = model.predictProba(fs.X)) => {
     const spec = specs[k];
-    const raw = model.predictProba(fs.X);
     const fitted = plattOnValidation(raw, fs.y, fs.role);
     const calibration: ModelResult["calibration"] = fitted.method === "platt" ? { method: "platt", a: fitted.a, b: fitted.b } : fitted;
     const calibrated = fitted.method === "platt" ? fitted.platt.predict(raw) : raw;
@@ -219,7 +218,18 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   const trainInline = async (k: number, model?: Classifier) => {
     const spec = specs[k];
     progress.start(spec.name);
-    const fs = spec.leaky ? prepared.leaky() : prepared.features;
+    if (spec.leaky) {
+      // Its matrix is never built whole: the rows its fit reads, then its scores piece by piece (prepare.ts).
+      const pieces = prepared.leakyPieces();
+      const inputs = pieces.fitInputs(LEAKY_TRAIN_ROWS, params.seed);
+      if (inputs.y.length === 0) throw new Error("no labelled plays in the training window");
+      const started = Date.now();
+      const fitted = model ?? spec.make(prepared.features, context!);
+      await fitted.fit(inputs.X, inputs.y, inputs.options);
+      finish(k, prepared.features, fitted, (Date.now() - started) / 1000, "", pieces.scores((X) => fitted.predictProba(X)));
+      return;
+    }
+    const fs = prepared.features;
     const train = selectRole(fs, 0);
     if (train.y.length === 0) throw new Error("no labelled plays in the training window");
     const started = Date.now();
