@@ -107,6 +107,25 @@ test("damaged files: same errors (naming the same file) and, lenient, the same w
   assert.ok(lenient.ok, JSON.stringify(lenient).slice(0, 400));
 });
 
+test("damaged zip entries: the worker leaves them to the main thread, which names them as ingestExport does", async () => {
+  const tree = zipEntries(mixedExport(4, 60));
+  tree[`${EXT}/Streaming_History_Audio_2022_2.json`] = new TextEncoder().encode('[{"ts": "2022-01-01T00:00:00Z",');
+  const zipped = zipSync(tree, { level: 6 });
+  const zip = path.join(tmpDir("par-badzip-"), "my_spotify_data.zip");
+  fs.writeFileSync(zip, zipped);
+  const truncatedJson = await same({ export: zip });
+  assert.ok(!truncatedJson.ok && /Streaming_History_Audio_2022_2\.json/.test(truncatedJson.message), JSON.stringify(truncatedJson).slice(0, 400));
+  assert.ok((await same({ export: zip, lenient: true })).ok);
+  // A corrupted deflate stream in one entry (its central directory intact): the same UserInputError either way.
+  const broken = Uint8Array.from(zipped);
+  const name = new TextEncoder().encode(`${EXT}/Streaming_History_Audio_2022_1.json`);
+  const at = Buffer.from(broken).indexOf(Buffer.from(name)) + name.length; // the first header is the local one: its data follows
+  for (let k = 8; k < 40; k++) broken[at + k] ^= 0xa5;
+  fs.writeFileSync(zip, broken);
+  const damaged = await same({ export: zip });
+  assert.ok(!damaged.ok && damaged.name === "UserInputError", JSON.stringify(damaged).slice(0, 400));
+});
+
 test("invalid UTF-8, BOMs, UTF-16, non-extended content under an extended name", async () => {
   const recs = plays(50);
   const text = JSON.stringify(recs, null, 2).replace("Track 1", "Tr\u00e4ck \u2603");
@@ -129,7 +148,7 @@ test("invalid UTF-8, BOMs, UTF-16, non-extended content under an extended name",
   await same({ extendedDir: path.join(dir, EXT), lenient: true, strictRecords: true });
 });
 
-test("single-file, fixture helpers, zips (read inline) and missing paths", async () => {
+test("single-file, fixture helpers, zips and missing paths", async () => {
   const one = extendedExport(plays(40));
   await same({ export: one });
   await same({ export: path.join(one, EXT, "Streaming_History_Audio_2022_0.json") });
@@ -140,7 +159,11 @@ test("single-file, fixture helpers, zips (read inline) and missing paths", async
   const zip = path.join(zipDir, "my_spotify_data.zip");
   fs.writeFileSync(zip, zipSync(zipEntries(mixedExport(3, 50))));
   await same({ export: zip });
+  // Every extended entry of the zip (3 + the video + the duplicate download) is parsed in the worker.
+  assert.ok(stats().workersStarted === 1 && stats().worker === 5 && stats().inline === 0, JSON.stringify(stats()));
+  await same({ export: zip }, BALANCED);
   await same({ export: zipDir });
+  assert.ok(stats().worker === 5, JSON.stringify(stats()));
   await same({ export: path.join(zipDir, "missing") });
   await same({});
   await same({ extendedDir: writeTree(tmpDir("par-empty-"), { "x.txt": "hello" }) });

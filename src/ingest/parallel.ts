@@ -12,7 +12,8 @@
  * still in a worker, the main thread pre-parses the LAST untaken file meanwhile, so both
  * cores stay busy. A file a worker cannot handle (unreadable, damaged, not an extended
  * array) comes back as null and is read inline, where its warning or error is raised.
- * Zip entries, and every other package, are always read inline.
+ * Zip entries are parsed alike: the worker inflates the entry from the archive's bytes, which
+ * it shares with this thread (a SharedArrayBuffer). Every other package is read inline.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -66,16 +67,18 @@ export async function ingestExportAsync(
   const taskOf = new Map<SourceFile, number>();
   let bytes = 0;
   for (const src of plan) {
-    if (!src.path || !isJsonName(src.base)) continue;
+    if (!(src.path || src.zip) || !isJsonName(src.base)) continue;
     const nameRole = roleFromName(src.base, src.hint);
     if (!(nameRole?.role === "extended" || (nameRole === null && src.hint === "extended"))) continue;
-    try {
-      bytes += fs.statSync(src.path).size;
-    } catch {
-      continue;
-    }
+    if (src.path) {
+      try {
+        bytes += fs.statSync(src.path).size;
+      } catch {
+        continue;
+      }
+    } else bytes += src.size ?? 0;
     taskOf.set(src, tasks.length);
-    tasks.push({ id: tasks.length, path: src.path, base: src.base, hint: src.hint });
+    tasks.push({ id: tasks.length, path: src.path, zip: src.zip, base: src.base, hint: src.hint });
   }
 
   const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? makePool(tasks, workers) : null;

@@ -5,7 +5,7 @@
  * array) gives null: the ingestion loop then reads the file itself, so every message,
  * warning and error comes from the one sequential code path.
  */
-import { readFileShared } from "./sources";
+import { inflateEntry, readFileShared, type ZipEntryRef } from "./sources";
 import { decodeText } from "./json";
 import { resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { parseChunk, type ExtendedChunk } from "./extended";
@@ -20,14 +20,19 @@ export interface PreParsed {
 
 export interface PreParseTask {
   id: number;
-  path: string;
+  /** A plain file, or … */
+  path?: string;
+  /** … a zip entry (the archive shared with the worker, not copied). */
+  zip?: ZipEntryRef;
   base: string;
   hint: PackageName | null;
 }
 
 export function preParse(task: PreParseTask): PreParsed | null {
   try {
-    const decoded = decodeText(readFileShared(task.path));
+    const bytes = task.path !== undefined ? readFileShared(task.path) : task.zip ? inflateEntry(task.zip) : null;
+    if (!bytes) return null;
+    const decoded = decodeText(bytes);
     let value: unknown;
     try {
       value = JSON.parse(decoded.text);

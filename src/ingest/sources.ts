@@ -19,10 +19,45 @@ export interface SourceFile {
   root: string;
   /** Absolute path of a plain file (not a zip entry): lets another thread read it. */
   path?: string;
+  /** A zip entry: the archive's bytes and the entry's name, which let another thread inflate it (`inflateEntry`). */
+  zip?: ZipEntryRef;
   /** Size in bytes (uncompressed for a zip entry), known without reading the file. */
   size?: number;
   /** The file's bytes. May be a view of a shared buffer: valid only until the next read(). */
   read(): Uint8Array;
+}
+
+/**
+ * A zip entry another thread can read: `data` is the whole archive on a SharedArrayBuffer, so
+ * posting it to a worker shares it rather than copying it.
+ */
+export interface ZipEntryRef {
+  data: Uint8Array;
+  entry: string;
+}
+
+/** The entry's inflated bytes; throws when it is missing or cannot be unpacked. */
+export function inflateEntry(ref: ZipEntryRef): Uint8Array {
+  const bytes = unzipSync(ref.data, { filter: (f) => f.name === ref.entry })[ref.entry];
+  if (!bytes) throw new Error(`no entry ${ref.entry}`);
+  return bytes;
+}
+
+/** A file's bytes on a SharedArrayBuffer (see `ZipEntryRef`). */
+function readShared(file: string): Uint8Array {
+  const fd = fs.openSync(file, "r");
+  try {
+    const data = new Uint8Array(new SharedArrayBuffer(fs.fstatSync(fd).size));
+    let off = 0;
+    while (off < data.length) {
+      const n = fs.readSync(fd, data, off, data.length - off, off);
+      if (n <= 0) break;
+      off += n;
+    }
+    return off === data.length ? data : data.subarray(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 let scratch = Buffer.allocUnsafe(1 << 24);
@@ -126,7 +161,7 @@ function looksLikeZip(bytes: Uint8Array): boolean {
 export function listZip(zipPath: string, relPrefix: string | null, forced: PackageName | null): SourceFile[] {
   let data: Uint8Array;
   try {
-    data = fs.readFileSync(zipPath);
+    data = readShared(zipPath);
   } catch {
     throw new UserInputError(`Cannot read the file "${zipPath}": check that it exists and that you may read it.`, zipPath);
   }
@@ -163,11 +198,10 @@ export function listZip(zipPath: string, relPrefix: string | null, forced: Packa
       hint: forced ?? packageHint(rel),
       root: zipPath,
       size: sizes.get(name),
+      zip: { data, entry: name },
       read: () => {
         try {
-          const entry = unzipSync(data, { filter: (f) => f.name === name })[name];
-          if (!entry) throw new Error("missing entry");
-          return entry;
+          return inflateEntry({ data, entry: name });
         } catch {
           throw new UserInputError(`The entry "${name}" in the zip "${zipPath}" cannot be unpacked (damaged or unsupported compression). Download the zip again, or unzip it with another tool and give the folder.`, zipPath);
         }
