@@ -35,9 +35,10 @@ export interface Prepared {
   /** [rows × cols] leak-free features, one row per labelled play. */
   features: FeatureSet;
   /**
-   * The same rows plus the same play's reason_end / ms_played: only for `leaky_reference`.
-   * Builds the matrix on every call (~0.3 s and rows × (cols + 6) × 8 bytes at 1M plays) and
-   * does not keep it: call it once and hold the result only while you need it.
+   * The same rows plus the same play's reason_end / ms_played (what `leaky_reference` reads;
+   * the model stage reads it through `leakyPieces`). Builds the matrix on every call (~0.3 s
+   * and rows × (cols + 6) × 8 bytes at 1M plays) and does not keep it: for a notebook's look
+   * at the leak; hold the result only while you need it.
    */
   leaky(): FeatureSet;
   /** The same leaky matrix in pieces, never whole (what `trainModels` uses; see `LeakyPieces`). */
@@ -165,9 +166,8 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   const expected = split.counts.train + split.counts.validation + split.counts.test;
   const usable = cached && cached.rows === expected && cached.names.join("\u0000") === builder.layout().names.join("\u0000");
   const features = usable ? cached : builder.transform(data, split);
-  // The leaky matrix (only the leaky_reference model reads it) is the leak-free one plus six
-  // columns: built on request by appending them (not by a second full transform), and not
-  // kept, so its 580 MB (1M plays) live only while the leaky model trains and scores.
+  // The leaky matrix is the leak-free one plus six columns: built on request by appending them
+  // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
   return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features), leakyPieces: () => leakyPieces(builder, data, features) };
 }
 
