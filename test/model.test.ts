@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/model/backend";
 import { Standardizer } from "../src/model/standardize";
-import { ClosedLoopLogistic, meanLogLoss } from "../src/model/closedLoop";
+import { ClosedLoopLogistic, logisticLossAndGrad, meanLogLoss } from "../src/model/closedLoop";
 import { DEFAULT_L2, L2_GRID, chooseL2 } from "../src/model/regularisation";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
@@ -12,7 +12,6 @@ import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/
 import { rocAuc } from "../src/evaluate/metrics";
 import { mulberry32 } from "../src/common/rng";
 import { seededPermutation } from "../src/model/tfjsTrain";
-import { PassHelper, logisticLossAndGrad, logisticPartialSums, passSplitRow, sharedCopy } from "../src/model/logisticPass";
 
 // Small so the whole file runs in seconds; batch size scaled down to keep many Adam steps.
 const small = { batchSize: 128, maxEpochs: 30, patience: 3, learningRate: 0.02 };
@@ -89,75 +88,31 @@ test("chooseL2 picks the grid value whose minimiser has the lowest validation lo
   assert.ok(none.grid.every((g) => g.validationLogLoss === null));
 });
 
-test("closed-loop pass: the 8-row blocks sum exactly as a row-at-a-time loop; the halves add to the pass", () => {
-  const rows = 1003;
+test("closed-loop pass: the 8-row blocks give the row-at-a-time loop's numbers, bit for bit", () => {
+  const rows = 1003; // not a multiple of 8: the last rows go one at a time
   const cols = 7;
   const rand = mulberry32(5);
   const Xs = Float32Array.from({ length: rows * cols }, () => rand() * 4 - 2);
   const y = Float64Array.from({ length: rows }, () => (rand() < 0.4 ? 1 : 0));
   const theta = Float64Array.from({ length: cols + 1 }, () => rand() - 0.5);
-  const reference = (from: number, to: number) => {
-    const out = new Float64Array(cols + 2);
-    for (let i = from; i < to; i++) {
-      let z = theta[cols];
-      for (let j = 0; j < cols; j++) z += theta[j] * Xs[i * cols + j];
-      const e = Math.exp(-Math.abs(z));
-      out[cols + 1] += (z > 0 ? z : 0) + Math.log1p(e) - y[i] * z;
-      const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i];
-      out[cols] += r;
-      for (let j = 0; j < cols; j++) out[j] += r * Xs[i * cols + j];
-    }
-    return out;
-  };
-  const mid = passSplitRow(rows);
-  assert.ok(mid % 8 === 0 && mid > 0 && mid < rows);
-  for (const [from, to] of [[0, mid], [mid, rows], [3, 500]]) {
-    const out = new Float64Array(cols + 2);
-    logisticPartialSums(Xs, y, theta, from, to, out);
-    assert.deepEqual(Array.from(out), Array.from(reference(from, to)), `rows ${from}–${to}`);
+  const l2 = 0.01;
+  const rx = new Float64Array(cols);
+  let loss = 0;
+  let rSum = 0;
+  for (let i = 0; i < rows; i++) {
+    let z = theta[cols];
+    for (let j = 0; j < cols; j++) z += theta[j] * Xs[i * cols + j];
+    const e = Math.exp(-Math.abs(z));
+    loss += (z > 0 ? z : 0) + Math.log1p(e) - y[i] * z;
+    const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i];
+    rSum += r;
+    for (let j = 0; j < cols; j++) rx[j] += r * Xs[i * cols + j];
   }
-  const [a, b] = [reference(0, mid), reference(mid, rows)];
-  const grad = new Float64Array(cols + 1);
-  const f = logisticLossAndGrad(Xs, y, theta, 0.01, grad);
   let penalty = 0;
-  for (let j = 0; j < cols; j++) penalty += theta[j] ** 2;
-  assert.equal(f, (a[cols + 1] + b[cols + 1]) / rows + 0.01 * penalty);
-  assert.equal(grad[0], (a[0] + b[0]) / rows + 0.02 * theta[0]);
-  assert.equal(grad[cols], (a[cols] + b[cols]) / rows);
-});
-
-test("a PassHelper thread computes half of each pass: the same numbers, bit for bit, and the λ selection's too", async () => {
-  const rows = 20_001;
-  const cols = 9;
-  const rand = mulberry32(9);
-  const Xs = sharedCopy(Float32Array.from({ length: rows * cols }, () => rand() * 2 - 1));
-  const y = sharedCopy(Float64Array.from({ length: rows }, () => (rand() < 0.5 ? 1 : 0)));
-  const helper = PassHelper.start(Xs, y, cols);
-  assert.ok(helper, "a helper thread starts over shared rows");
-  assert.equal(PassHelper.start(Float32Array.from(Xs), y, cols), null, "rows that are not shared get no helper");
-  try {
-    const theta = Float64Array.from({ length: cols + 1 }, () => rand() - 0.5);
-    // Wait until the thread is ready (begin() then hands it the second half).
-    const deadline = Date.now() + 30_000;
-    let handed = false;
-    while (!(handed = helper.begin(theta)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(handed, "the helper became ready");
-    const second = new Float64Array(cols + 2);
-    assert.ok(helper.finish(second));
-    const own = new Float64Array(cols + 2);
-    logisticPartialSums(Xs, y, theta, passSplitRow(rows), rows, own);
-    assert.deepEqual(Array.from(second), Array.from(own));
-    const [g1, g2] = [new Float64Array(cols + 1), new Float64Array(cols + 1)];
-    assert.equal(logisticLossAndGrad(Xs, y, theta, 1e-3, g1, helper), logisticLossAndGrad(Xs, y, theta, 1e-3, g2));
-    assert.deepEqual(Array.from(g1), Array.from(g2));
-  } finally {
-    helper.close();
-  }
-  const alone = chooseL2(parts.train, parts.validation, { helperMinCells: Infinity });
-  const helped = chooseL2(parts.train, parts.validation, { helperMinCells: 0 });
-  assert.deepEqual(helped.grid, alone.grid);
-  assert.equal(helped.l2, alone.l2);
-  assert.deepEqual(Array.from(helped.selected!.coefficients.weights), Array.from(alone.selected!.coefficients.weights));
+  for (let j = 0; j < cols; j++) penalty += theta[j] * theta[j];
+  const grad = new Float64Array(cols + 1);
+  assert.equal(logisticLossAndGrad(Xs, y, theta, l2, grad), loss / rows + l2 * penalty);
+  assert.deepEqual(Array.from(grad), [...Array.from(rx, (v, j) => v / rows + 2 * l2 * theta[j]), rSum / rows]);
 });
 
 test("tfjs logistic reaches the closed loop's minimum (test AUC within 0.001, coefficients within 0.01) and recovers signs", async () => {

@@ -11,8 +11,6 @@
  * z_i = Σ_j a_j x_ij + c), so the rows to score are not copied.
  */
 import { axpy, choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
-import { logisticLossAndGrad } from "./logisticPass";
-import type { PassHelper } from "./logisticPass";
 import { Standardizer } from "./standardize";
 import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, checkLabels, inferCols } from "./types";
 
@@ -69,13 +67,11 @@ export interface LbfgsMemory {
   rho: number[];
 }
 
-/** Where `fitStandardized` starts from (all optional: θ = 0, the Hessian computed, no pairs, no helper). */
+/** Where `fitStandardized` starts from (all optional: θ = 0, the Hessian computed, no pairs). */
 export interface WarmStart {
   start?: LinearCoefficients;
   gram?: Float64Array;
   memory?: LbfgsMemory | null;
-  /** A thread computing half of each pass (the same numbers either way; see logisticPass.ts). */
-  helper?: PassHelper | null;
 }
 
 export interface ClosedLoopHistory {
@@ -107,8 +103,6 @@ export class ClosedLoopLogistic implements Classifier {
   weights = new Float64Array(0);
   intercept = 0;
   private passes = 0;
-  /** `WarmStart.helper` during `fitStandardized`. */
-  private helper: PassHelper | null = null;
   history: ClosedLoopHistory = { loss: [], iterations: 0, converged: false, valLoss: null, seconds: 0 };
 
   constructor(options: ClosedLoopOptions = {}) {
@@ -136,7 +130,7 @@ export class ClosedLoopLogistic implements Classifier {
    * returns the float32 standardised copy training reads (`options.start`'s, when continuing
    * from an earlier fit on these rows). @returns [rows * cols]
    */
-  prepareFit(X: Float64Array, y: Float64Array, options: { shared?: boolean } = {}): Float32Array {
+  prepareFit(X: Float64Array, y: Float64Array): Float32Array {
     const rows = y.length;
     const cols = inferCols(X, rows, "ClosedLoopLogistic.fit");
     checkLabels(y, "ClosedLoopLogistic.fit");
@@ -149,7 +143,7 @@ export class ClosedLoopLogistic implements Classifier {
     this.scaler.fit(X, rows, cols);
     // Train on the float32 standardised copy (the layout the tfjs models train on): half the
     // memory traffic of folding the standardisation into a pass over the float64 X.
-    return this.scaler.transformF32(X, options.shared);
+    return this.scaler.transformF32(X);
   }
 
   /**
@@ -163,7 +157,6 @@ export class ClosedLoopLogistic implements Classifier {
    */
   fitStandardized(Xs: Float32Array, y: Float64Array, options: FitOptions = {}, t0 = Date.now(), warm: WarmStart = {}): this {
     const { start, gram } = warm;
-    this.helper = warm.helper ?? null;
     const rows = y.length;
     const cols = this.scaler.cols;
     this.passes = 0;
@@ -283,7 +276,6 @@ export class ClosedLoopLogistic implements Classifier {
     const from = this.start;
     if (from && start === from.coefficients) this.history.warmStart = { passes: from.passes, gradNorm: from.gradNorm };
     this.start = null;
-    this.helper = null;
     return this;
   }
 
@@ -372,7 +364,93 @@ export class ClosedLoopLogistic implements Classifier {
    */
   private lossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, grad: Float64Array): number {
     this.passes++;
-    return logisticLossAndGrad(Xs, y, theta, this.options.l2, grad, this.helper);
+    return logisticLossAndGrad(Xs, y, theta, this.options.l2, grad);
+  }
+}
+
+/** Rows per block of `logisticLossAndGrad`: each weight and each gradient sum is loaded once per block. */
+const BLOCK_ROWS = 8;
+
+/**
+ * f(θ) = mean log loss + λ Σ w_j² over the float32 standardised rows `Xs` [rows * cols] with
+ * labels `y` [rows], θ = [w (cols), b]; ∇f written into `grad` [cols + 1]. One pass over Xs.
+ * Rows go in blocks of 8: the 8 logits are independent sums (8 chains in flight instead of
+ * one) and each Σ_i r_i x_ij is loaded and stored once per block. Every sum still adds its
+ * terms in row order, so the numbers are those of the row-at-a-time loop, bit for bit, at
+ * ~2.5× its speed.
+ */
+export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, l2: number, grad: Float64Array): number {
+  const cols = theta.length - 1;
+  const rows = y.length;
+  const w = theta.subarray(0, cols);
+  const b = theta[cols];
+  const rx = new Float64Array(cols); // Σ_i r_i x_ij
+  const zr = new Float64Array(BLOCK_ROWS); // a block's logits, then its residuals p − y
+  const sums = new Float64Array(2); // Σ log-loss_i, Σ r_i
+  let i = 0;
+  for (; i + BLOCK_ROWS <= rows; i += BLOCK_ROWS) {
+    const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols, o4 = o3 + cols, o5 = o4 + cols, o6 = o5 + cols, o7 = o6 + cols;
+    let z0 = b, z1 = b, z2 = b, z3 = b, z4 = b, z5 = b, z6 = b, z7 = b;
+    for (let j = 0; j < cols; j++) {
+      const wj = w[j];
+      z0 += wj * Xs[o0 + j];
+      z1 += wj * Xs[o1 + j];
+      z2 += wj * Xs[o2 + j];
+      z3 += wj * Xs[o3 + j];
+      z4 += wj * Xs[o4 + j];
+      z5 += wj * Xs[o5 + j];
+      z6 += wj * Xs[o6 + j];
+      z7 += wj * Xs[o7 + j];
+    }
+    zr[0] = z0; zr[1] = z1; zr[2] = z2; zr[3] = z3; zr[4] = z4; zr[5] = z5; zr[6] = z6; zr[7] = z7;
+    residuals(zr, y, i, BLOCK_ROWS, sums);
+    const r0 = zr[0], r1 = zr[1], r2 = zr[2], r3 = zr[3], r4 = zr[4], r5 = zr[5], r6 = zr[6], r7 = zr[7];
+    for (let j = 0; j < cols; j++) {
+      let s = rx[j];
+      s += r0 * Xs[o0 + j];
+      s += r1 * Xs[o1 + j];
+      s += r2 * Xs[o2 + j];
+      s += r3 * Xs[o3 + j];
+      s += r4 * Xs[o4 + j];
+      s += r5 * Xs[o5 + j];
+      s += r6 * Xs[o6 + j];
+      s += r7 * Xs[o7 + j];
+      rx[j] = s;
+    }
+  }
+  // The last rows % 8, one at a time.
+  for (; i < rows; i++) {
+    const off = i * cols;
+    let z = b;
+    for (let j = 0; j < cols; j++) z += w[j] * Xs[off + j];
+    zr[0] = z;
+    residuals(zr, y, i, 1, sums);
+    for (let j = 0; j < cols; j++) rx[j] += zr[0] * Xs[off + j];
+  }
+  const [loss, rSum] = sums;
+  let penalty = 0;
+  for (let j = 0; j < cols; j++) {
+    grad[j] = rx[j] / rows + 2 * l2 * theta[j];
+    penalty += theta[j] * theta[j];
+  }
+  grad[cols] = rSum / rows;
+  return loss / rows + l2 * penalty;
+}
+
+/**
+ * Logits zr[0..n) of rows first.. → their residuals p − y, in place; adds each row's log loss
+ * and residual to sums[0] and sums[1], in row order.
+ */
+function residuals(zr: Float64Array, y: Float64Array, first: number, n: number, sums: Float64Array): void {
+  for (let k = 0; k < n; k++) {
+    const z = zr[k];
+    // log(1 + e^z) − y z, stable for large |z|; one exp serves the loss and the sigmoid.
+    const e = Math.exp(-Math.abs(z));
+    const yi = y[first + k];
+    sums[0] += (z > 0 ? z : 0) + Math.log1p(e) - yi * z;
+    const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - yi;
+    sums[1] += r;
+    zr[k] = r;
   }
 }
 

@@ -8,7 +8,6 @@
  */
 import { ClosedLoopLogistic, initialGram, meanLogLoss, shiftPairs } from "./closedLoop";
 import type { ClosedLoopStart, LbfgsMemory } from "./closedLoop";
-import { PASS_HELPER_MIN_CELLS, PassHelper, sharedCopy } from "./logisticPass";
 import type { LinearCoefficients } from "./types";
 
 /** 1e-5 … 1e-1, a decade apart. */
@@ -45,7 +44,7 @@ export interface L2Choice {
 export function chooseL2(
   train: { X: Float64Array; y: Float64Array },
   val: { X: Float64Array; y: Float64Array },
-  options: { grid?: readonly number[]; fallback?: number; helperMinCells?: number } = {},
+  options: { grid?: readonly number[]; fallback?: number } = {},
 ): L2Choice {
   const t0 = Date.now();
   const grid = [...(options.grid ?? L2_GRID)].sort((a, b) => a - b);
@@ -60,26 +59,7 @@ export function chooseL2(
     };
   }
   const first = new ClosedLoopLogistic();
-  // From ~46k training rows a helper thread computes half of every pass (the same numbers).
-  const helped = train.X.length >= (options.helperMinCells ?? PASS_HELPER_MIN_CELLS);
-  const Xs = first.prepareFit(train.X, train.y, { shared: helped });
-  const helper = helped ? PassHelper.start(Xs, sharedCopy(train.y), first.scaler.cols) : null;
-  try {
-    return chooseOnGrid(train, val, grid, t0, first, Xs, helper);
-  } finally {
-    helper?.close();
-  }
-}
-
-function chooseOnGrid(
-  train: { X: Float64Array; y: Float64Array },
-  val: { X: Float64Array; y: Float64Array },
-  grid: number[],
-  t0: number,
-  first: ClosedLoopLogistic,
-  Xs: Float32Array,
-  helper: PassHelper | null,
-): L2Choice {
+  const Xs = first.prepareFit(train.X, train.y);
   const gram = initialGram(Xs, train.y.length, first.scaler.cols);
   const losses = new Map<number, number>();
   const fits = new Map<number, Pick<ClosedLoopStart, "coefficients" | "passes" | "gradNorm" | "memory">>();
@@ -91,7 +71,7 @@ function chooseOnGrid(
     const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
     m.scaler.setStats(first.scaler.mean, first.scaler.std);
     const memory = pairs ? shiftPairs(pairs.memory, first.scaler.cols, l2 - pairs.l2) : null;
-    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram, memory, helper });
+    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram, memory });
     start = m.coefficients();
     pairs = m.lbfgsPairs ? { l2, memory: m.lbfgsPairs } : null;
     fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN, memory: m.lbfgsPairs });

@@ -84,11 +84,10 @@ export class Standardizer {
 
   /**
    * The float32 standardised copy both logistic models train on (row-major, like X): half the
-   * bytes of X, so a full pass reads half the memory. `shared`: over a SharedArrayBuffer (for a
-   * thread that reads the same rows, `PassHelper`). @returns [rows * cols]
+   * bytes of X, so a full pass reads half the memory. @returns [rows * cols]
    */
-  transformF32(X: Float64Array, shared = false): Float32Array {
-    const out = shared ? new Float32Array(new SharedArrayBuffer(X.length * Float32Array.BYTES_PER_ELEMENT)) : new Float32Array(X.length);
+  transformF32(X: Float64Array): Float32Array {
+    const out = new Float32Array(X.length);
     this.transformInto(X, 0, X.length / this.cols, out);
     return out;
   }
