@@ -520,30 +520,52 @@ export class FeatureBuilder {
   /**
    * Rows `rows` (indices into `base`, default every row) of `appendLeaky(data, base)`'s matrix,
    * without building the others: [rows.length * cols], cols = base.cols + LEAKY_COLUMNS.length.
+   * Written into `out` when given (at least that long: a caller building it piece by piece reuses one buffer).
    */
-  leakyRows(data: FeatureData, base: FeatureSet, rows?: ArrayLike<number>): Float64Array {
-    const lay = this.layout(true);
-    const cols = lay.names.length;
+  leakyRows(data: FeatureData, base: FeatureSet, rows?: ArrayLike<number>, out?: Float64Array): Float64Array {
+    const cols = this.leakyLayout(base).names.length;
     const baseCols = base.cols;
-    if (lay.leaky !== baseCols || base.names.some((name, j) => name !== lay.names[j])) {
-      throw new Error("FeatureBuilder.appendLeaky: `base` is not a leak-free transform from this builder");
-    }
-    const { plays } = data;
     const n = rows ? rows.length : base.rows;
-    const X = new Float64Array(n * cols);
-    const leakCat = leakyCategories(plays.reasonEnd.values);
-    const unknown = LEAKY_REASONS.length - 1;
+    const X = out ? out.subarray(0, n * cols).fill(0) : new Float64Array(n * cols);
+    const leak = this.leakWriter(data, base);
     const src = base.X;
     for (let k = 0; k < n; k++) {
       const r = rows ? rows[k] : k;
-      const i = base.playIndex[r];
-      const o = k * cols;
-      X.set(src.subarray(r * baseCols, (r + 1) * baseCols), o);
-      const rc = plays.reasonEnd.codes[i];
-      X[o + baseCols + (rc < 0 ? unknown : leakCat[rc])] = 1;
-      X[o + baseCols + LEAKY_REASONS.length] = Math.log1p(plays.msPlayed[i] / 1000);
+      X.set(src.subarray(r * baseCols, (r + 1) * baseCols), k * cols);
+      leak(X, k * cols + baseCols, r);
     }
     return X;
+  }
+
+  /** Only the `LEAKY_COLUMNS` of `leakyRows(data, base, rows)`: [rows.length * LEAKY_COLUMNS.length]. */
+  leakColumns(data: FeatureData, base: FeatureSet, rows: ArrayLike<number>): Float64Array {
+    this.leakyLayout(base);
+    const width = LEAKY_COLUMNS.length;
+    const X = new Float64Array(rows.length * width);
+    const leak = this.leakWriter(data, base);
+    for (let k = 0; k < rows.length; k++) leak(X, k * width, rows[k]);
+    return X;
+  }
+
+  private leakyLayout(base: FeatureSet): Layout {
+    const lay = this.layout(true);
+    if (lay.leaky !== base.cols || base.names.some((name, j) => name !== lay.names[j])) {
+      throw new Error("FeatureBuilder.appendLeaky: `base` is not a leak-free transform from this builder");
+    }
+    return lay;
+  }
+
+  /** Writes row r's leak columns (reason_end one-hot, log1p of seconds played) at X[o …] (zeros expected there). */
+  private leakWriter(data: FeatureData, base: FeatureSet): (X: Float64Array, o: number, r: number) => void {
+    const { plays } = data;
+    const leakCat = leakyCategories(plays.reasonEnd.values);
+    const unknown = LEAKY_REASONS.length - 1;
+    return (X, o, r) => {
+      const i = base.playIndex[r];
+      const rc = plays.reasonEnd.codes[i];
+      X[o + (rc < 0 ? unknown : leakCat[rc])] = 1;
+      X[o + LEAKY_REASONS.length] = Math.log1p(plays.msPlayed[i] / 1000);
+    };
   }
 
   fitTransform(data: FeatureData, split: SplitPlan, options: TransformOptions = {}): FeatureSet {

@@ -185,7 +185,7 @@ export interface LeakyPieces {
    * column what `Standardizer.fit` computes on all of them) and the validation rows.
    */
   fitInputs(maxTrainRows: number, seed: number): { X: Float64Array; y: Float64Array; options: FitOptions };
-  /** `predict` (a fitted model's predictProba) on every row, fed a few thousand rows at a time. */
+  /** `predict` (a fitted model's predictProba) on every row, fed 65536 rows at a time (in one buffer, overwritten by the next rows). */
   scores(predict: (X: Float64Array) => Float64Array): Float64Array;
 }
 
@@ -195,7 +195,11 @@ const LEAKY_SCORE_ROWS = 4 * PREDICT_CHUNK_ROWS;
 function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: FeatureSet): LeakyPieces {
   const names = builder.layout(true).names;
   const cols = names.length;
-  const rowsOf = (role: number) => Int32Array.from({ length: features.rows }, (_, r) => r).filter((r) => features.role[r] === role);
+  const rowsOf = (role: number) => {
+    const out: number[] = [];
+    for (let r = 0; r < features.rows; r++) if (features.role[r] === role) out.push(r);
+    return Int32Array.from(out);
+  };
   return {
     names,
     fitInputs(maxTrainRows, seed) {
@@ -206,14 +210,7 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
       // Standardizer.fit's statistics are column by column: the leak-free columns' over the
       // training rows of `features`, the leak columns' over those rows' six leak columns.
       const base = new Standardizer().fit(features.X, features.rows, features.cols, features.role.map((r) => (r === 0 ? 1 : 0)));
-      const leakCols = cols - features.cols;
-      const leak = new Float64Array(train.length * leakCols);
-      for (let start = 0; start < train.length; start += LEAKY_SCORE_ROWS) {
-        const part = train.subarray(start, Math.min(train.length, start + LEAKY_SCORE_ROWS));
-        const X = builder.leakyRows(data, features, part);
-        for (let k = 0; k < part.length; k++) leak.set(X.subarray(k * cols + features.cols, (k + 1) * cols), (start + k) * leakCols);
-      }
-      const leakStats = new Standardizer().fit(leak, train.length, leakCols);
+      const leakStats = new Standardizer().fit(builder.leakColumns(data, features, train), train.length, cols - features.cols);
       const mean = Float64Array.from([...base.mean, ...leakStats.mean]);
       const std = Float64Array.from([...base.std, ...leakStats.std]);
       return {
@@ -229,10 +226,12 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
     },
     scores(predict) {
       const out = new Float64Array(features.rows);
-      const all = Int32Array.from({ length: features.rows }, (_, r) => r);
+      const rows = new Int32Array(Math.min(features.rows, LEAKY_SCORE_ROWS));
+      const buffer = new Float64Array(rows.length * cols);
       for (let start = 0; start < features.rows; start += LEAKY_SCORE_ROWS) {
-        const part = all.subarray(start, Math.min(features.rows, start + LEAKY_SCORE_ROWS));
-        out.set(predict(builder.leakyRows(data, features, part)), start);
+        const n = Math.min(rows.length, features.rows - start);
+        for (let k = 0; k < n; k++) rows[k] = start + k;
+        out.set(predict(builder.leakyRows(data, features, rows.subarray(0, n), buffer)), start);
       }
       return out;
     },
