@@ -11,7 +11,7 @@ import { makeSynthetic, splitRows } from "../src/model/synthetic";
 import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/types";
 import { rocAuc } from "../src/evaluate/metrics";
 import { mulberry32 } from "../src/common/rng";
-import { seededPermutation } from "../src/model/tfjsTrain";
+import { seededPermutation } from "../src/model/rows";
 
 // Small so the whole file runs in seconds; batch size scaled down to keep many Adam steps.
 const small = { batchSize: 128, maxEpochs: 30, patience: 3, learningRate: 0.02 };

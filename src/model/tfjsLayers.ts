@@ -6,7 +6,8 @@
 import type * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import { Standardizer } from "./standardize";
-import { predictLayersModel, seededSubsample, TfjsHistory, TfjsTrainOptions } from "./tfjsTrain";
+import { seededSubsample } from "./rows";
+import { predictLayersModel, TfjsHistory, TfjsTrainOptions } from "./tfjsTrain";
 import { FitOptions, inferCols } from "./types";
 
 export abstract class TfjsLayersClassifier {

@@ -4,13 +4,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
+import { seededSubsample } from "./rows";
 import { TfjsLayersClassifier } from "./tfjsLayers";
 import {
   TfjsHistory,
   TfjsTrainOptions,
   defaultTrainOptions,
   resolveTrainOptions,
-  seededSubsample,
   trainLayersModel,
 } from "./tfjsTrain";
 import { Classifier, FitJob, FitOptions, inferCols } from "./types";

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { mulberry32 } from "../common/rng";
 import { BackendName, initBackend } from "./backend";
 import { meanLogLoss } from "./closedLoop";
+import { PREDICT_CHUNK_ROWS, seededPermutation } from "./rows";
 import { Standardizer } from "./standardize";
 import type { NewtonResult } from "./tfjsNewton";
 import { FitOptions, checkLabels, inferCols } from "./types";
@@ -104,42 +105,6 @@ export function autoBatchSize(rows: number): number {
 /** A small validation slice gives a noisy loss: wait longer before stopping (3 epochs under 20k rows). */
 export function autoPatience(validationRows: number): number {
   return validationRows < 20_000 ? 3 : 1;
-}
-
-/** Fisher–Yates permutation of 0..n-1 driven by `rand` (seeded → reproducible). */
-export function seededPermutation(n: number, rand: () => number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
-
-/** The rows (ascending) of `rows` that `seededSubsample` keeps; null when all `rows` fit in `maxRows`. */
-export function seededSubsampleRows(rows: number, maxRows: number, seed: number): Int32Array | null {
-  if (!(rows > maxRows)) return null;
-  return seededPermutation(rows, mulberry32(seed ^ 0x5ab5)).subarray(0, maxRows).sort();
-}
-
-/**
- * At most `maxRows` rows drawn without replacement (seeded), kept in their original order;
- * the inputs themselves when they already fit.
- */
-export function seededSubsample(X: Float64Array, y: Float64Array, cols: number, maxRows: number, seed: number): { X: Float64Array; y: Float64Array } {
-  const pick = seededSubsampleRows(y.length, maxRows, seed);
-  if (!pick) return { X, y };
-  const Xs = new Float64Array(maxRows * cols);
-  const ys = new Float64Array(maxRows);
-  for (let k = 0; k < maxRows; k++) {
-    const i = pick[k];
-    Xs.set(X.subarray(i * cols, (i + 1) * cols), k * cols);
-    ys[k] = y[i];
-  }
-  return { X: Xs, y: ys };
 }
 
 /** Trains `model` (already built, one sigmoid output) in place; parameters as `trainLayersModelKeepingRows`. */
@@ -351,12 +316,6 @@ export function logitsFunction(model: tf.LayersModel): (xs: tf.Tensor) => tf.Ten
  * @param X [rows * cols] raw rows → [rows] P(completed), in float64.
  * Predicts in chunks so 1M rows never need a full float32 copy.
  */
-/**
- * Rows per tfjs batch when scoring: a caller scoring rows in pieces cut at multiples of it gets
- * the very batches (and bytes) of one call on all of them.
- */
-export const PREDICT_CHUNK_ROWS = 16384;
-
 export function predictLayersModel(model: tf.LayersModel, scaler: Standardizer, X: Float64Array, chunk = PREDICT_CHUNK_ROWS): Float64Array {
   const cols = scaler.cols;
   const rows = X.length / cols;

@@ -86,31 +86,28 @@ export interface FeatureMatrix {
  * otherwise contiguous copies. Treat both as read-only.
  */
 export function selectRole(fs: FeatureMatrix, role: number): { X: Float64Array; y: Float64Array; index: Int32Array } {
-  let n = 0;
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i < fs.rows; i++) {
-    if (fs.role[i] !== role) continue;
-    n++;
-    if (first < 0) first = i;
-    last = i;
-  }
-  const index = new Int32Array(n);
-  if (n > 0 && last - first + 1 === n) {
-    for (let k = 0; k < n; k++) index[k] = first + k;
-    return { X: fs.X.subarray(first * fs.cols, (last + 1) * fs.cols), y: fs.y.subarray(first, last + 1), index };
+  const index = roleRows(fs, role);
+  const n = index.length;
+  if (n > 0 && index[n - 1] - index[0] + 1 === n) {
+    const first = index[0];
+    return { X: fs.X.subarray(first * fs.cols, (first + n) * fs.cols), y: fs.y.subarray(first, first + n), index };
   }
   const X = new Float64Array(n * fs.cols);
   const y = new Float64Array(n);
-  let k = 0;
-  for (let i = 0; i < fs.rows; i++) {
-    if (fs.role[i] !== role) continue;
+  index.forEach((i, k) => {
     X.set(fs.X.subarray(i * fs.cols, (i + 1) * fs.cols), k * fs.cols);
     y[k] = fs.y[i];
-    index[k] = i;
-    k++;
-  }
+  });
   return { X, y, index };
+}
+
+/** [rows with the role] the ascending indices of the rows of `fs` with the given role (reads only `role`). */
+export function roleRows(fs: Pick<FeatureMatrix, "role" | "rows">, role: number): Int32Array {
+  let n = 0;
+  for (let i = 0; i < fs.rows; i++) if (fs.role[i] === role) n++;
+  const index = new Int32Array(n);
+  for (let i = 0, k = 0; i < fs.rows; i++) if (fs.role[i] === role) index[k++] = i;
+  return index;
 }
 
 export interface LinearCoefficients {

@@ -8,6 +8,7 @@ import type { CalibrationComparison, ClassificationReport, RankingReport } from 
 import { rankingColumn } from "../report/columns";
 import type { RankingColumn } from "../report/columns";
 import type { FeatureSet } from "../features";
+import { roleRows } from "../model/types";
 import type { ModelRun } from "./train";
 
 export interface ModelEvaluation {
@@ -59,12 +60,6 @@ export interface Evaluation {
 export const PARITY_TOLERANCE = 0.001;
 export const COEFFICIENT_TOLERANCE = 0.01;
 
-function rowsWithRole(fs: FeatureSet, role: number): number[] {
-  const rows: number[] = [];
-  for (let i = 0; i < fs.rows; i++) if (fs.role[i] === role) rows.push(i);
-  return rows;
-}
-
 /** The ranking columns of a comparison row, in `RANKING_COLUMNS` order. */
 function rankingValues(ranking: RankingReport): Record<RankingColumn, number | null> {
   const row: Partial<Record<RankingColumn, number | null>> = {};
@@ -73,7 +68,7 @@ function rankingValues(ranking: RankingReport): Record<RankingColumn, number | n
 }
 
 export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation {
-  const test = rowsWithRole(features, 2);
+  const test = roleRows(features, 2);
   const y = Float64Array.from(test, (i) => features.y[i]);
   const mask = Uint8Array.from(features.role, (r) => (r === 2 ? 1 : 0));
   const models: ModelEvaluation[] = run.models.map((m) => {

@@ -7,7 +7,8 @@
 import { chronologicalSplit, FeatureBuilder } from "../features";
 import type { FeatureData, FeatureSet, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
-import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/tfjsTrain";
+import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
+import { roleRows } from "../model/types";
 import type { FitOptions } from "../model/types";
 import { UserInputError } from "../common/errors";
 import { ingestExport, ingestExportAsync } from "../ingest";
@@ -195,16 +196,11 @@ const LEAKY_SCORE_ROWS = 4 * PREDICT_CHUNK_ROWS;
 function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: FeatureSet): LeakyPieces {
   const names = builder.layout(true).names;
   const cols = names.length;
-  const rowsOf = (role: number) => {
-    const out: number[] = [];
-    for (let r = 0; r < features.rows; r++) if (features.role[r] === role) out.push(r);
-    return Int32Array.from(out);
-  };
   return {
     names,
     fitInputs(maxTrainRows, seed) {
-      const train = rowsOf(0);
-      const val = rowsOf(1);
+      const train = roleRows(features, 0);
+      const val = roleRows(features, 1);
       const pick = seededSubsampleRows(train.length, maxTrainRows, seed);
       const sample = pick ? pick.map((k) => train[k]) : train;
       // Standardizer.fit's statistics are column by column: the leak-free columns' over the
