@@ -78,6 +78,27 @@ test("a failing cell fails the run and reports the real error text", () => {
   assert.match(run.error ?? "", /planted failure 4711/);
 });
 
+test("a cell is type-checked against src/'s types: a wrong use fails the run with the compiler's message", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "typed-nb-"));
+  fs.symlinkSync(path.join(root, "src"), path.join(dir, "src"));
+  const source = path.join(dir, "typed.ipynb");
+  const cell = (id: string, src: string) => ({ cell_type: "code", id, metadata: {}, outputs: [], execution_count: null, source: src });
+  fs.writeFileSync(source, JSON.stringify({
+    cells: [
+      cell("imports", 'import { initBackend } from "./src/model";'),
+      // initBackend's type names tfjs's backends: the kernel leaves tfjs's typings out, not src/'s.
+      cell("wrong", "const backend: number = initBackend();"),
+    ],
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
+    nbformat: 4, nbformat_minor: 5,
+  }));
+  const run = runNotebook(source, path.join(dir, "out.ipynb"), notebookEnv({ OUTPUT_DIR: dir }), false);
+  assert.equal(run.ok, false);
+  assert.match(run.error ?? "", /failed in cell 2/);
+  assert.match(run.error ?? "", /Promise<BackendInfo>' is not assignable to type 'number'/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test("all notebooks run headlessly on data-sample/ and record sane results", { timeout: 600_000 }, async () => {
   const runs = await runNotebooks({ env: { SPOTIFY_EXPORT: "data-sample", OUTPUT_DIR: outputDir } });
   const failed = runs.find((r) => !r.ok);
