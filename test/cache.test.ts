@@ -5,6 +5,7 @@
  */
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -31,34 +32,37 @@ function sampleCopy(): string {
   return dir;
 }
 
-function run(exportDir: string, outputDir: string, params = DEFAULT_PARAMS, enabled = true) {
+/** prepare() with the cache in `outputDir`, once its cache writes are on disk; `use`: the cache report without its `written`. */
+async function run(exportDir: string, outputDir: string, params = DEFAULT_PARAMS, enabled = true) {
   const notes: string[] = [];
   const prepared = prepare({ export: exportDir }, params, undefined, { outputDir, enabled, log: (m) => notes.push(m) });
-  return { prepared, notes };
+  await prepared.cache?.written();
+  const c = prepared.cache;
+  return { prepared, notes, use: c && { ingest: c.ingest, features: c.features, notes: c.notes } };
 }
 
 const outDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "cache-out-"));
 const entries = (out: string) => fs.readdirSync(path.join(out, "cache")).filter((n) => n !== "last-export.json").sort();
 
-test("a miss writes both stages; the hit returns exactly what a fresh run computes", () => {
+test("a miss writes both stages; the hit returns exactly what a fresh run computes", async () => {
   const out = outDir();
-  const first = run(SAMPLE, out);
-  assert.deepEqual(first.prepared.cache, { ingest: "miss", features: "miss", notes: [] });
+  const first = await run(SAMPLE, out);
+  assert.deepEqual(first.use, { ingest: "miss", features: "miss", notes: [] });
   assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
-  const second = run(SAMPLE, out);
-  assert.deepEqual(second.prepared.cache, { ingest: "hit", features: "hit", notes: [] });
+  const second = await run(SAMPLE, out);
+  assert.deepEqual(second.use, { ingest: "hit", features: "hit", notes: [] });
   assert.deepStrictEqual(plain(second.prepared.ingest), plain(fresh.ingest));
   assert.deepStrictEqual(plain(second.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(plain(second.prepared.split), plain(fresh.split));
   assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
   assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
   // notebook 01's entry point reads the same entry
-  assert.equal(ingestCached({ export: SAMPLE }, { outputDir: out }).cache.ingest, "hit");
+  assert.equal((await ingestCached({ export: SAMPLE }, { outputDir: out })).cache.ingest, "hit");
 });
 
-test("the cache holds no personal data: no IP address, username, e-mail or user agent from the export", () => {
+test("the cache holds no personal data: no IP address, username, e-mail or user agent from the export", async () => {
   const out = outDir();
-  run(SAMPLE, out);
+  await run(SAMPLE, out);
   const raw = fs.readFileSync(path.join(SAMPLE, EXTENDED, fs.readdirSync(path.join(SAMPLE, EXTENDED)).find((f) => f.startsWith("Streaming_History_Audio"))!), "utf8");
   const records = JSON.parse(raw) as Record<string, unknown>[];
   const secrets = new Set<string>();
@@ -77,14 +81,14 @@ test("the cache holds no personal data: no IP address, username, e-mail or user 
   }
 });
 
-test("a changed export invalidates both stages and the later run says so in one sentence", () => {
+test("a changed export invalidates both stages and the later run says so in one sentence", async () => {
   const exp = sampleCopy();
   const out = outDir();
-  run(exp, out);
+  await run(exp, out);
   const file = path.join(exp, EXTENDED, fs.readdirSync(path.join(exp, EXTENDED)).find((f) => f.startsWith("Streaming_History_Audio"))!);
   const records = JSON.parse(fs.readFileSync(file, "utf8")) as unknown[];
   fs.writeFileSync(file, JSON.stringify(records.slice(0, records.length - 5)));
-  const after = run(exp, out);
+  const after = await run(exp, out);
   assert.equal(after.prepared.cache?.ingest, "miss");
   assert.equal(after.prepared.cache?.features, "miss");
   assert.equal(after.notes.length, 1);
@@ -97,37 +101,38 @@ test("a changed export invalidates both stages and the later run says so in one 
   fs.writeFileSync(file, text.replace(/"ms_played": ?(\d)/, (_m, d: string) => `"ms_played":${d === "9" ? "8" : "9"}`).padEnd(text.length));
   fs.utimesSync(file, stat.atime, stat.mtime);
   assert.equal(fs.statSync(file).size, stat.size);
-  assert.equal(run(exp, out).prepared.cache?.ingest, "miss");
+  assert.equal((await run(exp, out)).prepared.cache?.ingest, "miss");
 });
 
-test("parameters that change the features invalidate the feature stage only", () => {
+test("parameters that change the features invalidate the feature stage only", async () => {
   const out = outDir();
-  run(SAMPLE, out);
-  const other = run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25 });
-  assert.deepEqual(other.prepared.cache, { ingest: "hit", features: "miss", notes: [] });
+  await run(SAMPLE, out);
+  const other = await run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25 });
+  assert.deepEqual(other.use, { ingest: "hit", features: "miss", notes: [] });
   assert.deepStrictEqual(plain(other.prepared.features), plain(prepare({ export: SAMPLE }, { ...DEFAULT_PARAMS, testFraction: 0.25 }).features));
   // seed and top-N do not change ingestion or the features
-  assert.deepEqual(run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25, seed: 7, topN: 10 }).prepared.cache, { ingest: "hit", features: "hit", notes: [] });
+  assert.deepEqual((await run(SAMPLE, out, { ...DEFAULT_PARAMS, testFraction: 0.25, seed: 7, topN: 10 })).use, { ingest: "hit", features: "hit", notes: [] });
   // lenient is an ingest option: a different key
   const lenient = prepare({ export: SAMPLE, lenient: true }, DEFAULT_PARAMS, undefined, { outputDir: out, log: () => {} });
   assert.equal(lenient.cache?.ingest, "miss");
+  await lenient.cache?.written();
 });
 
-test("an entry written by another code version is not read", () => {
+test("an entry written by another code version is not read", async () => {
   const out = outDir();
   const fp = exportFingerprint({ export: SAMPLE })!;
   const store = new StageStore(out, () => {});
-  assert.ok(writeIngest(store, ingestKey(fp, { export: SAMPLE }, "an older version of src/ingest"), fresh.ingest));
+  assert.ok(await writeIngest(store, ingestKey(fp, { export: SAMPLE }, "an older version of src/ingest"), fresh.ingest));
   assert.notEqual(ingestKey(fp, { export: SAMPLE }, "an older version of src/ingest"), ingestKey(fp, { export: SAMPLE }));
-  const r = run(SAMPLE, out);
+  const r = await run(SAMPLE, out);
   assert.equal(r.prepared.cache?.ingest, "miss");
   assert.equal(entries(out).filter((n) => n.startsWith("ingest-")).length, 1, "the old version's entry is replaced");
 });
 
 for (const damage of ["truncated", "flipped"] as const) {
-  test(`a ${damage} cache file is detected, never trusted, and rebuilt`, () => {
+  test(`a ${damage} cache file is detected, never trusted, and rebuilt`, async () => {
     const out = outDir();
-    run(SAMPLE, out);
+    await run(SAMPLE, out);
     const dir = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!);
     const file = path.join(dir, "features.arrow");
     const bytes = fs.readFileSync(file);
@@ -136,18 +141,18 @@ for (const damage of ["truncated", "flipped"] as const) {
       bytes[Math.floor(bytes.length / 2)] ^= 0xff;
       fs.writeFileSync(file, bytes);
     }
-    const r = run(SAMPLE, out);
+    const r = await run(SAMPLE, out);
     assert.deepEqual([r.prepared.cache?.ingest, r.prepared.cache?.features], ["hit", "miss"]);
     assert.match(r.prepared.cache!.notes.join(" "), damage === "truncated" ? /features\.arrow could not be trusted \(\d+ bytes where \d+ were written \(truncated\)\)/ : /features\.arrow could not be trusted \(its CRC-32 does not match/);
     assert.deepStrictEqual(plain(r.prepared.features), plain(fresh.features));
-    assert.equal(run(SAMPLE, out).prepared.cache?.features, "hit", "rewritten after the rebuild");
+    assert.equal((await run(SAMPLE, out)).prepared.cache?.features, "hit", "rewritten after the rebuild");
   });
 }
 
-test("a hit reads the feature matrix on first use, checks it then, and rebuilds and rewrites a damaged one", () => {
+test("a hit reads the feature matrix on first use, checks it then, and rebuilds and rewrites a damaged one", async () => {
   const out = outDir();
-  run(SAMPLE, out);
-  const hit = run(SAMPLE, out);
+  await run(SAMPLE, out);
+  const hit = await run(SAMPLE, out);
   assert.equal(hit.prepared.cache?.features, "hit");
   // Damaged after prepare returned, before X was first read: the damage is still caught.
   const file = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!, "X.arrow");
@@ -159,28 +164,40 @@ test("a hit reads the feature matrix on first use, checks it then, and rebuilds 
   assert.match(hit.notes.join(" "), /X\.arrow could not be trusted \(its CRC-32 does not match/);
   assert.deepEqual(hit.prepared.cache?.notes, hit.notes, "the note is in the run's cache report too");
   assert.deepStrictEqual(plain(hit.prepared.leaky()), plain(fresh.leaky()));
-  const again = run(SAMPLE, out);
+  await hit.prepared.cache?.written(); // the rebuilt matrix's entry
+  const again = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(again.prepared.features), plain(fresh.features));
   assert.deepEqual(again.notes, [], "rewritten after the rebuild");
   fs.rmSync(file);
-  const missing = run(SAMPLE, out);
+  const missing = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(missing.prepared.features.X), plain(fresh.features.X));
   assert.match(missing.notes.join(" "), /X\.arrow could not be trusted \(missing\)/);
 });
 
-test("an unwritable cache folder is one warning and the run continues uncached", () => {
+test("a run's write leaves the entry complete once written() settles; a dead run's temporary folder is swept, a live one's kept", async () => {
+  const out = outDir();
+  const gone = spawnSync(process.execPath, ["-e", ""]).pid; // exited: its pid names no process now
+  fs.mkdirSync(path.join(out, "cache", `features-0123.tmp-${gone}-dead`), { recursive: true });
+  fs.mkdirSync(path.join(out, "cache", `features-0123.tmp-${process.pid}-live`), { recursive: true });
+  const prepared = prepare({ export: SAMPLE }, DEFAULT_PARAMS, undefined, { outputDir: out, log: () => {} });
+  await prepared.cache!.written();
+  assert.deepEqual(entries(out).map((n) => n.replace(/-[0-9a-f]{24}$/, "")).sort(), ["features", "features-0123.tmp-" + process.pid + "-live", "ingest"].sort());
+  assert.equal((await run(SAMPLE, out)).use?.features, "hit");
+});
+
+test("an unwritable cache folder is one warning and the run continues uncached", async () => {
   const out = outDir();
   fs.writeFileSync(path.join(out, "cache"), "a file where the cache folder would go");
-  const r = run(SAMPLE, out);
+  const r = await run(SAMPLE, out);
   assert.equal(r.notes.length, 1);
   assert.match(r.notes[0], /^warning: the cache folder .*cache is not writable .* continues without the cache; .*--no-cache \/ CACHE=0\.$/);
   assert.deepStrictEqual(plain(r.prepared.features), plain(fresh.features));
-  assert.equal(run(SAMPLE, out).prepared.cache?.ingest, "miss");
+  assert.equal((await run(SAMPLE, out)).prepared.cache?.ingest, "miss");
 });
 
-test("--no-cache / CACHE=0: nothing is read or written", () => {
+test("--no-cache / CACHE=0: nothing is read or written", async () => {
   const out = outDir();
-  const r = run(SAMPLE, out, DEFAULT_PARAMS, false);
+  const r = await run(SAMPLE, out, DEFAULT_PARAMS, false);
   assert.equal(r.prepared.cache, undefined);
   assert.ok(!fs.existsSync(path.join(out, "cache")));
   assert.equal(cacheEnabledByEnv({ CACHE: "0" }), false);

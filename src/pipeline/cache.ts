@@ -175,6 +175,20 @@ interface EntryMeta<T> {
 /** Why an entry could not be used: absent, or present but not to be trusted. */
 export type ReadFailure = { kind: "missing" } | { kind: "corrupt"; file: string; reason: string };
 
+/** Marks a temporary entry folder: `<entry>.tmp-<pid>-<random>`. */
+const TMP_MARK = ".tmp-";
+
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** One cached stage entry: folder `cache/<stage>-<key>/`. */
 export class StageStore {
   readonly dir: string;
@@ -235,25 +249,19 @@ export class StageStore {
 
   /**
    * Writes an entry atomically (temporary folder, meta.json last, rename) and removes the
-   * stage's other entries. An unwritable cache folder is reported once and the run goes on.
-   * @returns whether the entry was written.
+   * stage's other entries. The lengths, CRC-32s and the temporary folder are made before this
+   * returns; the bytes are then written by Node's thread pool (the feature matrix is 0.67 GB at
+   * 1M plays: 1.6 s of writing on the bench machine, which the caller spends computing), so
+   * `files` must not change until the promise settles, and the entry exists only then. An
+   * unwritable cache folder is reported once and the run goes on.
+   * @param files each file as its chunks in order (written as they are, never joined into one copy)
+   * @returns whether the entry was written (never rejects).
    */
-  write<T>(stage: string, key: string, files: Record<string, Uint8Array>, data: T): boolean {
-    if (!this.writable) return false;
+  write<T>(stage: string, key: string, files: Record<string, readonly Uint8Array[]>, data: T): Promise<boolean> {
+    if (!this.writable) return Promise.resolve(false);
     const dir = this.entryDir(stage, key);
-    const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
-    try {
-      fs.mkdirSync(tmp, { recursive: true });
-      const checks: Record<string, FileCheck> = {};
-      for (const [name, bytes] of Object.entries(files)) {
-        fs.writeFileSync(path.join(tmp, name), bytes);
-        checks[name] = { bytes: bytes.byteLength, crc32: zlib.crc32(bytes) };
-      }
-      const meta: EntryMeta<T> = { key, files: checks, data };
-      fs.writeFileSync(path.join(tmp, "meta.json"), JSON.stringify(meta));
-      fs.rmSync(dir, { recursive: true, force: true });
-      fs.renameSync(tmp, dir);
-    } catch (error) {
+    const tmp = `${dir}${TMP_MARK}${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+    const failed = (error: unknown): false => {
       try {
         fs.rmSync(tmp, { recursive: true, force: true });
       } catch {
@@ -261,9 +269,29 @@ export class StageStore {
       }
       this.unwritable(error as NodeJS.ErrnoException);
       return false;
+    };
+    try {
+      fs.mkdirSync(tmp, { recursive: true });
+    } catch (error) {
+      return Promise.resolve(failed(error));
     }
-    this.prune(stage, dir);
-    return true;
+    const checks: Record<string, FileCheck> = {};
+    for (const [name, chunks] of Object.entries(files)) {
+      checks[name] = { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), crc32: chunks.reduce((crc, c) => zlib.crc32(c, crc), 0) };
+    }
+    const meta: EntryMeta<T> = { key, files: checks, data };
+    return (async () => {
+      try {
+        for (const [name, chunks] of Object.entries(files)) await fs.promises.writeFile(path.join(tmp, name), chunks);
+        await fs.promises.writeFile(path.join(tmp, "meta.json"), JSON.stringify(meta));
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(tmp, dir);
+      } catch (error) {
+        return failed(error);
+      }
+      this.prune(stage, dir);
+      return true;
+    })();
   }
 
   private unwritable(error: NodeJS.ErrnoException): void {
@@ -276,7 +304,10 @@ export class StageStore {
     );
   }
 
-  /** Keeps one entry per stage: the one just written. */
+  /**
+   * Keeps one entry per stage: the one just written. Also removes temporary folders left by
+   * runs that ended before their write did (their process is gone), never a live one's.
+   */
   private prune(stage: string, keep: string): void {
     let names: string[];
     try {
@@ -286,7 +317,9 @@ export class StageStore {
     }
     for (const name of names) {
       const abs = path.join(this.dir, name);
-      if (abs !== keep && name.startsWith(`${stage}-`) && !name.includes(".tmp-")) fs.rmSync(abs, { recursive: true, force: true });
+      const writer = name.split(TMP_MARK)[1];
+      const stale = writer !== undefined ? !processAlive(Number.parseInt(writer, 10)) : abs !== keep && name.startsWith(`${stage}-`);
+      if (stale) fs.rmSync(abs, { recursive: true, force: true });
     }
   }
 
@@ -342,12 +375,12 @@ interface IngestMeta {
   account: AccountScalars;
 }
 
-export function writeIngest(store: StageStore, key: string, result: IngestResult): boolean {
+export function writeIngest(store: StageStore, key: string, result: IngestResult): Promise<boolean> {
   const a = result.account;
   return store.write<IngestMeta>(
     "ingest",
     key,
-    { "plays.arrow": encodePlays(result.plays), "tech.arrow": encodeTech(result.tech), "library.arrow": encodeLibrary(a), "playlists.arrow": encodePlaylists(a) },
+    { "plays.arrow": [encodePlays(result.plays)], "tech.arrow": [encodeTech(result.tech)], "library.arrow": [encodeLibrary(a)], "playlists.arrow": [encodePlaylists(a)] },
     { report: result.report, account: { country: a.country, creationMs: a.creationMs, bannedTrackUris: a.bannedTrackUris, playlistCount: a.playlistCount } },
   );
 }
@@ -364,11 +397,12 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
   };
 }
 
-export function writeFeatures(store: StageStore, key: string, features: FeatureSet): boolean {
+/** Writes a feature set; its matrix goes to disk from `features.X` itself (no copy). */
+export async function writeFeatures(store: StageStore, key: string, features: FeatureSet): Promise<boolean> {
   return store.write<FeaturesMeta>(
     "features",
     key,
-    { "features.arrow": encodeFeatures(features), [MATRIX_FILE]: encodeMatrix(features) },
+    { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: await encodeMatrix(features) },
     { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}) },
   );
 }

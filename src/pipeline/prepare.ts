@@ -27,6 +27,12 @@ export interface CacheReport {
   features: CacheUse;
   /** Sentences worth showing: the export changed, a cache file was damaged, the folder is unwritable. */
   notes: string[];
+  /**
+   * Settles once the entries this run writes are on disk (Node's thread pool writes them while
+   * the run goes on: `StageStore.write`). Await it before the process ends or another one reads
+   * the cache: the end of a CLI run, a notebook's last cell.
+   */
+  written: () => Promise<void>;
 }
 
 export interface Prepared {
@@ -64,13 +70,13 @@ export async function prepareAsync(input: IngestOptions, params: PipelineParams,
   return afterIngest(input, stage.cached ?? (await ingestExportAsync(input)), params, progress, stage);
 }
 
-/** Ingestion's output alone, from the cache when it holds this export (notebook 01). */
-export function ingestCached(input: IngestOptions, cache?: StageCacheOptions): IngestResult & { cache: CacheReport } {
+/** Ingestion's output alone (parsed on several threads when large), from the cache when it holds this export (notebook 01). */
+export async function ingestCached(input: IngestOptions, cache?: StageCacheOptions): Promise<IngestResult & { cache: CacheReport }> {
   const stage = openIngestStage(input, cache);
-  const ingest = stage.cached ?? ingestExport(input);
+  const ingest = stage.cached ?? (await ingestExportAsync(input));
   // 01 shows what any export holds; only one the pipeline can learn from is cached.
   if (ingest.report.labelCoverage.labelled > 0) stage.save(ingest);
-  return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes } };
+  return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes, written: stage.written } };
 }
 
 interface IngestStage {
@@ -82,6 +88,9 @@ interface IngestStage {
   log: (message: string) => void;
   /** Records the export and writes a freshly computed result (no-op with the cache off); only once ingestion succeeded. */
   save(result: IngestResult): void;
+  /** Keeps a write (of this or a later stage) for `written`. */
+  track(write: Promise<boolean>): void;
+  written: () => Promise<void>;
   store: StageStore | null;
   key: string | null;
 }
@@ -92,9 +101,14 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
     notes.push(message);
     (cache?.log ?? ((m: string) => process.stderr.write(`${m}\n`)))(message);
   };
+  const writes: Promise<boolean>[] = [];
+  // A write that throws (not an unwritable folder: StageStore.write reports that) is a note, not a crash of the run.
+  const track = (write: Promise<boolean>): void =>
+    void writes.push(write.catch((error: Error) => (log(`warning: a stage cache entry could not be written (${error.message}); the next run computes it again.`), false)));
+  const written = async (): Promise<void> => void (await Promise.all(writes));
   const fingerprint = cache && cache.enabled !== false ? exportFingerprint(input) : null;
   if (!cache || !fingerprint) {
-    return { cached: null, use: "off", notes, log, save: () => {}, store: null, key: null };
+    return { cached: null, use: "off", notes, log, save: () => {}, track, written, store: null, key: null };
   }
   const store = new StageStore(cache.outputDir, log);
   const changed = store.exportChange(fingerprint);
@@ -112,8 +126,10 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
     // input leaves no output folder behind.
     save: (r) => {
       store.rememberExport(fingerprint);
-      if (!hit) writeIngest(store, key, r);
+      if (!hit) track(writeIngest(store, key, r));
     },
+    track,
+    written,
     store,
     key,
   };
@@ -140,7 +156,7 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     const found = readFeatures(store, key, (failure) => {
       noteCorrupt(failure, stage.log);
       const rebuilt = prepared!.builder.transform({ plays: ingest.plays, account: ingest.account, tech: ingest.tech }, split);
-      writeFeatures(store, key, rebuilt);
+      stage.track(writeFeatures(store, key, rebuilt));
       return rebuilt.X;
     });
     if ("kind" in found) noteCorrupt(found, stage.log);
@@ -148,8 +164,8 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     use = features ? "hit" : "miss";
   }
   prepared = prepareWithSplit(ingest, split, params, features ?? undefined);
-  if (stage.store && key && use === "miss") writeFeatures(stage.store, key, prepared.features);
-  if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes };
+  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features));
+  if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
   return prepared;
 }

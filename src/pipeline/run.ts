@@ -161,5 +161,7 @@ async function runStages(
   progress.start("figures");
   const figures = await (rendering ?? writeFigureFiles(figureData, figuresDir));
   progress.done("figures", `${figures.written.length} figures`);
+  // The stage cache's entries were written in the background since the features stage.
+  await prepared.cache?.written();
   return { results, written, figures };
 }
