@@ -20,16 +20,18 @@ test("ingest sentences add up the report's own counts", () => {
   assert.ok(coverageSentence(report).startsWith(`${(100 * report.labelCoverage.labelled / report.rowsKept).toFixed(1)}% of music plays carry a label`));
 });
 
-test("the leak check counts agreement row by row", () => {
+test("the leak check counts agreement row by row, from the leak column alone", () => {
   const leaky = prepared.leaky();
-  const agree = leakAgreement(leaky)!;
-  assert.equal(agree, 1, "leak_reason_end_trackdone is the label itself");
-  assert.match(leakageSentence(prepared.features, leaky), /features using the play's own outcome: none\. .* equals the label on 100\.0% of rows/);
-  // with the column broken on one row, the share drops by exactly one row
-  const X = leaky.X.slice();
   const col = leaky.names.indexOf("leak_reason_end_trackdone");
-  X[col] = 1 - X[col];
-  assert.equal(leakAgreement({ ...leaky, X }), (leaky.rows - 1) / leaky.rows);
+  const trackdone = prepared.leakyPieces().column("leak_reason_end_trackdone")!;
+  assert.deepEqual(Array.from(trackdone), Array.from({ length: leaky.rows }, (_, r) => leaky.X[r * leaky.cols + col]), "the whole leaky matrix's column");
+  assert.equal(prepared.leakyPieces().column("not_a_leak_column"), null);
+  assert.equal(leakAgreement(trackdone, prepared.features.y), 1, "leak_reason_end_trackdone is the label itself");
+  assert.match(leakageSentence(prepared.features, prepared.leakyPieces()), /features using the play's own outcome: none\. .* equals the label on 100\.0% of rows/);
+  // with the column broken on one row, the share drops by exactly one row
+  const broken = trackdone.slice();
+  broken[0] = 1 - broken[0];
+  assert.equal(leakAgreement(broken, prepared.features.y), (leaky.rows - 1) / leaky.rows);
 });
 
 test("session rates pool completions over labelled plays, and say n/a without any", () => {

@@ -9,7 +9,7 @@ import type { IngestReport } from "../ingest/types";
 import type { HitRateResult } from "../recommend";
 import type { ComparisonRow, Evaluation } from "./evaluate";
 import type { PlayRows } from "./explore";
-import type { Prepared } from "./prepare";
+import type { LeakyPieces, Prepared } from "./prepare";
 import type { RateByRow } from "./tables";
 import type { ModelRun } from "./train";
 
@@ -130,18 +130,18 @@ export function bannedColumns(features: FeatureSet): string[] {
   return features.names.filter((n) => /reason_end|ms_played|skipped/.test(n));
 }
 
-/** Share of rows where the leaky `leak_reason_end_trackdone` column equals the label. */
-export function leakAgreement(leaky: FeatureSet): number | null {
-  const col = leaky.names.indexOf("leak_reason_end_trackdone");
-  if (col < 0 || leaky.rows === 0) return null;
+/** Share of rows whose leaky `leak_reason_end_trackdone` value ([rows]) equals their label; null without rows or the column. */
+export function leakAgreement(trackdone: ArrayLike<number> | null, y: ArrayLike<number>): number | null {
+  if (!trackdone || y.length === 0) return null;
   let agree = 0;
-  for (let r = 0; r < leaky.rows; r++) if (leaky.X[r * leaky.cols + col] === leaky.y[r]) agree++;
-  return agree / leaky.rows;
+  for (let r = 0; r < y.length; r++) if (trackdone[r] === y[r]) agree++;
+  return agree / y.length;
 }
 
-export function leakageSentence(features: FeatureSet, leaky: FeatureSet): string {
+/** @param leaky the leaky columns, read one at a time (`Prepared.leakyPieces()`: never the whole leaky matrix) */
+export function leakageSentence(features: FeatureSet, leaky: Pick<LeakyPieces, "column">): string {
   const banned = bannedColumns(features);
-  const agree = leakAgreement(leaky);
+  const agree = leakAgreement(leaky.column("leak_reason_end_trackdone"), features.y);
   return (
     `Deployable features using the play's own outcome: ${banned.length === 0 ? "none" : banned.join(", ")}. ` +
     `In the leaky variant, \`leak_reason_end_trackdone\` equals the label on ${agree === null ? "n/a" : pct(agree)} of rows: it IS the label.`

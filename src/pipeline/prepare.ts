@@ -4,7 +4,7 @@
  * (`StageCacheOptions`) ingestion's output and the features are computed once per export,
  * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
-import { chronologicalSplit, FeatureBuilder } from "../features";
+import { chronologicalSplit, FeatureBuilder, LEAKY_COLUMNS } from "../features";
 import type { FeatureData, FeatureSet, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
@@ -44,11 +44,11 @@ export interface Prepared {
   /**
    * The same rows plus the same play's reason_end / ms_played (what `leaky_reference` reads;
    * the model stage reads it through `leakyPieces`). Builds the matrix on every call (~0.3 s
-   * and rows × (cols + 6) × 8 bytes at 1M plays) and does not keep it: for a notebook's look
-   * at the leak; hold the result only while you need it.
+   * and rows × (cols + 6) × 8 bytes at 1M plays) and does not keep it: the reference the
+   * pieces are checked against; hold the result only while you need it.
    */
   leaky(): FeatureSet;
-  /** The same leaky matrix in pieces, never whole (what `trainModels` uses; see `LeakyPieces`). */
+  /** The same leaky matrix in pieces, never whole (what `trainModels` and notebook 02 use; see `LeakyPieces`). */
   leakyPieces(): LeakyPieces;
   /** Present when the run was asked to use the stage cache. */
   cache?: CacheReport;
@@ -204,6 +204,8 @@ export interface LeakyPieces {
   fitInputs(maxTrainRows: number, seed: number): { X: Float64Array; y: Float64Array; options: FitOptions };
   /** `predict` (a fitted model's predictProba) on every row, fed 65536 rows at a time (in one buffer, overwritten by the next rows). */
   scores(predict: (X: Float64Array) => Float64Array): Float64Array;
+  /** [rows] one of the leak columns (`LEAKY_COLUMNS`) for every row; null for another name. */
+  column(name: string): Float64Array | null;
 }
 
 /** Rows of the leaky matrix built at a time when scoring (a multiple of the tfjs batch: the same batches as one call). */
@@ -235,6 +237,13 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
           presampled: { rowsGiven: train.length, mean, std },
         },
       };
+    },
+    column(name) {
+      const k = LEAKY_COLUMNS.indexOf(name);
+      if (k < 0) return null;
+      const width = LEAKY_COLUMNS.length;
+      const all = builder.leakColumns(data, features, Int32Array.from({ length: features.rows }, (_, r) => r));
+      return Float64Array.from({ length: features.rows }, (_, r) => all[r * width + k]);
     },
     scores(predict) {
       const out = new Float64Array(features.rows);
