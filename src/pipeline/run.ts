@@ -28,7 +28,9 @@ import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
 import { linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
-import { figureInputs, outputTables, writeStandardOutputs, writeStandardOutputsAsync } from "./write";
+import { figureInputs, OUTPUT_WORKERS_MIN_PLAYS, outputTables, writeStandardOutputsAsync } from "./write";
+
+export { OUTPUT_WORKERS_MIN_PLAYS } from "./write";
 
 export const PIPELINE_STAGES = ["ingest", "features", ...MODEL_NAMES, "evaluate", "recommend", "outputs", "figures"];
 
@@ -66,12 +68,6 @@ export interface PipelineOutcome {
   figures: RenderReport;
 }
 
-/**
- * From this many music plays on, the outputs stage uses worker threads (`outputWorkers`): there
- * the Parquet encoding (~0.6 s at 300k plays) and the figures (~1 s of vega rendering at any
- * size) outweigh a worker's start (~0.2-0.3 s of CPU); below, they run on this thread.
- */
-export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
 
 /** Outputs a run writes only when asked (--backtest, --compare-labels): an earlier run's copies go when this run does not write them. */
 const OPTIONAL_OUTPUTS = ["backtest.csv", "backtest.json", "label_comparison.csv", "label_comparison.json"];
@@ -150,7 +146,7 @@ async function runStages(
   const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
   let written: string[];
   try {
-    written = inWorkers ? await writeStandardOutputsAsync(results, outputDir, tables) : writeStandardOutputs(results, outputDir, tables);
+    written = await writeStandardOutputsAsync(results, outputDir, tables, inWorkers);
   } catch (error) {
     // The staging folder is removed on this error: not while the worker still writes into it.
     await rendering?.catch(() => undefined);

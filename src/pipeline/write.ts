@@ -85,10 +85,24 @@ export function writeStandardOutputs(results: RunResults, outputDir: string, tab
 }
 
 /**
- * `writeStandardOutputs` with the Parquet files encoded in a worker thread while this one
- * writes the rest (the same files, byte for byte). What `runPipeline` uses.
+ * From this many music plays on, the outputs stage uses worker threads (`outputWorkers`): there
+ * the Parquet encoding (~0.6 s at 300k plays) and the figures (~1 s of vega rendering at any
+ * size) outweigh a worker's start (~0.2-0.3 s of CPU); below, they run on this thread.
  */
-export async function writeStandardOutputsAsync(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): Promise<string[]> {
+export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
+
+/**
+ * `writeStandardOutputs` with the Parquet files encoded in a worker thread while this one
+ * writes the rest (the same files, byte for byte); `inWorker` false: on this thread. What
+ * `runPipeline` and notebook 04 use.
+ */
+export async function writeStandardOutputsAsync(
+  results: RunResults,
+  outputDir: string,
+  tables: OutputTables = outputTables(results),
+  inWorker = results.prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS,
+): Promise<string[]> {
+  if (!inWorker) return writeStandardOutputs(results, outputDir, tables);
   const parquet = parquetTables(results, tables);
   const encoding = parquetInWorker(parquet.map((p) => p.table));
   let written: string[];
