@@ -37,6 +37,23 @@ test("Standardizer uses train rows only; constant columns get std 1", () => {
   assert.throws(() => new Standardizer().fit(X, 2, 2), /rows\*cols/);
 });
 
+test("a model given the run's training statistics (FitOptions.trainStats) ends exactly where fitting its own leads", async () => {
+  const { X, y } = parts.train;
+  const cols = X.length / y.length;
+  const own = new Standardizer().fit(X, y.length, cols);
+  const given = new Standardizer().fitOr({ mean: own.mean, std: own.std }, X, y.length, cols);
+  assert.deepEqual([Array.from(given.mean), Array.from(given.std)], [Array.from(own.mean), Array.from(own.std)]);
+  assert.deepEqual(Array.from(new Standardizer().fitOr(undefined, X, y.length, cols).std), Array.from(own.std));
+  assert.throws(() => new Standardizer().fitOr({ mean: own.mean.subarray(1), std: own.std.subarray(1) }, X, y.length, cols), /statistics have \d+ columns/);
+  const stats = { mean: own.mean, std: own.std };
+  const a = await new TfjsLogistic({ l2: 1e-3 }).fit(X, y, { seed: 3 });
+  const b = await new TfjsLogistic({ l2: 1e-3 }).fit(X, y, { seed: 3, trainStats: stats });
+  assert.deepEqual(Array.from(b.predictProba(parts.test.X)), Array.from(a.predictProba(parts.test.X)));
+  const c = new ClosedLoopLogistic({ l2: 1e-3 }).fit(X, y);
+  const d = new ClosedLoopLogistic({ l2: 1e-3 }).fit(X, y, { trainStats: stats });
+  assert.deepEqual(Array.from(d.predictProba(parts.test.X)), Array.from(c.predictProba(parts.test.X)));
+});
+
 test("closed loop: loss decreases, converges, recovers planted signs", () => {
   const m = new ClosedLoopLogistic().fit(parts.train.X, parts.train.y);
   const L = m.history.loss;

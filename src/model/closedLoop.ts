@@ -12,7 +12,7 @@
  */
 import { axpy, choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
 import { Standardizer } from "./standardize";
-import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, checkLabels, inferCols } from "./types";
+import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, TrainStats, checkLabels, inferCols } from "./types";
 
 export interface ClosedLoopOptions {
   /** λ in  mean log loss + λ Σ w_j²  (same convention as a tfjs l2 kernel regulariser). */
@@ -120,7 +120,7 @@ export class ClosedLoopLogistic implements Classifier {
   /** @param X [rows * cols] raw training rows; @param y [rows] 0/1. Deterministic (seed unused). */
   fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): this {
     const t0 = Date.now();
-    const Xs = this.prepareFit(X, y);
+    const Xs = this.prepareFit(X, y, options.trainStats);
     const start = this.start;
     return this.fitStandardized(Xs, y, options, t0, start ? { start: start.coefficients, gram: start.gram, memory: start.memory } : {});
   }
@@ -130,7 +130,7 @@ export class ClosedLoopLogistic implements Classifier {
    * returns the float32 standardised copy training reads (`options.start`'s, when continuing
    * from an earlier fit on these rows). @returns [rows * cols]
    */
-  prepareFit(X: Float64Array, y: Float64Array): Float32Array {
+  prepareFit(X: Float64Array, y: Float64Array, trainStats?: TrainStats): Float32Array {
     const rows = y.length;
     const cols = inferCols(X, rows, "ClosedLoopLogistic.fit");
     checkLabels(y, "ClosedLoopLogistic.fit");
@@ -140,7 +140,7 @@ export class ClosedLoopLogistic implements Classifier {
       this.scaler.setStats(start.mean, start.std);
       return start.Xs;
     }
-    this.scaler.fit(X, rows, cols);
+    this.scaler.fitOr(trainStats, X, rows, cols);
     // Train on the float32 standardised copy (the layout the tfjs models train on): half the
     // memory traffic of folding the standardisation into a pass over the float64 X.
     return this.scaler.transformF32(X);
@@ -284,7 +284,7 @@ export class ClosedLoopLogistic implements Classifier {
    * deterministic: the same numbers as inline). See `Classifier.fitJob`.
    */
   fitJob(X: Float64Array, y: Float64Array, options: FitOptions = {}): FitJob {
-    const Xs = this.prepareFit(X, y);
+    const Xs = this.prepareFit(X, y, options.trainStats);
     const start = this.start;
     this.start = null;
     const payload: ClosedLoopJob = {

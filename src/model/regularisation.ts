@@ -8,7 +8,7 @@
  */
 import { ClosedLoopLogistic, initialGram, meanLogLoss, shiftPairs } from "./closedLoop";
 import type { ClosedLoopStart, LbfgsMemory } from "./closedLoop";
-import type { LinearCoefficients } from "./types";
+import type { LinearCoefficients, TrainStats } from "./types";
 
 /** 1e-5 … 1e-1, a decade apart. */
 export const L2_GRID: readonly number[] = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
@@ -44,7 +44,7 @@ export interface L2Choice {
 export function chooseL2(
   train: { X: Float64Array; y: Float64Array },
   val: { X: Float64Array; y: Float64Array },
-  options: { grid?: readonly number[]; fallback?: number } = {},
+  options: { grid?: readonly number[]; fallback?: number; trainStats?: TrainStats } = {},
 ): L2Choice {
   const t0 = Date.now();
   const grid = [...(options.grid ?? L2_GRID)].sort((a, b) => a - b);
@@ -59,7 +59,7 @@ export function chooseL2(
     };
   }
   const first = new ClosedLoopLogistic();
-  const Xs = first.prepareFit(train.X, train.y);
+  const Xs = first.prepareFit(train.X, train.y, options.trainStats);
   const gram = initialGram(Xs, train.y.length, first.scaler.cols);
   const losses = new Map<number, number>();
   const fits = new Map<number, Pick<ClosedLoopStart, "coefficients" | "passes" | "gradNorm" | "memory">>();

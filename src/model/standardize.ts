@@ -50,6 +50,14 @@ export class Standardizer {
     return this;
   }
 
+  /** `fit(X, rows, cols)`, or `stats` when the caller already computed exactly that (`FitOptions.trainStats`). */
+  fitOr(stats: { mean: Float64Array; std: Float64Array } | undefined, X: Float64Array, rows: number, cols: number): this {
+    if (!stats) return this.fit(X, rows, cols);
+    checkShape(X, rows, cols);
+    if (stats.mean.length !== cols) throw new Error(`Standardizer.fitOr: the given statistics have ${stats.mean.length} columns, X has ${cols}`);
+    return this.setStats(stats.mean, stats.std);
+  }
+
   /** Adopts statistics computed by `fit` elsewhere (e.g. in another thread): copies of `mean` / `std`. */
   setStats(mean: ArrayLike<number>, std: ArrayLike<number>): this {
     if (mean.length !== std.length || mean.length === 0) throw new Error("Standardizer.setStats: mean and std must have the same non-zero length");

@@ -49,7 +49,7 @@ export abstract class TfjsLayersClassifier {
       this.scaler.setStats(pre.mean, pre.std);
       return { cols, seed, sample: { X, y }, rowsGiven: pre.rowsGiven };
     }
-    this.scaler.fit(X, y.length, cols);
+    this.scaler.fitOr(options.trainStats, X, y.length, cols);
     return { cols, seed, sample: seededSubsample(X, y, cols, this.maxTrainRows, seed), rowsGiven: y.length };
   }
 

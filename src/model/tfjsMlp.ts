@@ -83,7 +83,7 @@ export class TfjsMlp extends TfjsLayersClassifier implements Classifier {
   fitJob(X: Float64Array, y: Float64Array, options: FitOptions = {}): FitJob {
     const cols = inferCols(X, y.length, "TfjsMlp.fit");
     const seed = options.seed ?? 0;
-    this.scaler.fit(X, y.length, cols);
+    this.scaler.fitOr(options.trainStats, X, y.length, cols);
     const sample = seededSubsample(X, y, cols, this.maxTrainRows, seed);
     // The subsample is a fresh array at scale; otherwise the inputs (possibly views of X): copy.
     const fresh = sample.y !== y;

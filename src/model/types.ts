@@ -25,6 +25,17 @@ export interface FitOptions {
    * Fitting on them is fitting on all the rows.
    */
   presampled?: { rowsGiven: number; mean: Float64Array; std: Float64Array };
+  /**
+   * The standardisation of exactly these training rows (what `Standardizer.fit` computes on
+   * them), computed once per run for every model (`trainModels`) instead of once per model.
+   */
+  trainStats?: TrainStats;
+}
+
+/** [cols] per-column mean and (population) standard deviation of the training rows, as `Standardizer` holds them. */
+export interface TrainStats {
+  mean: Float64Array;
+  std: Float64Array;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { FeatureData, FeatureSet, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
-import type { FitOptions } from "../model/types";
+import type { FitOptions, TrainStats } from "../model/types";
 import { UserInputError } from "../common/errors";
 import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
@@ -199,9 +199,10 @@ export interface LeakyPieces {
   /**
    * The rows its fit reads: the seeded subsample of at most `maxTrainRows` training rows that
    * `seededSubsample` draws, the standardisation of every training row (`presampled`: column by
-   * column what `Standardizer.fit` computes on all of them) and the validation rows.
+   * column what `Standardizer.fit` computes on all of them; the leak-free columns' are
+   * `trainStats` when the caller has them) and the validation rows.
    */
-  fitInputs(maxTrainRows: number, seed: number): { X: Float64Array; y: Float64Array; options: FitOptions };
+  fitInputs(maxTrainRows: number, seed: number, trainStats?: TrainStats): { X: Float64Array; y: Float64Array; options: FitOptions };
   /** `predict` (a fitted model's predictProba) on every row, fed 65536 rows at a time (in one buffer, overwritten by the next rows). */
   scores(predict: (X: Float64Array) => Float64Array): Float64Array;
   /** [rows] one of the leak columns (`LEAKY_COLUMNS`) for every row; null for another name. */
@@ -216,14 +217,14 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
   const cols = names.length;
   return {
     names,
-    fitInputs(maxTrainRows, seed) {
+    fitInputs(maxTrainRows, seed, trainStats) {
       const train = roleRows(features, 0);
       const val = roleRows(features, 1);
       const pick = seededSubsampleRows(train.length, maxTrainRows, seed);
       const sample = pick ? pick.map((k) => train[k]) : train;
       // Standardizer.fit's statistics are column by column: the leak-free columns' over the
       // training rows of `features`, the leak columns' over those rows' six leak columns.
-      const base = new Standardizer().fit(features.X, features.rows, features.cols, features.role.map((r) => (r === 0 ? 1 : 0)));
+      const base = trainStats ?? new Standardizer().fit(features.X, features.rows, features.cols, features.role.map((r) => (r === 0 ? 1 : 0)));
       const leakStats = new Standardizer().fit(builder.leakColumns(data, features, train), train.length, cols - features.cols);
       const mean = Float64Array.from([...base.mean, ...leakStats.mean]);
       const std = Float64Array.from([...base.std, ...leakStats.std]);

@@ -25,8 +25,9 @@ import {
   initBackend,
   plattOnValidation,
   selectRole,
+  Standardizer,
 } from "../model";
-import type { BackendInfo, Classifier, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
+import type { BackendInfo, Classifier, FitOptions, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { PipelineParams } from "./params";
@@ -184,9 +185,12 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
   let primaryScorer: LinearScorerParams | null = null;
-  const fitOptions = (fs: FeatureSet) => {
+  // Every model standardises with the training rows' statistics: computed here once, not per model.
+  const trainRows = selectRole(prepared.features, 0);
+  const trainStats = trainRows.y.length > 0 ? new Standardizer().fit(trainRows.X, trainRows.y.length, prepared.features.cols) : undefined;
+  const fitOptions = (fs: FeatureSet): FitOptions => {
     const val = selectRole(fs, 1);
-    return { XVal: val.X, yVal: val.y, seed: params.seed };
+    return { XVal: val.X, yVal: val.y, seed: params.seed, trainStats };
   };
 
   /** Scores every row with a fitted model, calibrates, records it in its slot, frees it. */
@@ -221,7 +225,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     if (spec.leaky) {
       // Its matrix is never built whole: the rows its fit reads, then its scores piece by piece (prepare.ts).
       const pieces = prepared.leakyPieces();
-      const inputs = pieces.fitInputs(LEAKY_TRAIN_ROWS, params.seed);
+      const inputs = pieces.fitInputs(LEAKY_TRAIN_ROWS, params.seed, trainStats);
       if (inputs.y.length === 0) throw new Error("no labelled plays in the training window");
       const started = Date.now();
       const fitted = model ?? spec.make(prepared.features, context!);
@@ -252,7 +256,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   let regularisation: ModelRun["regularisation"];
   try {
     // The workers start first, so they overlap every main-thread stage, the λ selection included.
-    const train = selectRole(prepared.features, 0);
+    const train = trainRows;
     const useWorkers = train.y.length > 0 && train.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
     specs.forEach((spec, k) => {
       if (!useWorkers || !spec.worker) return;
@@ -260,7 +264,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       const model = spec.make(prepared.features, { l2: DEFAULT_L2, selected: null });
       pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
     });
-    const chosen = chooseL2(train, selectRole(prepared.features, 1));
+    const chosen = chooseL2(train, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
