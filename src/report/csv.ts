@@ -125,9 +125,14 @@ export interface ParsedCsv {
   rows: Record<string, string | number | null>[];
 }
 
-/** Parse CSV text written by `toCsv` (or any RFC 4180 CSV with a header row). */
-export function parseCsv(text: string, options: ParseCsvOptions = {}): ParsedCsv {
-  const typed = options.typed ?? true;
+/** A CSV's header (restored) and its data rows' cells exactly as written (still neutralised, rows possibly short). */
+export interface CsvGrid {
+  columns: string[];
+  cells: string[][];
+}
+
+/** Tokenize CSV text written by `toCsv` (or any RFC 4180 CSV with a header row); a quote error throws. */
+export function parseCsvGrid(text: string): CsvGrid {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const result = Papa.parse<string[]>(body, {
     header: false,
@@ -141,20 +146,38 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): ParsedCsv
   if (/[\r\n]$/.test(body) && last && last.length === 1 && last[0] === "") grid.pop();
   const quoteErrors = result.errors.filter((e) => e.type === "Quotes");
   if (quoteErrors.length > 0) throw new Error(`CSV parse error: ${quoteErrors[0].message} (row ${quoteErrors[0].row})`);
-  if (grid.length === 0) return { columns: [], rows: [] };
-  const columns = grid[0].map(restoreCell);
-  const rows = grid.slice(1).map((cells) => {
+  if (grid.length === 0) return { columns: [], cells: [] };
+  return { columns: grid[0].map(restoreCell), cells: grid.slice(1) };
+}
+
+/**
+ * A typed cell (see `ParseCsvOptions.typed`): empty → null, a neutralised cell → its text, a
+ * decimal number → number, anything else as written. First-character tests spare the regexes
+ * on cells that cannot match them.
+ */
+export function typedCell(raw: string): string | number | null {
+  if (raw === "") return null;
+  const c0 = raw.charCodeAt(0);
+  if (c0 === 39) return WAS_PREFIXED.test(raw) ? raw.slice(1) : raw; // '
+  const numeric = c0 === 45 || c0 === 46 || (c0 >= 48 && c0 <= 57); // - . 0-9
+  return numeric && NUMBER.test(raw) ? Number(raw) : raw;
+}
+
+/** The grid's rows as records keyed by column (a repeated column: the last one wins). */
+export function gridRows(grid: CsvGrid, options: ParseCsvOptions = {}): ParsedCsv["rows"] {
+  const cell = (options.typed ?? true) ? typedCell : restoreCell;
+  const { columns, cells } = grid;
+  return cells.map((raw) => {
     const row: Record<string, string | number | null> = {};
-    columns.forEach((c, j) => {
-      const raw = cells[j] ?? "";
-      if (!typed) row[c] = restoreCell(raw);
-      else if (raw === "") row[c] = null;
-      else if (WAS_PREFIXED.test(raw)) row[c] = raw.slice(1);
-      else row[c] = NUMBER.test(raw) ? Number(raw) : raw;
-    });
+    for (let j = 0; j < columns.length; j++) row[columns[j]] = cell(raw[j] ?? "");
     return row;
   });
-  return { columns, rows };
+}
+
+/** Parse CSV text written by `toCsv` (or any RFC 4180 CSV with a header row). */
+export function parseCsv(text: string, options: ParseCsvOptions = {}): ParsedCsv {
+  const grid = parseCsvGrid(text);
+  return { columns: grid.columns, rows: gridRows(grid, options) };
 }
 
 /** Read a CSV file: header and rows (see `parseCsv`). */

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
-import { parseCsv, ParsedCsv } from "./csv";
+import { gridRows, parseCsvGrid, typedCell } from "./csv";
+import type { CsvGrid, ParsedCsv } from "./csv";
 import type { ScoredColumn } from "./columns";
 import { cellText } from "./rows";
 import type { FigureInputs, LabelDisagreementRow, ScoredSample, TrainingHistory } from "./figures/types";
@@ -42,7 +43,7 @@ function readLabelDisagreement(file: string): LabelDisagreementRow[] {
   }));
 }
 
-function readTable(file: string, what: string): ParsedCsv {
+function readGrid(file: string, what: string): CsvGrid {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -50,13 +51,18 @@ function readTable(file: string, what: string): ParsedCsv {
     throw new UserInputError(`Cannot read ${what} "${file}": the file does not exist or is not readable. Run the pipeline first or pass the right path.`, file);
   }
   try {
-    return parseCsv(text);
+    return parseCsvGrid(text);
   } catch (error) {
     throw new UserInputError(`${what} "${file}" is not a valid CSV file (${(error as Error).message}).`, file);
   }
 }
 
-function requireColumns(table: ParsedCsv, required: readonly string[], file: string, what: string): void {
+function readTable(file: string, what: string): ParsedCsv {
+  const grid = readGrid(file, what);
+  return { columns: grid.columns, rows: gridRows(grid) };
+}
+
+function requireColumns(table: { columns: string[] }, required: readonly string[], file: string, what: string): void {
   const missing = required.filter((c) => !table.columns.includes(c));
   if (missing.length > 0) {
     throw new UserInputError(
@@ -78,41 +84,68 @@ export function modelColumns(columns: string[]): `p_${string}`[] {
   return perModel.length > 0 ? perModel : columns.includes("p_complete") ? ["p_complete"] : [];
 }
 
-/** Validate and convert scored_samples rows; errors name the file and the first bad row. */
-export function parseScoredSamples(table: ParsedCsv, file: string): ScoredSample[] {
-  requireColumns(table, REQUIRED_SCORED_COLUMNS, file, "Scored samples file");
-  const models = modelColumns(table.columns);
-  return table.rows.map((row, i) => {
-    const where = `row ${i + 2} of "${file}"`;
-    const int = (key: string, lo: number, hi: number): number => {
-      const v = num(row[key]);
-      if (v === null || !Number.isInteger(v) || v < lo || v > hi) {
-        throw new UserInputError(`Bad ${key} ${JSON.stringify(row[key])} in ${where}: expected an integer ${lo}-${hi}.`, file);
-      }
-      return v;
-    };
-    const rawLabel = row.label;
+/** Text of a typed cell: "" when empty, a number-like cell as `String` of its number (e.g. "1.50" → "1.5"). */
+function textCell(raw: string | undefined): string {
+  const v = typedCell(raw ?? "");
+  return v === null ? "" : typeof v === "string" ? v : String(v);
+}
+
+/** A typed cell's finite number, else null. */
+const numberCell = (raw: string | undefined): number | null => num(typedCell(raw ?? ""));
+
+/** A label cell: 1, 0 or null (empty); anything else as its typed value, for the error message. */
+function labelCell(raw: string | undefined): string | number | null {
+  if (raw === "1") return 1;
+  if (raw === "0") return 0;
+  return typedCell(raw ?? "");
+}
+
+/** An integer cell in [lo, hi]; `row` and `file` only name the cell in the error. */
+function intCell(raw: string | undefined, key: string, lo: number, hi: number, row: number, file: string): number {
+  const v = numberCell(raw);
+  if (v === null || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new UserInputError(`Bad ${key} ${JSON.stringify(typedCell(raw ?? ""))} in row ${row} of "${file}": expected an integer ${lo}-${hi}.`, file);
+  }
+  return v;
+}
+
+/**
+ * Validate and convert scored_samples rows straight from the CSV cells (no record per row);
+ * errors name the file and the first bad row.
+ */
+export function parseScoredSamples(grid: CsvGrid, file: string): ScoredSample[] {
+  requireColumns(grid, REQUIRED_SCORED_COLUMNS, file, "Scored samples file");
+  // A repeated column reads as its last copy (as `gridRows` does); a missing optional one as "".
+  const col = (key: string) => grid.columns.lastIndexOf(key);
+  const models = modelColumns(grid.columns)
+    .filter((m) => m !== "p_complete")
+    .map((m) => ({ m, j: col(m) }));
+  const [ts, startLocal, hour, day, position, uri, track, artist, album, platform, family, split, label, pComplete] = ([
+    "ts", "start_local", "hour_local", "day_of_week", "session_position", "spotify_track_uri", "track", "artist", "album",
+    "platform", "platform_family", "split", "label", "p_complete",
+  ] satisfies ScoredColumn[]).map(col);
+  return grid.cells.map((cells, i) => {
+    const rawLabel = labelCell(cells[label]);
     if (rawLabel !== null && rawLabel !== 0 && rawLabel !== 1) {
-      throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in ${where}: expected 1, 0 or empty.`, file);
+      throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in row ${i + 2} of "${file}": expected 1, 0 or empty.`, file);
     }
-    const text = (key: ScoredColumn): string => (row[key] === null || row[key] === undefined ? "" : String(row[key]));
     const sample: ScoredSample = {
-      ts: text("ts"),
-      start_local: text("start_local"),
-      hour_local: int("hour_local", 0, 23),
-      day_of_week: int("day_of_week", 0, 6),
-      session_position: int("session_position", 1, Number.MAX_SAFE_INTEGER),
-      spotify_track_uri: text("spotify_track_uri"),
-      track: text("track"),
-      artist: text("artist"),
-      album: text("album"),
-      platform: text("platform"),
-      platform_family: text("platform_family"),
-      split: text("split"),
-      label: rawLabel === null ? null : rawLabel === 1 ? 1 : 0, // (checked above; spelled out for non-strict tslab)
-      p_complete: num(row.p_complete) ?? NaN, // unscored: ignored by score figures
+      ts: textCell(cells[ts]),
+      start_local: textCell(cells[startLocal]),
+      hour_local: intCell(cells[hour], "hour_local", 0, 23, i + 2, file),
+      day_of_week: intCell(cells[day], "day_of_week", 0, 6, i + 2, file),
+      session_position: intCell(cells[position], "session_position", 1, Number.MAX_SAFE_INTEGER, i + 2, file),
+      spotify_track_uri: textCell(cells[uri]),
+      track: textCell(cells[track]),
+      artist: textCell(cells[artist]),
+      album: textCell(cells[album]),
+      platform: textCell(cells[platform]),
+      platform_family: textCell(cells[family]),
+      split: textCell(cells[split]),
+      label: rawLabel === null ? null : rawLabel === 1 ? 1 : 0, // (checked above; spelled out for non-strict tslab; -0 is 0)
+      p_complete: numberCell(cells[pComplete]) ?? NaN, // unscored: ignored by score figures
     };
-    for (const m of models) if (m !== "p_complete") sample[m] = num(row[m]);
+    for (const { m, j } of models) sample[m] = numberCell(cells[j]);
     return sample;
   });
 }
@@ -133,9 +166,9 @@ export function trainingHistories(file: string): TrainingHistory[] {
 
 /** Read `scored_samples.csv` and any optional inputs found in the same folder. */
 export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; found: string[] } {
-  const scoredTable = readTable(scoredPath, "Scored samples file");
-  const scored = parseScoredSamples(scoredTable, scoredPath);
-  const inputs: FigureInputs = { scored, models: modelColumns(scoredTable.columns) };
+  const scoredGrid = readGrid(scoredPath, "Scored samples file");
+  const scored = parseScoredSamples(scoredGrid, scoredPath);
+  const inputs: FigureInputs = { scored, models: modelColumns(scoredGrid.columns) };
   const dir = path.dirname(scoredPath);
   const found: string[] = [];
   const sibling = (name: string) => {
