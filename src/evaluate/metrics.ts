@@ -329,12 +329,7 @@ export function rocCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
 
 function rocCurveWith(y: Labels, p: Scores, maxPoints: number, counts: CountsOf): Curve {
   const why = problem(y, p, { bothClasses: true });
-  if (why) return { points: [], reason: why };
-  const { thresholds, tp, fp, pos, neg } = counts();
-  const points = downsampledPoints(thresholds.length + 1, maxPoints, (i) =>
-    i === 0 ? { x: 0, y: 0, threshold: Infinity } : { x: fp[i - 1] / neg, y: tp[i - 1] / pos, threshold: thresholds[i - 1] },
-  );
-  return { points };
+  return why ? { points: [], reason: why } : { points: seriesPoints(rocSeries(counts()), maxPoints) };
 }
 
 /** Precision–recall curve (x = recall, y = precision), one point per distinct threshold. */
@@ -345,30 +340,64 @@ export function prCurve(y: Labels, p: Scores, maxPoints = 200): Curve {
 
 function prCurveWith(y: Labels, p: Scores, maxPoints: number, counts: CountsOf): Curve {
   const why = problem(y, p, { needPositive: true });
-  if (why) return { points: [], reason: why };
-  const { thresholds, tp, fp, pos } = counts();
-  const points = downsampledPoints(thresholds.length, maxPoints, (k) => ({ x: tp[k] / pos, y: tp[k] / (tp[k] + fp[k]), threshold: thresholds[k] }));
-  return { points };
+  return why ? { points: [], reason: why } : { points: seriesPoints(prSeries(counts()), maxPoints) };
 }
 
-/** ROC and PR curves with their areas, from one sort of the scores. */
-export interface ThresholdCurves {
-  roc: Curve;
-  pr: Curve;
+/** A curve's points over every distinct threshold, each computed when read (no point is built). */
+export interface CurveSeries {
+  length: number;
+  x(i: number): number;
+  y(i: number): number;
+  threshold(i: number): number;
+}
+
+/** ROC (x = FPR, y = TPR): point 0 is (0, 0) at threshold +Infinity, then one per distinct threshold. */
+function rocSeries({ thresholds, tp, fp, pos, neg }: ThresholdCounts): CurveSeries {
+  return {
+    length: thresholds.length + 1,
+    x: (i) => (i === 0 ? 0 : fp[i - 1] / neg),
+    y: (i) => (i === 0 ? 0 : tp[i - 1] / pos),
+    threshold: (i) => (i === 0 ? Infinity : thresholds[i - 1]),
+  };
+}
+
+/** Precision–recall (x = recall, y = precision), one point per distinct threshold. */
+function prSeries({ thresholds, tp, fp, pos }: ThresholdCounts): CurveSeries {
+  return {
+    length: thresholds.length,
+    x: (k) => tp[k] / pos,
+    y: (k) => tp[k] / (tp[k] + fp[k]),
+    threshold: (k) => thresholds[k],
+  };
+}
+
+const seriesPoints = (s: CurveSeries, maxPoints: number): CurvePoint[] =>
+  downsampledPoints(s.length, maxPoints, (i) => ({ x: s.x(i), y: s.y(i), threshold: s.threshold(i) }));
+
+/**
+ * ROC and PR curves with their areas, from one sort of the scores: each curve as a series over
+ * every distinct threshold, for callers that pick their own points (the figures); a curve is
+ * null exactly when its area is, the area's reason saying why.
+ */
+export interface ThresholdSeries {
+  roc: CurveSeries | null;
+  pr: CurveSeries | null;
   rocAuc: Metric;
   /** Average precision (step-wise). */
   averagePrecision: Metric;
 }
 
-/** `rocCurve`, `prCurve`, `rocAuc` and `averagePrecision` of the same scores, sharing one sort. */
-export function thresholdCurves(y: Labels, p: Scores, maxPoints = 200): ThresholdCurves {
-  checkInputs(y, p, "thresholdCurves");
+/** `rocCurve`, `prCurve` (every threshold), `rocAuc` and `averagePrecision` of the same scores, sharing one sort. */
+export function thresholdSeries(y: Labels, p: Scores): ThresholdSeries {
+  checkInputs(y, p, "thresholdSeries");
   const counts = lazyCounts(y, p);
+  const rocAuc = rocAucWith(y, p, counts);
+  const averagePrecision = averagePrecisionWith(y, p, counts);
   return {
-    roc: rocCurveWith(y, p, maxPoints, counts),
-    pr: prCurveWith(y, p, maxPoints, counts),
-    rocAuc: rocAucWith(y, p, counts),
-    averagePrecision: averagePrecisionWith(y, p, counts),
+    roc: rocAuc.value === null ? null : rocSeries(counts()),
+    pr: averagePrecision.value === null ? null : prSeries(counts()),
+    rocAuc,
+    averagePrecision,
   };
 }
 

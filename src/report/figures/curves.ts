@@ -3,8 +3,8 @@
  * `evaluate/metrics` (the same code as model_metrics.json); this module only thins the
  * curves for plotting and rounds what the figures and the dashboard embed.
  */
-import { expectedCalibrationError, thresholdCurves } from "../../evaluate/metrics";
-import type { CurvePoint as MetricPoint, ReliabilityBin } from "../../evaluate/metrics";
+import { expectedCalibrationError, thresholdSeries } from "../../evaluate/metrics";
+import type { CurveSeries, ReliabilityBin } from "../../evaluate/metrics";
 
 export interface PlotCurve {
   /** [x, y] points, thinned to at most a few hundred for plotting. */
@@ -13,37 +13,44 @@ export interface PlotCurve {
   value: number | null;
 }
 
-/** Keep the first and last point and any point at least `step` away (max |dx|, |dy|) from the last kept one. */
-function thin(points: [number, number][], step = 0.005): [number, number][] {
-  if (points.length <= 2) return points;
-  const out: [number, number][] = [points[0]];
-  let last = points[0];
-  for (let i = 1; i < points.length - 1; i++) {
-    const p = points[i];
-    if (Math.max(Math.abs(p[0] - last[0]), Math.abs(p[1] - last[1])) >= step) {
-      out.push(p);
-      last = p;
+/**
+ * The series' points to plot: the first and last, and any at least `step` away (max |dx|, |dy|)
+ * from the last one kept, rounded. Read off the series, so the curve over every threshold
+ * (one point per distinct score: ~200k at 1M plays) is never built.
+ */
+function plotPoints(s: CurveSeries, step = 0.005): [number, number][] {
+  const n = s.length;
+  const out: [number, number][] = [];
+  const keep = (i: number) => out.push([round(s.x(i)), round(s.y(i))]);
+  if (n === 0) return out;
+  keep(0);
+  let lastX = s.x(0);
+  let lastY = s.y(0);
+  for (let i = 1; i < n - 1; i++) {
+    const x = s.x(i);
+    const y = s.y(i);
+    if (Math.max(Math.abs(x - lastX), Math.abs(y - lastY)) >= step) {
+      keep(i);
+      lastX = x;
+      lastY = y;
     }
   }
-  out.push(points[points.length - 1]);
+  if (n > 1) keep(n - 1);
   return out;
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
-const plotPoints = (points: MetricPoint[]): [number, number][] =>
-  thin(points.map((p): [number, number] => [p.x, p.y])).map(([x, y]) => [round(x), round(y)]);
-
 /**
  * ROC (x = false positive rate, y = true positive rate; value = rank-based AUC) and PR
- * (x = recall, y = precision; value = average precision) curves of one model, every
- * distinct threshold kept before thinning.
+ * (x = recall, y = precision; value = average precision) curves of one model, thinned from
+ * every distinct threshold.
  */
 export function plotCurves(labels: ArrayLike<number>, scores: ArrayLike<number>): { roc: PlotCurve; pr: PlotCurve } {
-  const c = thresholdCurves(labels, scores, Infinity);
+  const c = thresholdSeries(labels, scores);
   return {
-    roc: { points: plotPoints(c.roc.points), value: c.rocAuc.value },
-    pr: { points: plotPoints(c.pr.points), value: c.averagePrecision.value },
+    roc: { points: c.roc ? plotPoints(c.roc) : [], value: c.rocAuc.value },
+    pr: { points: c.pr ? plotPoints(c.pr) : [], value: c.averagePrecision.value },
   };
 }
 

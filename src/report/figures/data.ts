@@ -32,74 +32,99 @@ class RateAcc {
   }
 }
 
-function groupRates(samples: ScoredSample[], key: (s: ScoredSample) => string): Map<string, RateAcc> {
-  const groups = new Map<string, RateAcc>();
-  for (const s of samples) {
-    const k = key(s);
-    let acc = groups.get(k);
-    if (!acc) groups.set(k, (acc = new RateAcc()));
-    acc.add(s);
-  }
-  return groups;
-}
-
 const isLabelled = (s: ScoredSample) => s.label === 0 || s.label === 1;
 const finite = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+/** v when it is an integer in [0, n), else -1 (a play outside every hour / day is counted in none). */
+const slot = (v: number, n: number) => (Number.isInteger(v) && v >= 0 && v < n ? v : -1);
 
-function hourly(samples: ScoredSample[]): HourRow[] {
-  const g = groupRates(samples, (s) => String(s.hour_local));
-  return Array.from({ length: 24 }, (_, hour) => ({ hour, ...(g.get(String(hour)) ?? new RateAcc()).row() }));
+/** Session-position buckets in order: 1 … 10 individually, then 11-20, 21-50, 51+. */
+const SESSION_BUCKETS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11-20", "21-50", "51+"];
+
+/** A position's bucket as its 1-based place in SESSION_BUCKETS (below 1 and fractions: by their floor, at least 1). */
+const sessionOrder = (position: number): number =>
+  position <= 10 ? Math.max(1, Math.floor(position)) : position <= 20 ? 11 : position <= 50 ? 12 : 13;
+
+/**
+ * Every per-play aggregate of the figures, from one pass over the scored plays: rates per
+ * hour, hour × weekday, session bucket, artist and platform family, and the labelled and
+ * labelled test plays (the rows the score figures evaluate).
+ */
+class PlayTally {
+  readonly hours = Array.from({ length: 24 }, () => new RateAcc());
+  /** day_of_week * 24 + hour */
+  readonly cells = Array.from({ length: 7 * 24 }, () => new RateAcc());
+  /** Indexed by bucket order (1-13). */
+  readonly sessions: (RateAcc | undefined)[] = [];
+  readonly artists = new Map<string, RateAcc>();
+  readonly platforms = new Map<string, RateAcc>();
+  readonly labelled: ScoredSample[] = [];
+  readonly test: ScoredSample[] = [];
+
+  constructor(samples: readonly ScoredSample[]) {
+    for (const s of samples) this.add(s);
+  }
+
+  private add(s: ScoredSample): void {
+    const hour = slot(s.hour_local, 24);
+    const day = slot(s.day_of_week, 7);
+    if (hour >= 0) this.hours[hour].add(s);
+    if (hour >= 0 && day >= 0) this.cells[day * 24 + hour].add(s);
+    (this.sessions[sessionOrder(s.session_position)] ??= new RateAcc()).add(s);
+    groupOf(this.artists, s.artist ?? "").add(s);
+    groupOf(this.platforms, s.platform_family || "unknown").add(s);
+    if (isLabelled(s)) {
+      this.labelled.push(s);
+      if (s.split === "test") this.test.push(s);
+    }
+  }
 }
 
-function topArtists(samples: ScoredSample[]): ArtistRow[] {
-  const g = groupRates(samples, (s) => s.artist ?? "");
-  return [...g.entries()]
+function groupOf(groups: Map<string, RateAcc>, key: string): RateAcc {
+  let acc = groups.get(key);
+  if (!acc) groups.set(key, (acc = new RateAcc()));
+  return acc;
+}
+
+function hourly(t: PlayTally): HourRow[] {
+  return t.hours.map((acc, hour) => ({ hour, ...acc.row() }));
+}
+
+function topArtists(t: PlayTally): ArtistRow[] {
+  return [...t.artists.entries()]
     .map(([artist, acc]) => ({ artist, ...acc.row() }))
     .sort((a, b) => b.plays - a.plays || compareText(a.artist, b.artist))
     .slice(0, TOP_ARTISTS)
     .map((r, i) => ({ ...r, rank: i + 1 }));
 }
 
-function platformMix(samples: ScoredSample[]): PlatformRow[] {
-  const g = groupRates(samples, (s) => s.platform_family || "unknown");
-  return [...g.entries()]
-    .map(([platform_family, acc]) => ({ platform_family, ...acc.row(), share: acc.plays / samples.length }))
+function platformMix(t: PlayTally, plays: number): PlatformRow[] {
+  return [...t.platforms.entries()]
+    .map(([platform_family, acc]) => ({ platform_family, ...acc.row(), share: acc.plays / plays }))
     .sort((a, b) => b.plays - a.plays || compareText(a.platform_family, b.platform_family));
 }
 
-/** Session-position buckets: 1 … 10 individually, then 11-20, 21-50, 51+. */
-export function sessionBucket(position: number): { bucket: string; order: number } {
-  if (position <= 10) return { bucket: String(Math.max(1, Math.floor(position))), order: Math.max(1, Math.floor(position)) };
-  if (position <= 20) return { bucket: "11-20", order: 11 };
-  if (position <= 50) return { bucket: "21-50", order: 12 };
-  return { bucket: "51+", order: 13 };
+function sessionPosition(t: PlayTally): SessionRow[] {
+  const rows: SessionRow[] = [];
+  t.sessions.forEach((acc, order) => {
+    if (acc) rows.push({ bucket: SESSION_BUCKETS[order - 1], order, ...acc.row() });
+  });
+  return rows;
 }
 
-function sessionPosition(samples: ScoredSample[]): SessionRow[] {
-  const g = groupRates(samples, (s) => sessionBucket(s.session_position).bucket);
-  return [...g.entries()]
-    .map(([bucket, acc]) => ({ bucket, order: sessionBucket(bucket === "51+" ? 51 : parseInt(bucket, 10)).order, ...acc.row() }))
-    .sort((a, b) => a.order - b.order);
+function hourWeekday(t: PlayTally): HeatCell[] {
+  return t.cells.map((acc, i) => {
+    const d = Math.floor(i / 24);
+    return { day_of_week: d, day: DAY_NAMES[d], hour: i % 24, ...acc.row() };
+  });
 }
 
-function hourWeekday(samples: ScoredSample[]): HeatCell[] {
-  const g = groupRates(samples, (s) => `${s.day_of_week}:${s.hour_local}`);
-  const cells: HeatCell[] = [];
-  for (let d = 0; d < 7; d++) {
-    for (let h = 0; h < 24; h++) {
-      cells.push({ day_of_week: d, day: DAY_NAMES[d], hour: h, ...(g.get(`${d}:${h}`) ?? new RateAcc()).row() });
-    }
-  }
-  return cells;
-}
-
-function histogram(scores: number[], labels: number[]): HistogramBin[] {
+function histogram(scores: ArrayLike<number>, labels: ArrayLike<number>): HistogramBin[] {
   const bins: HistogramBin[] = [];
   const counts = { completed: new Array<number>(HISTOGRAM_BINS).fill(0), skipped: new Array<number>(HISTOGRAM_BINS).fill(0) };
-  scores.forEach((p, i) => {
-    const b = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(p * HISTOGRAM_BINS)));
+  for (let i = 0; i < scores.length; i++) {
+    const b = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(scores[i] * HISTOGRAM_BINS)));
     counts[labels[i] === 1 ? "completed" : "skipped"][b]++;
-  });
+  }
   for (const outcome of ["completed", "skipped"] as const) {
     counts[outcome].forEach((count, b) =>
       bins.push({ bin_start: b / HISTOGRAM_BINS, bin_end: (b + 1) / HISTOGRAM_BINS, outcome, count }),
@@ -108,24 +133,36 @@ function histogram(scores: number[], labels: number[]): HistogramBin[] {
   return bins;
 }
 
-const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+/** Mean score of the rows labelled `label` (summed in row order), null without any. */
+function meanScore(scores: ArrayLike<number>, labels: ArrayLike<number>, label: 0 | 1): number | null {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (labels[i] === label) {
+      sum += scores[i];
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : null;
+}
 
-/** Scores and labels of rows where `model` is a finite number and the label is known. */
-function scoresFor(rows: ScoredSample[], model: string): { scores: number[]; labels: number[] } {
-  const scores: number[] = [];
-  const labels: number[] = [];
+/** Scores (clamped to [0, 1]) and labels of the labelled rows where `model` is a finite number. */
+function scoresFor(rows: readonly ScoredSample[], model: string): { scores: Float64Array; labels: Uint8Array } {
+  const scores = new Float64Array(rows.length);
+  const labels = new Uint8Array(rows.length);
+  let n = 0;
   for (const s of rows) {
     const p = field(s, model);
     if (finite(p) && isLabelled(s)) {
-      scores.push(Math.min(1, Math.max(0, p)));
-      labels.push(s.label as number);
+      scores[n] = Math.min(1, Math.max(0, p));
+      labels[n++] = s.label as number;
     }
   }
-  return { scores, labels };
+  return { scores: scores.subarray(0, n), labels: labels.subarray(0, n) };
 }
 
 /** ROC and PR curves per model; each model's scores are gathered and sorted once for both. */
-function curves(rows: ScoredSample[], models: string[]) {
+function curves(rows: readonly ScoredSample[], models: string[]) {
   const roc = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   const pr = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   for (const model of models) {
@@ -211,8 +248,8 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
   // Every scored play carries p_complete (the primary model, calibrated): the single-score
   // figures use it whichever per-model columns are compared in the curves.
   const primaryModel = "p_complete";
-  const labelled = scored.filter(isLabelled);
-  const test = labelled.filter((s) => s.split === "test");
+  const tally = new PlayTally(scored);
+  const { labelled, test } = tally;
   const evalRows = test.length > 0 ? test : labelled;
   const primary = scoresFor(evalRows, primaryModel);
   const calibration = plotReliability(primary.labels, primary.scores, RELIABILITY_BINS);
@@ -228,21 +265,21 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
       primaryModel,
       models,
     },
-    hourly: hourly(scored),
+    hourly: hourly(tally),
     predictionHistogram: histogram(primary.scores, primary.labels),
     predictionMeans: {
-      completed: mean(primary.scores.filter((_, i) => primary.labels[i] === 1)),
-      skipped: mean(primary.scores.filter((_, i) => primary.labels[i] === 0)),
+      completed: meanScore(primary.scores, primary.labels, 1),
+      skipped: meanScore(primary.scores, primary.labels, 0),
     },
-    topArtists: topArtists(scored),
-    platformMix: platformMix(scored),
+    topArtists: topArtists(tally),
+    platformMix: platformMix(tally, scored.length),
     reliability: calibration.bins,
     calibrationError: calibration.ece,
     roc,
     pr: { ...pr, positiveRate: evalRows.length > 0 ? positives / evalRows.length : null },
     featureImportance: featureRows(inputs.featureImportance),
-    sessionPosition: sessionPosition(scored),
-    hourWeekday: hourWeekday(scored),
+    sessionPosition: sessionPosition(tally),
+    hourWeekday: hourWeekday(tally),
     modelComparison: comparisonRows(inputs.modelComparison),
     monthly: monthRows(inputs.monthly),
     recommendations: inputs.recommendations ? inputs.recommendations.slice(0, 20) : null,
