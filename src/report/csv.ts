@@ -125,29 +125,66 @@ export interface ParsedCsv {
   rows: Record<string, string | number | null>[];
 }
 
-/** A CSV's header (restored) and its data rows' cells exactly as written (still neutralised, rows possibly short). */
-export interface CsvGrid {
-  columns: string[];
-  cells: string[][];
-}
+/** An unterminated or malformed quoted field: the message names papaparse's reason and the row (0 = header). */
+export class CsvSyntaxError extends Error {}
 
-/** Tokenize CSV text written by `toCsv` (or any RFC 4180 CSV with a header row); a quote error throws. */
-export function parseCsvGrid(text: string): CsvGrid {
+/**
+ * Hand each row of CSV text written by `toCsv` (or any RFC 4180 CSV) to `visit` as papaparse
+ * tokenizes it, header first (index 0), cells exactly as written (still neutralised; a row
+ * may be short). No grid is kept: at 200k rows its millions of cell strings cost more in
+ * garbage collection than the parse itself. The line end after the last row is not a row.
+ *
+ * Errors come as if the whole text were tokenized first: a quote error anywhere throws
+ * `CsvSyntaxError`, even after `visit` threw on an earlier row; otherwise the first error
+ * `visit` threw is rethrown once the text is read (no later row is visited).
+ */
+export function eachCsvRow(text: string, visit: (cells: string[], index: number) => void): void {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const result = Papa.parse<string[]>(body, {
+  const relay = new RowRelay(visit);
+  Papa.parse<string[]>(body, {
     header: false,
     delimiter: ",",
     skipEmptyLines: false,
     dynamicTyping: false,
+    step: (result) => relay.step(result),
   });
-  const grid = result.data;
-  // papaparse yields one [""] row for the final line end: drop exactly that one.
-  const last = grid[grid.length - 1];
-  if (/[\r\n]$/.test(body) && last && last.length === 1 && last[0] === "") grid.pop();
-  const quoteErrors = result.errors.filter((e) => e.type === "Quotes");
-  if (quoteErrors.length > 0) throw new Error(`CSV parse error: ${quoteErrors[0].message} (row ${quoteErrors[0].row})`);
-  if (grid.length === 0) return { columns: [], cells: [] };
-  return { columns: grid[0].map(restoreCell), cells: grid.slice(1) };
+  relay.finish(body);
+}
+
+/** papaparse's rows to a visitor, one row behind (the last may be the final line end's), with `eachCsvRow`'s error order. */
+class RowRelay {
+  private tokenized = 0;
+  private pending: string[] | null = null;
+  private syntaxError: CsvSyntaxError | null = null;
+  private visitError: { error: unknown } | null = null;
+
+  constructor(private readonly visit: (cells: string[], index: number) => void) {}
+
+  step(result: Papa.ParseStepResult<string[]>): void {
+    if (this.syntaxError) return;
+    const quote = result.errors.find((e) => e.type === "Quotes");
+    if (quote) this.syntaxError = new CsvSyntaxError(`CSV parse error: ${quote.message} (row ${this.tokenized})`);
+    else if (this.pending) this.deliver(this.pending, this.tokenized - 1);
+    this.pending = result.data;
+    this.tokenized++;
+  }
+
+  finish(body: string): void {
+    if (this.syntaxError) throw this.syntaxError;
+    const last = this.pending;
+    // papaparse yields one [""] row for the final line end: drop exactly that one.
+    if (last && !(/[\r\n]$/.test(body) && last.length === 1 && last[0] === "")) this.deliver(last, this.tokenized - 1);
+    if (this.visitError) throw this.visitError.error;
+  }
+
+  private deliver(cells: string[], index: number): void {
+    if (this.visitError) return;
+    try {
+      this.visit(cells, index);
+    } catch (error) {
+      this.visitError = { error };
+    }
+  }
 }
 
 /**
@@ -163,21 +200,21 @@ export function typedCell(raw: string): string | number | null {
   return numeric && NUMBER.test(raw) ? Number(raw) : raw;
 }
 
-/** The grid's rows as records keyed by column (a repeated column: the last one wins). */
-export function gridRows(grid: CsvGrid, options: ParseCsvOptions = {}): ParsedCsv["rows"] {
-  const cell = (options.typed ?? true) ? typedCell : restoreCell;
-  const { columns, cells } = grid;
-  return cells.map((raw) => {
-    const row: Record<string, string | number | null> = {};
-    for (let j = 0; j < columns.length; j++) row[columns[j]] = cell(raw[j] ?? "");
-    return row;
-  });
-}
-
-/** Parse CSV text written by `toCsv` (or any RFC 4180 CSV with a header row). */
+/** Parse CSV text written by `toCsv` (or any RFC 4180 CSV with a header row); a repeated column: the last one wins. */
 export function parseCsv(text: string, options: ParseCsvOptions = {}): ParsedCsv {
-  const grid = parseCsvGrid(text);
-  return { columns: grid.columns, rows: gridRows(grid, options) };
+  const cell = (options.typed ?? true) ? typedCell : restoreCell;
+  let columns: string[] = [];
+  const rows: ParsedCsv["rows"] = [];
+  eachCsvRow(text, (cells, index) => {
+    if (index === 0) {
+      columns = cells.map(restoreCell);
+      return;
+    }
+    const row: Record<string, string | number | null> = {};
+    for (let j = 0; j < columns.length; j++) row[columns[j]] = cell(cells[j] ?? "");
+    rows.push(row);
+  });
+  return { columns, rows };
 }
 
 /** Read a CSV file: header and rows (see `parseCsv`). */

@@ -2,8 +2,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UserInputError } from "../common/errors";
-import { gridRows, parseCsvGrid, typedCell } from "./csv";
-import type { CsvGrid, ParsedCsv } from "./csv";
+import { CsvSyntaxError, eachCsvRow, parseCsv, restoreCell, typedCell } from "./csv";
+import type { ParsedCsv } from "./csv";
 import type { ScoredColumn } from "./columns";
 import { cellText } from "./rows";
 import type { FigureInputs, LabelDisagreementRow, ScoredSample, TrainingHistory } from "./figures/types";
@@ -43,23 +43,27 @@ function readLabelDisagreement(file: string): LabelDisagreementRow[] {
   }));
 }
 
-function readGrid(file: string, what: string): CsvGrid {
-  let text: string;
+function readText(file: string, what: string): string {
   try {
-    text = fs.readFileSync(file, "utf8");
+    return fs.readFileSync(file, "utf8");
   } catch {
     throw new UserInputError(`Cannot read ${what} "${file}": the file does not exist or is not readable. Run the pipeline first or pass the right path.`, file);
   }
+}
+
+/** `parse()`, its CSV syntax error reworded to name the file. */
+function parsingCsv<T>(file: string, what: string, parse: () => T): T {
   try {
-    return parseCsvGrid(text);
+    return parse();
   } catch (error) {
-    throw new UserInputError(`${what} "${file}" is not a valid CSV file (${(error as Error).message}).`, file);
+    if (error instanceof CsvSyntaxError) throw new UserInputError(`${what} "${file}" is not a valid CSV file (${error.message}).`, file);
+    throw error;
   }
 }
 
 function readTable(file: string, what: string): ParsedCsv {
-  const grid = readGrid(file, what);
-  return { columns: grid.columns, rows: gridRows(grid) };
+  const text = readText(file, what);
+  return parsingCsv(file, what, () => parseCsv(text));
 }
 
 function requireColumns(table: { columns: string[] }, required: readonly string[], file: string, what: string): void {
@@ -109,32 +113,31 @@ function intCell(raw: string | undefined, key: string, lo: number, hi: number, r
   return v;
 }
 
-/**
- * Validate and convert scored_samples rows straight from the CSV cells (no record per row);
- * errors name the file and the first bad row.
- */
-export function parseScoredSamples(grid: CsvGrid, file: string): ScoredSample[] {
-  requireColumns(grid, REQUIRED_SCORED_COLUMNS, file, "Scored samples file");
-  // A repeated column reads as its last copy (as `gridRows` does); a missing optional one as "".
-  const col = (key: string) => grid.columns.lastIndexOf(key);
-  const models = modelColumns(grid.columns)
+/** Converts one scored_samples row's cells (`row`: its line, for errors) for the given header. */
+type ScoredRowReader = (cells: string[], row: number) => ScoredSample;
+
+/** A row reader for this header, columns found once (a repeated column reads as its last copy, a missing optional one as ""). */
+function scoredRowReader(columns: string[], file: string): ScoredRowReader {
+  requireColumns({ columns }, REQUIRED_SCORED_COLUMNS, file, "Scored samples file");
+  const col = (key: string) => columns.lastIndexOf(key);
+  const models = modelColumns(columns)
     .filter((m) => m !== "p_complete")
     .map((m) => ({ m, j: col(m) }));
   const [ts, startLocal, hour, day, position, uri, track, artist, album, platform, family, split, label, pComplete] = ([
     "ts", "start_local", "hour_local", "day_of_week", "session_position", "spotify_track_uri", "track", "artist", "album",
     "platform", "platform_family", "split", "label", "p_complete",
   ] satisfies ScoredColumn[]).map(col);
-  return grid.cells.map((cells, i) => {
+  return (cells, row) => {
     const rawLabel = labelCell(cells[label]);
     if (rawLabel !== null && rawLabel !== 0 && rawLabel !== 1) {
-      throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in row ${i + 2} of "${file}": expected 1, 0 or empty.`, file);
+      throw new UserInputError(`Bad label ${JSON.stringify(rawLabel)} in row ${row} of "${file}": expected 1, 0 or empty.`, file);
     }
     const sample: ScoredSample = {
       ts: textCell(cells[ts]),
       start_local: textCell(cells[startLocal]),
-      hour_local: intCell(cells[hour], "hour_local", 0, 23, i + 2, file),
-      day_of_week: intCell(cells[day], "day_of_week", 0, 6, i + 2, file),
-      session_position: intCell(cells[position], "session_position", 1, Number.MAX_SAFE_INTEGER, i + 2, file),
+      hour_local: intCell(cells[hour], "hour_local", 0, 23, row, file),
+      day_of_week: intCell(cells[day], "day_of_week", 0, 6, row, file),
+      session_position: intCell(cells[position], "session_position", 1, Number.MAX_SAFE_INTEGER, row, file),
       spotify_track_uri: textCell(cells[uri]),
       track: textCell(cells[track]),
       artist: textCell(cells[artist]),
@@ -147,7 +150,23 @@ export function parseScoredSamples(grid: CsvGrid, file: string): ScoredSample[] 
     };
     for (const { m, j } of models) sample[m] = numberCell(cells[j]);
     return sample;
+  };
+}
+
+/**
+ * scored_samples.csv's columns and validated plays, each row converted as it is tokenized (no
+ * grid, no record per row; see `eachCsvRow`). Errors name the file and the first bad row; a
+ * CSV syntax error anywhere comes first (a `CsvSyntaxError`), as when the file was parsed whole.
+ */
+export function parseScoredSamples(text: string, file: string): { columns: string[]; scored: ScoredSample[] } {
+  const scored: ScoredSample[] = [];
+  const header = { columns: [] as string[], read: null as ScoredRowReader | null };
+  eachCsvRow(text, (cells, index) => {
+    if (index > 0) scored.push(header.read!(cells, index + 1));
+    else header.read = scoredRowReader((header.columns = cells.map(restoreCell)), file);
   });
+  if (!header.read) scoredRowReader([], file); // no header row: names the missing columns
+  return { columns: header.columns, scored };
 }
 
 /** The per-epoch losses under model_metrics.json's "training" (models without `train_loss` are left out). */
@@ -166,9 +185,10 @@ export function trainingHistories(file: string): TrainingHistory[] {
 
 /** Read `scored_samples.csv` and any optional inputs found in the same folder. */
 export function loadFigureInputs(scoredPath: string): { inputs: FigureInputs; found: string[] } {
-  const scoredGrid = readGrid(scoredPath, "Scored samples file");
-  const scored = parseScoredSamples(scoredGrid, scoredPath);
-  const inputs: FigureInputs = { scored, models: modelColumns(scoredGrid.columns) };
+  const what = "Scored samples file";
+  const text = readText(scoredPath, what);
+  const { columns, scored } = parsingCsv(scoredPath, what, () => parseScoredSamples(text, scoredPath));
+  const inputs: FigureInputs = { scored, models: modelColumns(columns) };
   const dir = path.dirname(scoredPath);
   const found: string[] = [];
   const sibling = (name: string) => {
