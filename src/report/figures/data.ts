@@ -146,31 +146,44 @@ function meanScore(scores: ArrayLike<number>, labels: ArrayLike<number>, label: 
   return n > 0 ? sum / n : null;
 }
 
-/** Scores (clamped to [0, 1]) and labels of the labelled rows where `model` is a finite number. */
-function scoresFor(rows: readonly ScoredSample[], model: string): { scores: Float64Array; labels: Uint8Array } {
-  const scores = new Float64Array(rows.length);
-  const labels = new Uint8Array(rows.length);
-  let n = 0;
-  for (const s of rows) {
-    const p = field(s, model);
-    if (finite(p) && isLabelled(s)) {
-      scores[n] = Math.min(1, Math.max(0, p));
-      labels[n++] = s.label as number;
-    }
-  }
-  return { scores: scores.subarray(0, n), labels: labels.subarray(0, n) };
+interface ModelScores {
+  scores: Float64Array;
+  labels: Uint8Array;
 }
 
-/** ROC and PR curves per model; each model's scores are gathered and sorted once for both. */
-function curves(rows: readonly ScoredSample[], models: string[]) {
+/**
+ * Per model: the scores (clamped to [0, 1]) and labels of the labelled rows where its score is
+ * a finite number. One pass reading each row once for every model (a pass per model re-reads
+ * every row object from memory).
+ */
+function scoreColumns(rows: readonly ScoredSample[], models: readonly string[]): Map<string, ModelScores> {
+  const keys = [...new Set(models)];
+  const scores = keys.map(() => new Float64Array(rows.length));
+  const labels = keys.map(() => new Uint8Array(rows.length));
+  const counts = new Int32Array(keys.length);
+  for (const s of rows) {
+    if (!isLabelled(s)) continue;
+    for (let m = 0; m < keys.length; m++) {
+      const p = field(s, keys[m]);
+      if (finite(p)) {
+        scores[m][counts[m]] = Math.min(1, Math.max(0, p));
+        labels[m][counts[m]++] = s.label as number;
+      }
+    }
+  }
+  return new Map(keys.map((k, m) => [k, { scores: scores[m].subarray(0, counts[m]), labels: labels[m].subarray(0, counts[m]) }]));
+}
+
+/** ROC and PR curves per model; each model's scores are sorted once for both. */
+function curves(models: string[], scores: Map<string, ModelScores>) {
   const roc = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   const pr = { points: [] as CurvePoint[], summary: [] as CurveSummary[] };
   for (const model of models) {
-    const { scores, labels } = scoresFor(rows, model);
-    const both = plotCurves(labels, scores);
+    const s = scores.get(model)!;
+    const both = plotCurves(s.labels, s.scores);
     for (const [out, curve] of [[roc, both.roc], [pr, both.pr]] as const) {
       for (const [x, y] of curve.points) out.points.push({ model, x, y });
-      out.summary.push({ model, value: curve.value, n: scores.length });
+      out.summary.push({ model, value: curve.value, n: s.scores.length });
     }
   }
   return { roc, pr };
@@ -251,9 +264,10 @@ export function buildFigureData(inputs: FigureInputs): FigureData {
   const tally = new PlayTally(scored);
   const { labelled, test } = tally;
   const evalRows = test.length > 0 ? test : labelled;
-  const primary = scoresFor(evalRows, primaryModel);
+  const scores = scoreColumns(evalRows, [primaryModel, ...models]);
+  const primary = scores.get(primaryModel)!;
   const calibration = plotReliability(primary.labels, primary.scores, RELIABILITY_BINS);
-  const { roc, pr } = curves(evalRows, models);
+  const { roc, pr } = curves(models, scores);
   const positives = evalRows.filter((s) => s.label === 1).length;
   return {
     meta: {
