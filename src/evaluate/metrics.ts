@@ -72,6 +72,70 @@ function sortedIndex(p: Scores, dir: "asc" | "desc"): Int32Array {
   return idx.sort((a, b) => sign * (p[a] - p[b]) || a - b);
 }
 
+/** Below this length the native sort is as fast as the radix sort's four 64k-bucket passes. */
+const RADIX_MIN = 1 << 15;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Sort finite scores ascending in place, in `Float64Array.prototype.sort`'s order (−0 before
+ * +0): an LSD radix sort on the bit patterns, 16 bits a pass, about twice the native sort at
+ * 200k scores (one sort per model and metric set).
+ */
+function sortScores(a: Float64Array): void {
+  if (a.length < RADIX_MIN || !LITTLE_ENDIAN) {
+    a.sort();
+    return;
+  }
+  const n = a.length;
+  const words = new Uint32Array(a.buffer, a.byteOffset, 2 * n); // [low, high] per score
+  // Order-preserving unsigned keys: a non-negative score's sign bit set, a negative's bits all flipped.
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1];
+    if (hi & 0x80000000) {
+      words[2 * i + 1] = ~hi;
+      words[2 * i] = ~words[2 * i];
+    } else words[2 * i + 1] = hi | 0x80000000;
+  }
+  let src: Uint32Array = words;
+  let dst: Uint32Array = new Uint32Array(2 * n);
+  const starts = new Int32Array(1 << 16);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    if (!bucketStarts(src, word, shift, starts)) continue; // every key has this digit
+    for (let i = 0; i < n; i++) {
+      const k = starts[(src[2 * i + word] >>> shift) & 0xffff]++;
+      dst[2 * k] = src[2 * i];
+      dst[2 * k + 1] = src[2 * i + 1];
+    }
+    [src, dst] = [dst, src];
+  }
+  if (src !== words) words.set(src);
+  for (let i = 0; i < n; i++) {
+    const hi = words[2 * i + 1];
+    if (hi & 0x80000000) words[2 * i + 1] = hi & 0x7fffffff;
+    else {
+      words[2 * i + 1] = ~hi;
+      words[2 * i] = ~words[2 * i];
+    }
+  }
+}
+
+/** Each 16-bit digit's first output position into `starts`; false when one digit holds every key (nothing to move). */
+function bucketStarts(keys: Uint32Array, word: number, shift: number, starts: Int32Array): boolean {
+  starts.fill(0);
+  const n = keys.length / 2;
+  for (let i = 0; i < n; i++) starts[(keys[2 * i + word] >>> shift) & 0xffff]++;
+  let sum = 0;
+  for (let d = 0; d < starts.length; d++) {
+    const count = starts[d];
+    if (count === n) return false;
+    starts[d] = sum;
+    sum += count;
+  }
+  return true;
+}
+
 /**
  * Per distinct score, highest first: the threshold and the cumulative TP / FP counts when
  * everything with score ≥ threshold is called positive (tied scores move together), plus the
@@ -103,8 +167,8 @@ function thresholdCounts(y: Labels, p: Scores): ThresholdCounts {
     if (y[i] === 1) ps[a++] = p[i];
     else ns[b++] = p[i];
   }
-  ps.sort();
-  ns.sort();
+  sortScores(ps);
+  sortScores(ns);
   const thresholds = new Float64Array(n);
   const tp = new Float64Array(n);
   const fp = new Float64Array(n);
