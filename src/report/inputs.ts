@@ -165,8 +165,10 @@ export function parseScoredSamples(text: string, file: string): { columns: strin
   const scored: ScoredSample[] = [];
   const header = { columns: [] as string[], read: null as ScoredRowReader | null };
   eachCsvRow(text, (cells, index) => {
-    if (index > 0) scored.push(header.read!(cells, index + 1));
-    else header.read = scoredRowReader((header.columns = cells.map(restoreCell)), file);
+    if (index === 0) {
+      header.columns = cells.map(restoreCell);
+      header.read = scoredRowReader(header.columns, file);
+    } else scored.push(header.read!(cells, index + 1)); // (set by row 0, or eachCsvRow stopped at its error)
   });
   if (!header.read) scoredRowReader([], file); // no header row: names the missing columns
   return { columns: header.columns, scored };
