@@ -8,4 +8,4 @@ export { visualizationSummary, figureTakeaways } from "./summary";
 export { buildDashboardHtml } from "./dashboard";
 export { loadFigureInputs, parseScoredSamples, REQUIRED_SCORED_COLUMNS, SIBLING_FILES } from "./inputs";
 export * from "./columns";
-export { writeVisualizations } from "./visualize";
+export { writeFigureFiles, writeVisualizations } from "./visualize";
