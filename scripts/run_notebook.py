@@ -6,7 +6,7 @@ Each notebook runs in its own fresh kernel (nothing passes between notebooks but
 order given, and stops at the first failure. To save wall time, one Python process runs them
 all: the NEXT notebook's kernel is started while the current one executes (a kernel start is
 Node, tsx and TypeScript start-up plus the compile of the notebook's imports cell and the
-loading of its modules, ~4-5 s of CPU that does not depend on earlier notebooks), and
+loading of its modules, ~2-3 s of CPU that does not depend on earlier notebooks), and
 `--html` renders each executed notebook with nbconvert's HTMLExporter in this process instead
 of one jupyter-nbconvert process per notebook.
 
@@ -97,9 +97,8 @@ def cell_seconds(cell):
     return round((parse(idle) - parse(busy)).total_seconds(), 2)
 
 
-def run(source, target, km, timeout, on_data=lambda: None, at_once=False):
-    """Executes `source` on the started kernel `km`; calls `on_data` once its first data cell ran
-    (`at_once`: as soon as the kernel answers).
+def run(source, target, km, timeout, on_data=lambda: None):
+    """Executes `source` on the started kernel `km`; calls `on_data` once its first data cell ran.
 
     Returns the executed notebook, the failing (index, cell) or None, and per code cell
     [id, seconds, kernel peak RSS in MB after the cell].
@@ -118,8 +117,6 @@ def run(source, target, km, timeout, on_data=lambda: None, at_once=False):
     peaks = {}
     # Cell by cell, so the failing cell's index is known (tslab's reply carries no traceback).
     with client.setup_kernel():
-        if at_once:
-            on_data()
         for index, cell in enumerate(notebook.cells):
             try:
                 client.execute_cell(cell, index)
@@ -183,17 +180,20 @@ def main(argv):
         exporter = HTMLExporter()
 
     km = start_kernel(pairs[0][0])
+    # The first notebook (00) loads no data and runs for about a second: its successor's kernel
+    # boots beside its own from the start, on the core that would otherwise idle (~2 s sooner
+    # ready at every export size).
+    second = start_kernel(pairs[1][0]) if len(pairs) > 1 else None
     mark = time.time()
     for position, (source, target) in enumerate(pairs):
-        following = None
+        following = second if position == 0 else None
 
         def start_following():
-            # The next kernel boots (and compiles its imports, ~4-5 s of CPU) on the other core
+            # The next kernel boots (and compiles its imports, ~2 s of CPU) on the other core
             # while this notebook runs. Only once this notebook's first data cell has run: before,
             # the two would share the cores while that cell loads the data (at 1M plays the
             # loading is what a user waits for), and a kernel still binding its sockets when
-            # messages arrive logs EBUSY. The first notebook (00, which loads no data and runs
-            # for about 2 s) is the exception: its successor boots as soon as it answers.
+            # messages arrive logs EBUSY.
             nonlocal following
             if following is not None:
                 return
@@ -202,7 +202,7 @@ def main(argv):
 
         peak = None
         try:
-            notebook, failed, cells = run(source, target, km, timeout, start_following, at_once=position == 0)
+            notebook, failed, cells = run(source, target, km, timeout, start_following)
             if failed is None:
                 start_following()  # a notebook without a data cell
             peak = peak_rss_mb(km)
