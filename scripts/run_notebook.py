@@ -4,9 +4,10 @@
 
 Each notebook runs in its own fresh kernel (nothing passes between notebooks but files), in the
 order given, and stops at the first failure. To save wall time, one Python process runs them
-all: the NEXT notebook's kernel is started while the current one executes (a kernel start is
+all: the next notebooks' kernels are started while the current one executes (a kernel start is
 Node, tsx and TypeScript start-up plus the compile of the notebook's imports cell and the
-loading of its modules, ~2-3 s of CPU that does not depend on earlier notebooks), and
+loading of its modules, ~2-3 s of CPU that does not depend on earlier notebooks; two ahead on a
+small export, one ahead on a large one: `kernels_ahead`), and
 `--html` renders each executed notebook with nbconvert's HTMLExporter in this process instead
 of one jupyter-nbconvert process per notebook.
 
@@ -181,20 +182,45 @@ def main(argv):
 
         exporter = HTMLExporter()
 
-    km = start_kernel(pairs[0][0])
     # The first notebook (00) loads no data and runs for about a second: its successor's kernel
     # boots beside its own from the start, on the core that would otherwise idle (~2 s sooner
     # ready at every export size).
-    second = start_kernel(pairs[1][0]) if len(pairs) > 1 else None
+    started = {k: start_kernel(pairs[k][0]) for k in range(min(2, len(pairs)))}
     mark = time.time()
     # Each HTML rendering (~0.25 s of nbconvert) is written on a thread of its own while the next
     # notebook runs; leaving the `with` waits for the last one.
     with ThreadPoolExecutor(max_workers=1) as renderer:
         renderings = []
-        code = run_all(pairs, km, second, timeout, exporter, renderer, renderings, mark)
+        code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, exporter, renderer, renderings, mark)
         for rendering in renderings:
             rendering.result()  # a failed write raises here
     return code
+
+
+# Below this many bytes of export, booting kernels (not loading data) bounds the run.
+SMALL_EXPORT_BYTES = 256 * 1024 * 1024
+
+
+def kernels_ahead(export):
+    """How many notebooks ahead kernels boot: 2 for a small export (its notebooks run for a
+    second or two, less than a kernel takes to boot: at 3k plays all notebooks 19.5 → 17.4 s),
+    else 1 (at 1M plays a second kernel booting beside a notebook's data loading slowed it:
+    01's parse 4.9 → 6.3 s)."""
+    total = 0
+    if export and os.path.isfile(export):
+        total = os.path.getsize(export)
+    elif export and os.path.isdir(export):
+        for folder, _, files in os.walk(export):
+            for name in files:
+                try:
+                    total += os.path.getsize(os.path.join(folder, name))
+                except OSError:
+                    pass
+                if total >= SMALL_EXPORT_BYTES:
+                    return 1
+    else:
+        return 1
+    return 2 if total < SMALL_EXPORT_BYTES else 1
 
 
 def write_html(exporter, notebook, target):
@@ -203,32 +229,32 @@ def write_html(exporter, notebook, target):
         out.write(body)
 
 
-def run_all(pairs, km, second, timeout, exporter, renderer, renderings, mark):
-    """Runs the notebooks in order (see `main`); returns the exit code."""
-    for position, (source, target) in enumerate(pairs):
-        following = second if position == 0 else None
+def run_all(pairs, started, ahead, timeout, exporter, renderer, renderings, mark):
+    """Runs the notebooks in order (see `main`); returns the exit code.
 
-        def start_following():
-            # The next kernel boots (and compiles its imports, ~2 s of CPU) on the other core
-            # while this notebook runs. Only once this notebook's first data cell has run: before,
-            # the two would share the cores while that cell loads the data (at 1M plays the
-            # loading is what a user waits for), and a kernel still binding its sockets when
-            # messages arrive logs EBUSY.
-            nonlocal following
-            if following is not None:
-                return
-            if position + 1 < len(pairs):
-                following = start_kernel(pairs[position + 1][0])
+    `started`: kernel managers already booting, by notebook index. Once notebook k's first data
+    cell has run, the kernel of notebook k + `ahead` starts (~2 s of CPU: Node, TypeScript and
+    the compile of its imports cell) on the other core. Not before that cell: on a large export
+    it loads the data and a user waits for it; and a kernel still binding its sockets when
+    messages arrive logs EBUSY.
+    """
+    for position, (source, target) in enumerate(pairs):
+        km = started.pop(position, None) or start_kernel(source)
+
+        def start_ahead():
+            for k in range(position + 1, min(position + ahead, len(pairs) - 1) + 1):
+                if k not in started:
+                    started[k] = start_kernel(pairs[k][0])
+                    return
 
         peak = None
         try:
-            notebook, failed, cells = run(source, target, km, timeout, start_following)
+            notebook, failed, cells = run(source, target, km, timeout, start_ahead)
             if failed is None:
-                start_following()  # a notebook without a data cell
+                start_ahead()  # a notebook without a data cell
             peak = peak_rss_mb(km)
         except BaseException:
-            if following is not None:
-                stop_kernel(following)
+            stop_kernels(started)
             raise
         finally:
             stop_kernel(km)
@@ -242,14 +268,18 @@ def run_all(pairs, km, second, timeout, exporter, renderer, renderings, mark):
               ", ".join("%s %.1f s" % (c[0], c[1]) for c in slowest)), file=sys.stderr, flush=True)
         mark = now
         if not ok:
-            if following is not None:
-                stop_kernel(following)
+            stop_kernels(started)
             index, cell = failed
             print("Notebook %s failed in cell %d:\n--- cell source ---\n%s\n--- error ---\n%s"
                   % (source, index + 1, cell.get("source", ""), cell_error_text(cell)), file=sys.stderr)
             return 3
-        km = following
     return 0
+
+
+def stop_kernels(started):
+    for km in started.values():
+        stop_kernel(km)
+    started.clear()
 
 
 if __name__ == "__main__":
