@@ -176,16 +176,15 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     pairs = list(zip(paths[0::2], paths[1::2]))
-    exporter = None
-    if html:
-        from nbconvert import HTMLExporter
-
-        exporter = HTMLExporter()
-
     # The first notebook (00) loads no data and runs for about a second: its successor's kernel
     # boots beside its own from the start, on the core that would otherwise idle (~2 s sooner
     # ready at every export size).
     started = {k: start_kernel(pairs[k][0]) for k in range(min(2, len(pairs)))}
+    exporter = None
+    if html:
+        from nbconvert import HTMLExporter  # while the kernels boot
+
+        exporter = HTMLExporter()
     mark = time.time()
     # Each HTML rendering (~0.25 s of nbconvert) is written on a thread of its own while the next
     # notebook runs; leaving the `with` waits for the last one.
