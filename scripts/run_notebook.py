@@ -179,21 +179,29 @@ def main(argv):
     # The first notebook (00) loads no data and runs for about a second: its successor's kernel
     # boots beside its own from the start, on the core that would otherwise idle (~2 s sooner
     # ready at every export size).
-    started = {k: start_kernel(pairs[k][0]) for k in range(min(2, len(pairs)))}
-    exporter = None
-    if html:
-        from nbconvert import HTMLExporter  # while the kernels boot
+    started = {}
+    try:
+        for k in range(min(2, len(pairs))):
+            started[k] = start_kernel(pairs[k][0])
+        exporter = None
+        if html:
+            from nbconvert import HTMLExporter  # while the kernels boot
 
-        exporter = HTMLExporter()
-    mark = time.time()
-    # Each HTML rendering (~0.25 s of nbconvert) is written on a thread of its own while the next
-    # notebook runs; leaving the `with` waits for the last one.
-    with ThreadPoolExecutor(max_workers=1) as renderer:
-        renderings = []
-        code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, exporter, renderer, renderings, mark)
-        for rendering in renderings:
-            rendering.result()  # a failed write raises here
-    return code
+            exporter = HTMLExporter()
+        mark = time.time()
+        # Each HTML rendering (~0.25 s of nbconvert) is written on a thread of its own while the
+        # next notebook runs; leaving the `with` waits for the last one.
+        with ThreadPoolExecutor(max_workers=1) as renderer:
+            renderings = []
+            code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, exporter, renderer, renderings, mark)
+    except BaseException:
+        stop_kernels(started)  # no kernel outlives the runner
+        raise
+    failed_html = [r.exception() for r in renderings if r.exception() is not None]
+    for error in failed_html:
+        print("Writing an HTML rendering failed: %s" % error, file=sys.stderr)
+    # A failed cell's code (3) stands; a failed rendering alone is an error (2).
+    return code if code or not failed_html else 2
 
 
 # Below this many bytes of export, booting kernels (not loading data) bounds the run.

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { cacheEnabledByEnv, exportFingerprint, ingestKey, StageStore, writeIngest } from "../src/pipeline/cache";
+import { decodeMatrix, encodeMatrix } from "../src/pipeline/cacheCodec";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { ingestCached, prepare } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
@@ -174,15 +175,31 @@ test("a hit reads the feature matrix on first use, checks it then, and rebuilds 
   assert.match(missing.notes.join(" "), /X\.arrow could not be trusted \(missing\)/);
 });
 
-test("a run's write leaves the entry complete once written() settles; a dead run's temporary folder is swept, a live one's kept", async () => {
+test("a run's write leaves the entry complete once written() settles; temporary folders of dead runs are swept, live or foreign ones kept", async () => {
   const out = outDir();
+  const host = os.hostname();
   const gone = spawnSync(process.execPath, ["-e", ""]).pid; // exited: its pid names no process now
-  fs.mkdirSync(path.join(out, "cache", `features-0123.tmp-${gone}-dead`), { recursive: true });
-  fs.mkdirSync(path.join(out, "cache", `features-0123.tmp-${process.pid}-live`), { recursive: true });
+  const tmp = (suffix: string) => {
+    fs.mkdirSync(path.join(out, "cache", `features-0123.tmp-${suffix}`), { recursive: true });
+    return path.join(out, "cache", `features-0123.tmp-${suffix}`);
+  };
+  tmp(`${gone}-dead@${host}`);
+  tmp(`${process.pid}-live@${host}`);
+  tmp(`${gone}-elsewhere@another-host`); // a run on another machine sharing the folder: its pid means nothing here
+  const old = tmp(`${gone}-old@another-host`);
+  fs.utimesSync(old, new Date(Date.now() - 2 * 86400_000), new Date(Date.now() - 2 * 86400_000));
   const prepared = prepare({ export: SAMPLE }, DEFAULT_PARAMS, undefined, { outputDir: out, log: () => {} });
   await prepared.cache!.written();
-  assert.deepEqual(entries(out).map((n) => n.replace(/-[0-9a-f]{24}$/, "")).sort(), ["features", "features-0123.tmp-" + process.pid + "-live", "ingest"].sort());
+  const left = entries(out).map((n) => n.replace(/-[0-9a-f]{24}$/, "")).sort();
+  assert.deepEqual(left, ["features", `features-0123.tmp-${gone}-elsewhere@another-host`, `features-0123.tmp-${process.pid}-live@${host}`, "ingest"].sort());
   assert.equal((await run(SAMPLE, out)).use?.features, "hit");
+});
+
+test("the feature matrix goes to disk as the Arrow IPC file of X, its body a view of X itself (no copy)", () => {
+  const chunks = encodeMatrix(fresh.features);
+  assert.ok(chunks.some((c) => c.buffer === fresh.features.X.buffer), "a chunk is a view of X");
+  const whole = Buffer.concat(chunks);
+  assert.deepStrictEqual(plain(decodeMatrix(whole, fresh.features.rows, fresh.features.cols)), plain(fresh.features.X));
 });
 
 test("an unwritable cache folder is one warning and the run continues uncached", async () => {

@@ -25,6 +25,7 @@ import { hasFilters } from "../ingest/filters";
 import { labelRuleName } from "../ingest/label";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import type { FeatureSet } from "../features/types";
@@ -175,8 +176,25 @@ interface EntryMeta<T> {
 /** Why an entry could not be used: absent, or present but not to be trusted. */
 export type ReadFailure = { kind: "missing" } | { kind: "corrupt"; file: string; reason: string };
 
-/** Marks a temporary entry folder: `<entry>.tmp-<pid>-<random>`. */
+/** Marks a temporary entry folder: `<entry>.tmp-<pid>-<random>@<host>`. */
 const TMP_MARK = ".tmp-";
+
+/** A temporary folder this old is swept whoever wrote it (a run on another host sharing OUTPUT_DIR, or one whose pid was reused). */
+const TMP_STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Whether a temporary folder (`suffix`: what follows TMP_MARK) belongs to a run that ended
+ * before its write did: written on this host by a process that is gone, or left for a day.
+ */
+function staleTemporary(abs: string, suffix: string): boolean {
+  const [owner, host] = suffix.split("@");
+  if (host === os.hostname() && !processAlive(Number.parseInt(owner, 10))) return true;
+  try {
+    return Date.now() - fs.statSync(abs).mtimeMs > TMP_STALE_MS;
+  } catch {
+    return false;
+  }
+}
 
 /** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
 function processAlive(pid: number): boolean {
@@ -260,7 +278,7 @@ export class StageStore {
   write<T>(stage: string, key: string, files: Record<string, readonly Uint8Array[]>, data: T): Promise<boolean> {
     if (!this.writable) return Promise.resolve(false);
     const dir = this.entryDir(stage, key);
-    const tmp = `${dir}${TMP_MARK}${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+    const tmp = `${dir}${TMP_MARK}${process.pid}-${crypto.randomBytes(4).toString("hex")}@${os.hostname()}`;
     const failed = (error: unknown): false => {
       try {
         fs.rmSync(tmp, { recursive: true, force: true });
@@ -306,7 +324,8 @@ export class StageStore {
 
   /**
    * Keeps one entry per stage: the one just written. Also removes temporary folders left by
-   * runs that ended before their write did (their process is gone), never a live one's.
+   * runs that ended before their write did (`staleTemporary`), never a live one's on this host.
+   * Best effort: what cannot be removed (another user's folder) stays.
    */
   private prune(stage: string, keep: string): void {
     let names: string[];
@@ -317,9 +336,13 @@ export class StageStore {
     }
     for (const name of names) {
       const abs = path.join(this.dir, name);
-      const writer = name.split(TMP_MARK)[1];
-      const stale = writer !== undefined ? !processAlive(Number.parseInt(writer, 10)) : abs !== keep && name.startsWith(`${stage}-`);
-      if (stale) fs.rmSync(abs, { recursive: true, force: true });
+      const suffix = name.split(TMP_MARK)[1];
+      const stale = suffix !== undefined ? staleTemporary(abs, suffix) : abs !== keep && name.startsWith(`${stage}-`);
+      try {
+        if (stale) fs.rmSync(abs, { recursive: true, force: true });
+      } catch {
+        // not ours to remove: the entry just written stands
+      }
     }
   }
 
@@ -398,11 +421,11 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
 }
 
 /** Writes a feature set; its matrix goes to disk from `features.X` itself (no copy). */
-export async function writeFeatures(store: StageStore, key: string, features: FeatureSet): Promise<boolean> {
+export function writeFeatures(store: StageStore, key: string, features: FeatureSet): Promise<boolean> {
   return store.write<FeaturesMeta>(
     "features",
     key,
-    { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: await encodeMatrix(features) },
+    { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: encodeMatrix(features) },
     { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}) },
   );
 }

@@ -264,20 +264,31 @@ export function decodeFeatures(bytes: Buffer, meta: FeaturesMeta): Omit<FeatureS
 }
 
 /** X [rows × cols] → Arrow: one FixedSizeList<Float64>[cols] column, so it reads back as one contiguous Float64Array. */
+/** An Arrow writer's sink that keeps the chunks as written, synchronously (views, never joined into one copy). */
+class ChunkList extends A.AsyncByteQueue {
+  readonly chunks: Uint8Array[] = [];
+  override write(value: Uint8Array): void {
+    if (value.byteLength > 0) this.chunks.push(value);
+  }
+}
+
 /**
- * X as an Arrow IPC file, in chunks: the body chunk is a view of `features.X` itself (the
- * writer's own output, not joined into one 0.67 GB copy at 1M plays).
+ * X as an Arrow IPC file, in chunks: the body chunk is a view of `features.X` itself (not
+ * joined into one 0.67 GB copy at 1M plays).
  */
-export async function encodeMatrix(features: FeatureSet): Promise<Uint8Array[]> {
+export function encodeMatrix(features: FeatureSet): Uint8Array[] {
   const x = A.makeData({
     type: new A.FixedSizeList(features.cols, new A.Field("x", F64, false)),
     length: features.rows,
     nullCount: 0,
     child: A.makeData({ type: F64, length: features.rows * features.cols, nullCount: 0, data: features.X }),
   });
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of A.RecordBatchFileWriter.writeAll(new A.Table({ X: A.makeVector(x) }))) chunks.push(chunk as Uint8Array);
-  return chunks;
+  const sink = new ChunkList();
+  const writer = new A.RecordBatchFileWriter();
+  writer.reset(sink);
+  writer.write(new A.Table({ X: A.makeVector(x) }));
+  writer.finish();
+  return sink.chunks;
 }
 
 /** X back (a view on `bytes` when aligned); null when its shape is not rows × cols. */

@@ -58,6 +58,8 @@ function compileCellsOnly(ts) {
   const srcDirs = [path.join(root, "src"), path.join(root, "notebooks", "src")].map((d) => d + path.sep);
   const fromSrc = (file) => srcDirs.some((d) => file.startsWith(d));
   wrapped.createWatchProgram = (host) => {
+    // Resolutions are cached for the kernel's life (this bypasses the watch's invalidation): a
+    // package installed, or a src/ file created, after an import of it failed needs a restart.
     const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (f) => f, host.compilerOptions);
     host.resolveModuleNames = (names, containingFile, _reused, redirected, options) =>
       names.map((name) => (OPAQUE_FROM_SRC.test(name) && fromSrc(containingFile) ? undefined : ts.resolveModuleName(name, containingFile, options, host, cache, redirected).resolvedModule));
