@@ -51,10 +51,10 @@ export class Standardizer {
   }
 
   /** `fit(X, rows, cols)`, or `stats` when the caller already computed exactly that (`FitOptions.trainStats`). */
-  fitOr(stats: { mean: Float64Array; std: Float64Array } | undefined, X: Float64Array, rows: number, cols: number): this {
+  fitOr(stats: { mean: ArrayLike<number>; std: ArrayLike<number> } | undefined, X: Float64Array, rows: number, cols: number): this {
     if (!stats) return this.fit(X, rows, cols);
     checkShape(X, rows, cols);
-    if (stats.mean.length !== cols) throw new Error(`Standardizer.fitOr: the given statistics have ${stats.mean.length} columns, X has ${cols}`);
+    if (stats.mean.length !== cols || stats.std.length !== cols) throw new Error(`Standardizer.fitOr: the given statistics have ${stats.mean.length} columns, X has ${cols}`);
     return this.setStats(stats.mean, stats.std);
   }
 

@@ -45,8 +45,7 @@ export abstract class TfjsLayersClassifier {
     await initBackend();
     const pre = options.presampled;
     if (pre) {
-      if (pre.mean.length !== cols || pre.std.length !== cols) throw new Error(`${label}: presampled statistics have ${pre.mean.length} columns, X has ${cols}`);
-      this.scaler.setStats(pre.mean, pre.std);
+      this.scaler.fitOr(pre, X, y.length, cols);
       return { cols, seed, sample: { X, y }, rowsGiven: pre.rowsGiven };
     }
     this.scaler.fitOr(options.trainStats, X, y.length, cols);

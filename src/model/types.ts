@@ -24,7 +24,7 @@ export interface FitOptions {
    * the `rowsGiven` training rows, and `mean`/`std` the standardisation of all of them.
    * Fitting on them is fitting on all the rows.
    */
-  presampled?: { rowsGiven: number; mean: Float64Array; std: Float64Array };
+  presampled?: TrainStats & { rowsGiven: number };
   /**
    * The standardisation of exactly these training rows (what `Standardizer.fit` computes on
    * them), computed once per run for every model (`trainModels`) instead of once per model.

@@ -28,9 +28,7 @@ import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
 import { linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
-import { figureInputs, OUTPUT_WORKERS_MIN_PLAYS, outputTables, writeStandardOutputsAsync } from "./write";
-
-export { OUTPUT_WORKERS_MIN_PLAYS } from "./write";
+import { figureInputs, outputTables, outputWorkersFor, writeStandardOutputsAsync } from "./write";
 
 export const PIPELINE_STAGES = ["ingest", "features", ...MODEL_NAMES, "evaluate", "recommend", "outputs", "figures"];
 
@@ -68,7 +66,6 @@ export interface PipelineOutcome {
   figures: RenderReport;
 }
 
-
 /** Outputs a run writes only when asked (--backtest, --compare-labels): an earlier run's copies go when this run does not write them. */
 const OPTIONAL_OUTPUTS = ["backtest.csv", "backtest.json", "label_comparison.csv", "label_comparison.json"];
 
@@ -77,7 +74,7 @@ export interface RunPipelineOptions extends OutputFolderOptions {
   compareLabels?: LabelRule[];
   /**
    * Encode the Parquet files and render the figures in worker threads beside the other writes
-   * (default: from OUTPUT_WORKERS_MIN_PLAYS music plays on). Same bytes either way.
+   * (default: `outputWorkersFor`, from OUTPUT_WORKERS_MIN_PLAYS music plays on). Same bytes either way.
    */
   outputWorkers?: boolean;
   /** The stage cache in `outputDir`/cache/ (not staged: it outlives runs and other tools share it). */
@@ -141,7 +138,7 @@ async function runStages(
   const tables = outputTables(results);
   const figureData = buildFigureData(figureInputs(results, tables));
   const figuresDir = path.join(outputDir, "figures");
-  const inWorkers = options.outputWorkers ?? prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS;
+  const inWorkers = options.outputWorkers ?? outputWorkersFor(results);
   // In workers, the figures render while this thread writes the other outputs.
   const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
   let written: string[];

@@ -234,11 +234,10 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       return;
     }
     const fs = prepared.features;
-    const train = selectRole(fs, 0);
-    if (train.y.length === 0) throw new Error("no labelled plays in the training window");
+    if (trainRows.y.length === 0) throw new Error("no labelled plays in the training window");
     const started = Date.now();
     const fitted = model ?? spec.make(fs, context!);
-    await fitted.fit(train.X, train.y, fitOptions(fs));
+    await fitted.fit(trainRows.X, trainRows.y, fitOptions(fs));
     finish(k, fs, fitted, (Date.now() - started) / 1000);
   };
 
@@ -256,15 +255,14 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   let regularisation: ModelRun["regularisation"];
   try {
     // The workers start first, so they overlap every main-thread stage, the λ selection included.
-    const train = trainRows;
-    const useWorkers = train.y.length > 0 && train.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
+    const useWorkers = trainRows.y.length > 0 && trainRows.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
     specs.forEach((spec, k) => {
       if (!useWorkers || !spec.worker) return;
       progress.start(spec.name);
       const model = spec.make(prepared.features, { l2: DEFAULT_L2, selected: null });
-      pending.push({ k, spec, model, done: fitInWorker(model, train.X, train.y, fitOptions(prepared.features)) });
+      pending.push({ k, spec, model, done: fitInWorker(model, trainRows.X, trainRows.y, fitOptions(prepared.features)) });
     });
-    const chosen = chooseL2(train, selectRole(prepared.features, 1), { trainStats });
+    const chosen = chooseL2(trainRows, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB

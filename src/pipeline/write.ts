@@ -91,6 +91,11 @@ export function writeStandardOutputs(results: RunResults, outputDir: string, tab
  */
 export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
 
+/** Whether a run's outputs stage uses worker threads by default (`OUTPUT_WORKERS_MIN_PLAYS`). */
+export function outputWorkersFor(results: RunResults): boolean {
+  return results.prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS;
+}
+
 /**
  * `writeStandardOutputs` with the Parquet files encoded in a worker thread while this one
  * writes the rest (the same files, byte for byte); `inWorker` false: on this thread. What
@@ -100,7 +105,7 @@ export async function writeStandardOutputsAsync(
   results: RunResults,
   outputDir: string,
   tables: OutputTables = outputTables(results),
-  inWorker = results.prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS,
+  inWorker = outputWorkersFor(results),
 ): Promise<string[]> {
   if (!inWorker) return writeStandardOutputs(results, outputDir, tables);
   const parquet = parquetTables(results, tables);
