@@ -191,9 +191,14 @@ def main(argv):
         mark = time.time()
         # Each HTML rendering (~0.25 s of nbconvert) is written on a thread of its own while the
         # next notebook runs; leaving the `with` waits for the last one.
+        renderings = []
         with ThreadPoolExecutor(max_workers=1) as renderer:
-            renderings = []
-            code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, exporter, renderer, renderings, mark)
+
+            def render(notebook, target):
+                if exporter is not None:
+                    renderings.append(renderer.submit(write_html, exporter, notebook, target))
+
+            code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, render, mark)
     except BaseException:
         stop_kernels(started)  # no kernel outlives the runner
         raise
@@ -212,22 +217,26 @@ def kernels_ahead(export):
     """How many notebooks ahead kernels boot: 2 for a small export (its notebooks run for a
     second or two, less than a kernel takes to boot: at 3k plays all notebooks 19.5 → 17.4 s),
     else 1 (at 1M plays a second kernel booting beside a notebook's data loading slowed it:
-    01's parse 4.9 → 6.3 s)."""
-    total = 0
+    01's parse 4.9 → 6.3 s). An export that cannot be read counts as large."""
+    return 2 if export_bytes(export, SMALL_EXPORT_BYTES) < SMALL_EXPORT_BYTES else 1
+
+
+def export_bytes(export, stop_at):
+    """The bytes of an export (the zip, or every file in the folder), counted up to `stop_at`."""
     if export and os.path.isfile(export):
-        total = os.path.getsize(export)
-    elif export and os.path.isdir(export):
-        for folder, _, files in os.walk(export):
-            for name in files:
-                try:
-                    total += os.path.getsize(os.path.join(folder, name))
-                except OSError:
-                    pass
-                if total >= SMALL_EXPORT_BYTES:
-                    return 1
-    else:
-        return 1
-    return 2 if total < SMALL_EXPORT_BYTES else 1
+        return os.path.getsize(export)
+    if not export or not os.path.isdir(export):
+        return stop_at
+    total = 0
+    for folder, _, files in os.walk(export):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(folder, name))
+            except OSError:
+                pass
+            if total >= stop_at:
+                return total
+    return total
 
 
 def write_html(exporter, notebook, target):
@@ -236,7 +245,7 @@ def write_html(exporter, notebook, target):
         out.write(body)
 
 
-def run_all(pairs, started, ahead, timeout, exporter, renderer, renderings, mark):
+def run_all(pairs, started, ahead, timeout, render, mark):
     """Runs the notebooks in order (see `main`); returns the exit code.
 
     `started`: kernel managers already booting, by notebook index. Once notebook k's first data
@@ -266,8 +275,8 @@ def run_all(pairs, started, ahead, timeout, exporter, renderer, renderings, mark
         finally:
             stop_kernel(km)
         ok = failed is None
-        if ok and exporter is not None:
-            renderings.append(renderer.submit(write_html, exporter, notebook, target))
+        if ok:
+            render(notebook, target)
         now = time.time()
         print(json.dumps({"notebook": os.path.basename(source), "seconds": round(now - mark, 2), "ok": ok, "cells": cells, "peakRssMb": peak}), flush=True)
         slowest = sorted((c for c in cells if c[1] is not None), key=lambda c: -c[1])[:3]
