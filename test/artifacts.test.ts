@@ -3,7 +3,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ARTIFACTS_DIR, MODEL_SCORES_FILE, loadModelRun, saveModelRun } from "../src/pipeline/artifacts";
+import { ARTIFACTS_DIR, MODEL_SCORES_FILE, loadEvaluatedRun, loadModelRun, saveModelRun } from "../src/pipeline/artifacts";
+import { evaluateModels } from "../src/pipeline/evaluate";
 import type { Prepared } from "../src/pipeline/prepare";
 import type { ModelRun } from "../src/pipeline/train";
 
@@ -47,4 +48,31 @@ test("a run trained on other features is refused", () => {
   saveModelRun(dir, run, rows);
   const other = { features: { rows: rows + 1, names: ["a", "b"] } } as unknown as Prepared;
   assert.throws(() => loadModelRun(dir, other), /trained on other data or parameters/);
+});
+
+test("the evaluation saved with a run loads back equal to evaluating the loaded run, and one saved without is computed", () => {
+  // 40 rows, half of them test rows in four sessions of five, labels and scores that give every metric a value.
+  const n = 40;
+  const features = {
+    rows: n,
+    names: ["a", "b"],
+    role: Uint8Array.from({ length: n }, (_, i) => (i < 20 ? 0 : 2)),
+    y: Float64Array.from({ length: n }, (_, i) => (i * 7) % 3 === 0 ? 0 : 1),
+    sessionId: Int32Array.from({ length: n }, (_, i) => Math.floor(i / 5)),
+  };
+  const score = (seed: number) => Float64Array.from({ length: n }, (_, i) => Math.min(0.99, Math.max(0.01, 0.5 + Math.sin(seed * 11 + i * 1.7) / 2.2)));
+  const real = {
+    ...run,
+    models: run.models.map((m, k) => ({ ...m, raw: score(2 * k + 1), calibrated: score(2 * k + 2) })),
+  } as ModelRun;
+  const preparedN = { features } as unknown as Prepared;
+  const evaluation = evaluateModels(features as unknown as Prepared["features"], real);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
+  saveModelRun(dir, real, n, evaluation);
+  const loaded = loadEvaluatedRun(dir, preparedN);
+  assert.deepStrictEqual(loaded.evaluation, evaluation);
+  assert.deepStrictEqual(loaded.evaluation, evaluateModels(features as unknown as Prepared["features"], loaded.run));
+  assert.ok(loaded.evaluation.comparison.every((r) => r.test_auc !== null), "every model's test AUC has a value");
+  saveModelRun(dir, real, n);
+  assert.deepStrictEqual(loadEvaluatedRun(dir, preparedN).evaluation, evaluation);
 });

@@ -1,7 +1,9 @@
 /**
  * Files that carry state between notebooks (never kernel memory): the trained run is
  * saved by 03_model and loaded by 04_evaluate_and_rank, which rebuilds the features from
- * the export deterministically and checks they match.
+ * the export deterministically and checks they match. 03 saves its test-window evaluation
+ * with the run, so 04 shows the very numbers 03 computed instead of computing them again
+ * (2.8 s at 1M plays on the 2-core bench machine).
  *
  * The run is two files: `model_run.json` (everything but the per-row scores) and
  * `model_run.f64` (each model's raw then calibrated scores, float64, in model order). The
@@ -13,6 +15,8 @@ import * as path from "path";
 import * as zlib from "zlib";
 import { UserInputError } from "../common/errors";
 import { writeFileAtomic } from "../report/files";
+import { evaluateModels } from "./evaluate";
+import type { Evaluation } from "./evaluate";
 import type { Prepared } from "./prepare";
 import type { ModelRun } from "./train";
 
@@ -26,9 +30,12 @@ interface SavedModelRun extends Omit<ModelRun, "models" | "coefficients"> {
   coefficients: Record<string, { weights: number[]; intercept: number }>;
   /** `model_run.f64`: its length and CRC-32, so a file from another run or a damaged one is refused. */
   scores: { bytes: number; crc32: number };
+  /** `evaluateModels` of this run, when the notebook that trained it evaluated it (plain JSON: numbers, nulls, strings). */
+  evaluation?: Evaluation;
 }
 
-export function saveModelRun(outputDir: string, run: ModelRun, featureRows: number): string {
+/** @param evaluation `evaluateModels(features, run)`, saved with the run for `loadEvaluatedRun`. */
+export function saveModelRun(outputDir: string, run: ModelRun, featureRows: number, evaluation?: Evaluation): string {
   const dir = path.join(outputDir, ARTIFACTS_DIR);
   const file = path.join(dir, MODEL_RUN_FILE);
   const scores = new Float64Array(run.models.length * 2 * featureRows);
@@ -43,21 +50,50 @@ export function saveModelRun(outputDir: string, run: ModelRun, featureRows: numb
     models: run.models.map((m) => ({ name: m.name, deployable: m.deployable, description: m.description, trainSeconds: m.trainSeconds, calibration: m.calibration })),
     coefficients: Object.fromEntries(Object.entries(run.coefficients).map(([k, c]) => [k, { weights: Array.from(c.weights), intercept: c.intercept }])),
     scores: { bytes: bytes.byteLength, crc32: zlib.crc32(bytes) },
+    ...(evaluation ? { evaluation } : {}),
   };
   // Scores first: the JSON, written last, names the scores file's length and checksum.
   writeFileAtomic(path.join(dir, MODEL_SCORES_FILE), bytes);
-  writeFileAtomic(file, JSON.stringify(saved));
+  writeFileAtomic(file, JSON.stringify(saved, keepNonFinite));
   return file;
+}
+
+/**
+ * JSON has no Infinity or NaN (a ROC curve's first threshold is +Infinity): they are saved as
+ * {"nonFinite": "Infinity"} and restored on load, so what loads is what was saved.
+ */
+function keepNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isFinite(value) ? { nonFinite: String(value) } : value;
+}
+
+function restoreNonFinite(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  const text = (value as { nonFinite?: unknown }).nonFinite;
+  return keys.length === 1 && typeof text === "string" && ["Infinity", "-Infinity", "NaN"].includes(text) ? Number(text) : value;
 }
 
 /** Loads the run saved by 03_model and checks it was trained on these very features. */
 export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
+  return loadSaved(outputDir, prepared).run;
+}
+
+/**
+ * The run saved by 03_model and its test-window evaluation: the one saved with it (written in the
+ * same file, so of this very run), else computed here (a run saved without one).
+ */
+export function loadEvaluatedRun(outputDir: string, prepared: Prepared): { run: ModelRun; evaluation: Evaluation } {
+  const { run, evaluation } = loadSaved(outputDir, prepared);
+  return { run, evaluation: evaluation ?? evaluateModels(prepared.features, run) };
+}
+
+function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; evaluation?: Evaluation } {
   const file = path.join(outputDir, ARTIFACTS_DIR, MODEL_RUN_FILE);
   const scoresFile = path.join(outputDir, ARTIFACTS_DIR, MODEL_SCORES_FILE);
   if (!fs.existsSync(file)) throw new UserInputError(`${file} does not exist: run notebooks/03_model.ipynb first (or npm start).`, file);
-  const saved = JSON.parse(fs.readFileSync(file, "utf8")) as SavedModelRun;
+  const saved = JSON.parse(fs.readFileSync(file, "utf8"), restoreNonFinite) as SavedModelRun;
   const names = prepared.features.names;
-  const { featureRows, scores: check, ...rest } = saved;
+  const { featureRows, scores: check, evaluation, ...rest } = saved;
   if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000")) {
     throw new UserInputError(`${file} was trained on other data or parameters: re-run notebooks/03_model.ipynb with the same SPOTIFY_EXPORT and parameters.`, file);
   }
@@ -69,7 +105,7 @@ export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
   // else one copy; each model's scores are views of it (2 × models × rows doubles, 94 MB at 1M
   // plays, held once instead of three times).
   const scores = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return {
+  const run: ModelRun = {
     ...rest,
     // In ModelResult's key order, as the run was before it was saved.
     models: saved.models.map((m, k) => ({
@@ -83,6 +119,7 @@ export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
     })),
     coefficients: Object.fromEntries(Object.entries(saved.coefficients).map(([k, c]) => [k, { weights: Float64Array.from(c.weights), intercept: c.intercept }])),
   };
+  return { run, evaluation };
 }
 
 /** A notebook's key results, recorded as JSON under OUTPUT_DIR/notebook_results/ (read by the tests). */
