@@ -34,6 +34,9 @@ export function notebookList(only: string[] = []): string[] {
     .sort();
 }
 
+/** The first notebook: it checks the machine and lists the export, and passes nothing on. */
+export const SETUP_CHECK = "00_setup_check.ipynb";
+
 export interface NotebookRun {
   notebook: string;
   /** Wall time from the end of the previous notebook (kernel start, cells, HTML). */
@@ -61,7 +64,10 @@ export function notebookEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEn
  * and stops at the first failure; a failed run's `error` holds the cell and its real error text.
  */
 export function executeNotebooks(pairs: { source: string; target: string }[], env: NodeJS.ProcessEnv, html = true, stream = false): NotebookRun[] {
-  const args = [join(root, "scripts", "run_notebook.py"), ...(html ? ["--html"] : []), ...pairs.flatMap((p) => [p.source, p.target])];
+  // The setup check reads nothing the other notebooks write and writes nothing they read: it runs
+  // beside them (its kernel boot and cells, 5-11 s on the bench machine, no longer delay 01).
+  const beside = pairs.length > 1 && basename(pairs[0].source) === SETUP_CHECK ? ["--first-beside"] : [];
+  const args = [join(root, "scripts", "run_notebook.py"), ...(html ? ["--html"] : []), ...beside, ...pairs.flatMap((p) => [p.source, p.target])];
   // stream: progress and a failure's details go straight to our stderr (the CLI), else they are captured into `error`.
   const result = spawnSync(findPython(), args, { env, encoding: "utf8", stdio: ["ignore", "pipe", stream ? "inherit" : "pipe"], maxBuffer: 64 * 1024 * 1024 });
   const runs: NotebookRun[] = (result.stdout ?? "")

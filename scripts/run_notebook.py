@@ -1,6 +1,6 @@
 """Execute notebooks headlessly with nbclient, in order, and report a failing cell's real error.
 
-    python3 run_notebook.py [--html] [--timeout SECONDS] NOTEBOOK OUTPUT_NOTEBOOK [NOTEBOOK OUTPUT_NOTEBOOK ...]
+    python3 run_notebook.py [--html] [--timeout SECONDS] [--first-beside] NOTEBOOK OUTPUT_NOTEBOOK [NOTEBOOK OUTPUT_NOTEBOOK ...]
 
 Each notebook runs in its own fresh kernel (nothing passes between notebooks but files), in the
 order given, and stops at the first failure. To save wall time, one Python process runs them
@@ -10,6 +10,10 @@ loading of its modules, ~2-3 s of CPU that does not depend on earlier notebooks;
 small export, one ahead on a large one: `kernels_ahead`), and
 `--html` renders each executed notebook with nbconvert's HTMLExporter in this process instead
 of one jupyter-nbconvert process per notebook.
+
+--first-beside: the first notebook runs in a second runner process beside the others (for 00_setup_check,
+which reads nothing the others write and writes nothing they read): its kernel boot and cells no longer
+delay 01. Its report still comes first, and if it fails the run stops there with its error.
 
 tslab's error reply only says `<Error>`; the message is in the cell's stderr stream, so on
 failure this prints the notebook, the cell number, its source and that stderr text.
@@ -25,6 +29,8 @@ import base64
 import copy
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -162,7 +168,7 @@ def html_rendering(exporter, notebook, name):
 
 
 def main(argv):
-    html, timeout, paths = False, 900, []
+    html, timeout, beside, paths = False, 900, False, []
     args = list(argv)
     while args:
         arg = args.pop(0)
@@ -170,18 +176,24 @@ def main(argv):
             html = True
         elif arg == "--timeout":
             timeout = int(args.pop(0))
+        elif arg == "--first-beside":
+            beside = True
         else:
             paths.append(arg)
     if not paths or len(paths) % 2:
         print(__doc__, file=sys.stderr)
         return 2
     pairs = list(zip(paths[0::2], paths[1::2]))
+    first = None
+    if beside and len(pairs) > 1:
+        first = BesideRun(pairs[0], html, timeout)
+        pairs = pairs[1:]
     # The first notebook (00) loads no data and runs for about a second: its successor's kernel
     # boots beside its own from the start, on the core that would otherwise idle (~2 s sooner
     # ready at every export size).
     started = {}
     try:
-        for k in range(min(2, len(pairs))):
+        for k in range(min(1 if first else 2, len(pairs))):
             started[k] = start_kernel(pairs[k][0])
         exporter = None
         if html:
@@ -198,9 +210,11 @@ def main(argv):
                 if exporter is not None:
                     renderings.append(renderer.submit(write_html, exporter, notebook, target))
 
-            code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, render, mark)
+            code = run_all(pairs, started, kernels_ahead(os.environ.get("SPOTIFY_EXPORT")), timeout, render, mark, first)
     except BaseException:
         stop_kernels(started)  # no kernel outlives the runner
+        if first is not None:
+            first.stop()
         raise
     failed_html = [r.exception() for r in renderings if r.exception() is not None]
     for error in failed_html:
@@ -245,8 +259,38 @@ def write_html(exporter, notebook, target):
         out.write(body)
 
 
-def run_all(pairs, started, ahead, timeout, render, mark):
+class BesideRun:
+    """The first notebook, run by a second runner process beside this one (`--first-beside`)."""
+
+    def __init__(self, pair, html, timeout):
+        args = [sys.executable, os.path.abspath(__file__)] + (["--html"] if html else []) + ["--timeout", str(timeout)] + list(pair)
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.reported = None
+
+    def report(self):
+        """Waits for it, relays its report line(s) and progress, and returns (exit code, its seconds) once."""
+        if self.reported is None:
+            out, err = self.process.communicate()
+            sys.stdout.write(out)
+            sys.stdout.flush()
+            sys.stderr.write(err)
+            sys.stderr.flush()
+            runs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            seconds = runs[-1]["seconds"] if runs else 0
+            self.reported = (self.process.returncode, seconds)
+        return self.reported
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()  # its own handler stops its kernel
+            self.process.wait()
+
+
+def run_all(pairs, started, ahead, timeout, render, mark, first=None):
     """Runs the notebooks in order (see `main`); returns the exit code.
+
+    `first`: a notebook running beside these (BesideRun), reported before the first of them;
+    if it failed, the run stops with its exit code and nothing more is rendered or reported.
 
     `started`: kernel managers already booting, by notebook index. Once notebook k's first data
     cell has run, the kernel of notebook k + `ahead` starts (~2 s of CPU: Node, TypeScript and
@@ -274,6 +318,14 @@ def run_all(pairs, started, ahead, timeout, render, mark):
             raise
         finally:
             stop_kernel(km)
+        if first is not None:
+            code, seconds = first.report()
+            if code:
+                stop_kernels(started)
+                return code
+            # This notebook's time counts from the end of the one beside it, so the times still add up.
+            mark += seconds
+            first = None
         ok = failed is None
         if ok:
             render(notebook, target)
@@ -299,4 +351,6 @@ def stop_kernels(started):
 
 
 if __name__ == "__main__":
+    # A runner stopped by SIGTERM (the one beside being stopped) still stops its kernels on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main(sys.argv[1:]))

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { notebookEnv, notebookList, runNotebook, runNotebooks } from "../scripts/run-notebooks";
+import { SETUP_CHECK, executeNotebooks, notebookEnv, notebookList, runNotebook, runNotebooks } from "../scripts/run-notebooks";
 import { isDirty } from "../scripts/clean-notebooks";
 import { tslabDiagnostics } from "../scripts/check-tslab-compat";
 import { PLANTED_PII } from "../src/sample/names";
@@ -76,6 +76,25 @@ test("a failing cell fails the run and reports the real error text", () => {
   assert.equal(run.ok, false);
   assert.match(run.error ?? "", /failed in cell 2/);
   assert.match(run.error ?? "", /planted failure 4711/);
+});
+
+test("the setup check runs beside the next notebook, is still reported first, and its failure stops the run with its error", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "beside-nb-"));
+  const cell = (src: string) => ({ cell_type: "code", id: String(src.length), metadata: {}, outputs: [], execution_count: null, source: src });
+  const write = (name: string, cells: string[]) => {
+    const source = path.join(dir, name);
+    fs.writeFileSync(source, JSON.stringify({ cells: cells.map(cell), metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } }, nbformat: 4, nbformat_minor: 5 }));
+    return { source, target: path.join(dir, `out-${name}`) };
+  };
+  const next = write("01_next.ipynb", ["const two = 1 + 1;"]);
+  const fine = executeNotebooks([write(SETUP_CHECK, ["const one = 1;"]), next], notebookEnv({ OUTPUT_DIR: dir }), false);
+  assert.deepEqual(fine.map((r) => [r.notebook, r.ok]), [[SETUP_CHECK, true], ["01_next.ipynb", true]]);
+  assert.ok(fine.every((r) => r.seconds >= 0), "each notebook's time counts from the end of the one before");
+  fs.rmSync(next.target);
+  const failing = executeNotebooks([write(SETUP_CHECK, ["throw new Error('planted setup failure 815');"]), next], notebookEnv({ OUTPUT_DIR: dir }), false);
+  assert.deepEqual(failing.map((r) => [r.notebook, r.ok]), [[SETUP_CHECK, false]], "nothing after the failed setup check is reported");
+  assert.match(failing[0].error ?? "", /planted setup failure 815/);
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test("a cell is type-checked against src/'s types: a wrong use fails the run with the compiler's message", () => {
