@@ -264,7 +264,8 @@ class BesideRun:
 
     def __init__(self, pair, html, timeout):
         args = [sys.executable, os.path.abspath(__file__)] + (["--html"] if html else []) + ["--timeout", str(timeout)] + list(pair)
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # At a lower priority: where it competes with the next notebook for a core, that one goes first.
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(10))
         self.reported = None
 
     def report(self):
