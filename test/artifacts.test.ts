@@ -9,7 +9,8 @@ import type { Prepared } from "../src/pipeline/prepare";
 import type { ModelRun } from "../src/pipeline/train";
 
 const rows = 5;
-const prepared = { features: { rows, names: ["a", "b"] } } as unknown as Prepared;
+const features = { rows, names: ["a", "b"], role: Uint8Array.from([0, 0, 1, 2, 2]), y: Float64Array.from([1, 0, 1, 0, 1]), sessionId: Int32Array.from([0, 0, 1, 1, 1]) };
+const prepared = { features } as unknown as Prepared;
 const scores = (seed: number) => Float64Array.from({ length: rows }, (_, i) => Math.sin(seed * 7 + i) / 3 + 0.5);
 const run = {
   featureNames: ["a", "b"],
@@ -24,14 +25,14 @@ const run = {
 
 test("the saved run loads back identical: scores bit for bit, the rest as saved", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
-  saveModelRun(dir, run, rows);
+  saveModelRun(dir, run, features);
   assert.deepStrictEqual(loadModelRun(dir, prepared), run);
   assert.equal(fs.statSync(path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE)).size, 2 * 2 * rows * 8);
 });
 
 test("a damaged, truncated or missing scores file is refused with the fix, never read", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
-  saveModelRun(dir, run, rows);
+  saveModelRun(dir, run, features);
   const file = path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE);
   const good = fs.readFileSync(file);
   const damaged = Buffer.from(good);
@@ -45,9 +46,12 @@ test("a damaged, truncated or missing scores file is refused with the fix, never
 
 test("a run trained on other features is refused", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
-  saveModelRun(dir, run, rows);
-  const other = { features: { rows: rows + 1, names: ["a", "b"] } } as unknown as Prepared;
+  saveModelRun(dir, run, features);
+  const other = { features: { ...features, rows: rows + 1 } } as unknown as Prepared;
   assert.throws(() => loadModelRun(dir, other), /trained on other data or parameters/);
+  // Another split (TEST_FRACTION, VALIDATION_FRACTION) keeps the rows and columns, not the roles.
+  const otherSplit = { features: { ...features, role: Uint8Array.from([0, 0, 0, 1, 2]) } } as unknown as Prepared;
+  assert.throws(() => loadModelRun(dir, otherSplit), /trained on other data or parameters/);
 });
 
 test("the evaluation saved with a run loads back equal to evaluating the loaded run, and one saved without is computed", () => {
@@ -68,11 +72,16 @@ test("the evaluation saved with a run loads back equal to evaluating the loaded 
   const preparedN = { features } as unknown as Prepared;
   const evaluation = evaluateModels(features as unknown as Prepared["features"], real);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
-  saveModelRun(dir, real, n, evaluation);
+  saveModelRun(dir, real, features, evaluation);
   const loaded = loadEvaluatedRun(dir, preparedN);
   assert.deepStrictEqual(loaded.evaluation, evaluation);
   assert.deepStrictEqual(loaded.evaluation, evaluateModels(features as unknown as Prepared["features"], loaded.run));
   assert.ok(loaded.evaluation.comparison.every((r) => r.test_auc !== null), "every model's test AUC has a value");
-  saveModelRun(dir, real, n);
-  assert.deepStrictEqual(loadEvaluatedRun(dir, preparedN).evaluation, evaluation);
+  // Saved without one (other scores): computed from the loaded run, not left over from the file before.
+  const rescored = { ...real, models: real.models.map((m) => ({ ...m, calibrated: Float64Array.from(m.calibrated, (v) => 1 - v) })) } as ModelRun;
+  saveModelRun(dir, rescored, features);
+  assert.equal("evaluation" in JSON.parse(fs.readFileSync(path.join(dir, ARTIFACTS_DIR, "model_run.json"), "utf8")), false);
+  const recomputed = loadEvaluatedRun(dir, preparedN).evaluation;
+  assert.notDeepStrictEqual(recomputed, evaluation);
+  assert.deepStrictEqual(recomputed, evaluateModels(features as unknown as Prepared["features"], rescored));
 });

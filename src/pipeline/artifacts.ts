@@ -10,6 +10,7 @@
  * scores are rows × models × 2 doubles (12M at 1M plays): as JSON text they were a ~230 MB
  * string built and parsed whole, seconds and hundreds of MB at both ends.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
@@ -17,6 +18,7 @@ import { UserInputError } from "../common/errors";
 import { writeFileAtomic } from "../report/files";
 import { evaluateModels } from "./evaluate";
 import type { Evaluation } from "./evaluate";
+import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { ModelRun } from "./train";
 
@@ -26,6 +28,13 @@ export const MODEL_SCORES_FILE = "model_run.f64";
 
 interface SavedModelRun extends Omit<ModelRun, "models" | "coefficients"> {
   featureRows: number;
+  /**
+   * CRC-32 of the feature rows' roles, labels and sessions (`rowsFingerprint`): another split
+   * (TEST_FRACTION, VALIDATION_FRACTION) keeps the rows and columns but not the roles.
+   */
+  rowsCrc32?: number;
+  /** `evaluationCodeVersion()` when the evaluation was computed: evaluation code changed since → computed again. */
+  evaluationCode?: string;
   models: Omit<ModelRun["models"][number], "raw" | "calibrated">[];
   coefficients: Record<string, { weights: number[]; intercept: number }>;
   /** `model_run.f64`: its length and CRC-32, so a file from another run or a damaged one is refused. */
@@ -34,8 +43,27 @@ interface SavedModelRun extends Omit<ModelRun, "models" | "coefficients"> {
   evaluation?: Evaluation;
 }
 
-/** @param evaluation `evaluateModels(features, run)`, saved with the run for `loadEvaluatedRun`. */
-export function saveModelRun(outputDir: string, run: ModelRun, featureRows: number, evaluation?: Evaluation): string {
+/** CRC-32 of what, besides the scores, an evaluation reads of the feature rows: roles, labels, sessions. */
+function rowsFingerprint(features: Pick<FeatureSet, "role" | "y" | "sessionId">): number {
+  const bytes = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return zlib.crc32(bytes(features.sessionId), zlib.crc32(bytes(features.y), zlib.crc32(bytes(features.role))));
+}
+
+/** sha256 of the code `evaluateModels` runs (src/evaluate/, src/pipeline/evaluate.ts). */
+function evaluationCodeVersion(): string {
+  const h = crypto.createHash("sha256");
+  const dir = path.join(__dirname, "..", "evaluate");
+  const files = [...fs.readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n)).sort().map((n) => path.join(dir, n)), path.join(__dirname, "evaluate.ts")];
+  for (const file of files) if (fs.existsSync(file)) h.update(path.basename(file)).update(fs.readFileSync(file));
+  return h.digest("hex");
+}
+
+/**
+ * @param features the rows the run was trained and scored on
+ * @param evaluation `evaluateModels(features, run)`, saved with the run for `loadEvaluatedRun`
+ */
+export function saveModelRun(outputDir: string, run: ModelRun, features: Pick<FeatureSet, "rows" | "role" | "y" | "sessionId">, evaluation?: Evaluation): string {
+  const featureRows = features.rows;
   const dir = path.join(outputDir, ARTIFACTS_DIR);
   const file = path.join(dir, MODEL_RUN_FILE);
   const scores = new Float64Array(run.models.length * 2 * featureRows);
@@ -50,7 +78,8 @@ export function saveModelRun(outputDir: string, run: ModelRun, featureRows: numb
     models: run.models.map((m) => ({ name: m.name, deployable: m.deployable, description: m.description, trainSeconds: m.trainSeconds, calibration: m.calibration })),
     coefficients: Object.fromEntries(Object.entries(run.coefficients).map(([k, c]) => [k, { weights: Array.from(c.weights), intercept: c.intercept }])),
     scores: { bytes: bytes.byteLength, crc32: zlib.crc32(bytes) },
-    ...(evaluation ? { evaluation } : {}),
+    rowsCrc32: rowsFingerprint(features),
+    ...(evaluation ? { evaluation, evaluationCode: evaluationCodeVersion() } : {}),
   };
   // Scores first: the JSON, written last, names the scores file's length and checksum.
   writeFileAtomic(path.join(dir, MODEL_SCORES_FILE), bytes);
@@ -80,7 +109,8 @@ export function loadModelRun(outputDir: string, prepared: Prepared): ModelRun {
 
 /**
  * The run saved by 03_model and its test-window evaluation: the one saved with it (written in the
- * same file, so of this very run), else computed here (a run saved without one).
+ * same file, so of this very run and rows), unless the evaluation code changed since or none was
+ * saved: then computed here.
  */
 export function loadEvaluatedRun(outputDir: string, prepared: Prepared): { run: ModelRun; evaluation: Evaluation } {
   const { run, evaluation } = loadSaved(outputDir, prepared);
@@ -93,8 +123,8 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   if (!fs.existsSync(file)) throw new UserInputError(`${file} does not exist: run notebooks/03_model.ipynb first (or npm start).`, file);
   const saved = JSON.parse(fs.readFileSync(file, "utf8"), restoreNonFinite) as SavedModelRun;
   const names = prepared.features.names;
-  const { featureRows, scores: check, evaluation, ...rest } = saved;
-  if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000")) {
+  const { featureRows, scores: check, evaluation, rowsCrc32, evaluationCode, ...rest } = saved;
+  if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000") || rowsCrc32 !== rowsFingerprint(prepared.features)) {
     throw new UserInputError(`${file} was trained on other data or parameters: re-run notebooks/03_model.ipynb with the same SPOTIFY_EXPORT and parameters.`, file);
   }
   const bytes = fs.existsSync(scoresFile) ? fs.readFileSync(scoresFile) : null;
@@ -119,7 +149,7 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
     })),
     coefficients: Object.fromEntries(Object.entries(saved.coefficients).map(([k, c]) => [k, { weights: Float64Array.from(c.weights), intercept: c.intercept }])),
   };
-  return { run, evaluation };
+  return { run, evaluation: evaluation && evaluationCode === evaluationCodeVersion() ? evaluation : undefined };
 }
 
 /** A notebook's key results, recorded as JSON under OUTPUT_DIR/notebook_results/ (read by the tests). */
