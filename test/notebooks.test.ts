@@ -111,13 +111,20 @@ test("a cell is type-checked against src/'s types: a wrong use fails the run wit
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript (tslab)", language: "typescript" } },
     nbformat: 4, nbformat_minor: 5,
   }));
-  // Twice: the second kernel reads the compiled cells back from the cell cache (launch.js), diagnostics included.
+  // Twice: the first kernel compiles and stores the cells (this folder is new, so they are new to
+  // the cell cache); the second reads them back, diagnostics included, and stores nothing.
+  const cells = path.join(root, "node_modules", ".cache", "tslab-cells");
+  const entries = () => (fs.existsSync(cells) ? fs.readdirSync(cells).length : 0);
+  const added: number[] = [];
   for (const attempt of [1, 2]) {
+    const before = entries();
     const run = runNotebook(source, path.join(dir, "out.ipynb"), notebookEnv({ OUTPUT_DIR: dir }), false);
+    added.push(entries() - before);
     assert.equal(run.ok, false, `attempt ${attempt}`);
     assert.match(run.error ?? "", /failed in cell 2/);
     assert.match(run.error ?? "", /Promise<BackendInfo>' is not assignable to type 'number'/);
   }
+  assert.ok(added[0] > 0 && added[1] === 0, `cells stored by each run: ${added.join(", ")} (the second must read them back)`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

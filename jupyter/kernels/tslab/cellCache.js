@@ -29,16 +29,33 @@ function sourceFiles(dir) {
  */
 function compileEnvironment(root, files = [], versions = []) {
   const h = crypto.createHash("sha256");
+  for (const file of compileInputs(root, files)) h.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file)).update("\0");
+  for (const version of versions) h.update(String(version)).update("\0");
+  return h.digest("hex");
+}
+
+/** The files `compileEnvironment` hashes. */
+function compileInputs(root, files) {
   const notebooks = path.join(root, "notebooks");
-  const all = [
+  return [
     ...sourceFiles(path.join(root, "src")),
     ...fs.readdirSync(notebooks).filter((n) => n.endsWith(".ts")).sort().map((n) => path.join(notebooks, n)),
     path.join(root, "node_modules", ".package-lock.json"),
     ...files,
   ];
-  for (const file of all) h.update(path.relative(root, file)).update("\0").update(fs.readFileSync(file)).update("\0");
-  for (const version of versions) h.update(String(version)).update("\0");
-  return h.digest("hex");
+}
+
+/**
+ * A cheap stand-in for `compileEnvironment` between cells: the same files' names, sizes and
+ * modification times. When it moves (src/ edited while the kernel runs), the hash is taken again.
+ */
+function compileStamp(root, files = []) {
+  return compileInputs(root, files)
+    .map((file) => {
+      const st = fs.statSync(file);
+      return `${file}:${st.size}:${st.mtimeMs}`;
+    })
+    .join("\n");
 }
 
 /** A relative import other than ./src/... or ./danfo: its file is in no key, so the cell is never stored. */
@@ -53,27 +70,42 @@ function importsUnkeyed(src) {
 /**
  * A converter with tslab's interface that answers `convert` from `cacheDir` when it can and
  * otherwise from the converter `create()` makes (created on first need only).
- * @param options.environment returns `compileEnvironment`'s hash (called once, on the first cell);
- *   if it throws (a file missing), nothing is stored or read.
+ * @param options.environment returns `compileEnvironment`'s hash; taken again whenever
+ *   `options.stamp()` (`compileStamp`) moves. If either throws (a file missing), nothing is
+ *   stored or read.
+ * Nothing is stored or read for a cell that imports a module outside the key (`importsUnkeyed`),
+ * or after one did (the declarations it passes on name that module), nor once a module cell
+ * (tslab's `//%module`, `addModule`) has run: it changes what later cells compile against.
  */
 function cachedConverter(create, options) {
   let real = null;
   const converter = () => (real = real || create());
-  let environment;
-  const keyOf = (prevDecl, src) => {
-    if (environment === undefined) {
+  let environment = null;
+  let stamped = null;
+  let modules = false;
+  const stamp = () => {
+    try {
+      return options.stamp();
+    } catch {
+      return null;
+    }
+  };
+  const keyOf = (prevDecl, src, now) => {
+    if (modules || now === null || importsUnkeyed(prevDecl) || importsUnkeyed(src)) return null;
+    if (now !== stamped) {
       try {
         environment = options.environment();
+        stamped = now;
       } catch {
-        environment = null;
+        return null;
       }
     }
-    if (environment === null || importsUnkeyed(src)) return null;
     return crypto.createHash("sha256").update(environment).update("\0").update(process.cwd()).update("\0").update(prevDecl).update("\0").update(src).digest("hex");
   };
   return {
     convert(prevDecl, src) {
-      const key = keyOf(prevDecl, src);
+      const before = stamp();
+      const key = keyOf(prevDecl, src, before);
       const file = key && path.join(options.cacheDir, `${key}.json`);
       if (file) {
         try {
@@ -83,7 +115,8 @@ function cachedConverter(create, options) {
         }
       }
       const result = converter().convert(prevDecl, src);
-      if (file) {
+      // Files edited during the compile: the result may be of either version, so it is not stored.
+      if (file && stamp() === before) {
         try {
           fs.mkdirSync(options.cacheDir, { recursive: true });
           const tmp = `${file}.${process.pid}.tmp`;
@@ -97,7 +130,10 @@ function cachedConverter(create, options) {
     },
     inspect: (...args) => converter().inspect(...args),
     complete: (...args) => converter().complete(...args),
-    addModule: (...args) => converter().addModule(...args),
+    addModule: (...args) => {
+      modules = true;
+      return converter().addModule(...args);
+    },
     close: () => real && real.close(),
   };
 }
@@ -108,4 +144,4 @@ function cacheCells(converterModule, options) {
   converterModule.createConverter = (opts) => (opts && opts.isBrowser ? create(opts) : cachedConverter(() => create(opts), options));
 }
 
-module.exports = { cacheCells, cachedConverter, compileEnvironment, importsUnkeyed };
+module.exports = { cacheCells, cachedConverter, compileEnvironment, compileStamp, importsUnkeyed };

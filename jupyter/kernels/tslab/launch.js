@@ -125,9 +125,14 @@ try {
   }
   const converter = require(path.join(tslabDir, "dist", "converter.js"));
   if (process.env.TSLAB_CHECK_IMPORTS !== "1" && process.env.TSLAB_CELL_CACHE !== "0") {
-    const { cacheCells, compileEnvironment } = require("./cellCache");
+    const { cacheCells, compileEnvironment, compileStamp } = require("./cellCache");
     const tslabVersions = ["tslab", "@tslab/typescript-for-tslab"].map((pkg) => require(require.resolve(`${pkg}/package.json`, { paths: [tslabDir] })).version);
-    cacheCells(converter, { cacheDir: path.join(root, "node_modules", ".cache", "tslab-cells"), environment: () => compileEnvironment(root, [__filename, require.resolve("./cellCache")], [process.version, ...tslabVersions]) });
+    const launcher = [__filename, require.resolve("./cellCache")];
+    cacheCells(converter, {
+      cacheDir: path.join(root, "node_modules", ".cache", "tslab-cells"),
+      environment: () => compileEnvironment(root, launcher, [process.version, ...tslabVersions]),
+      stamp: () => compileStamp(root, launcher),
+    });
   }
   if (process.env.TSLAB_WARMUP) warmUpWith(converter, path.resolve(process.env.TSLAB_WARMUP));
   main = require(path.join(tslabDir, "dist", "main.js")).main;
