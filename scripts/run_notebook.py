@@ -32,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -215,12 +216,13 @@ def main(argv):
         stop_kernels(started)  # no kernel outlives the runner
         if first is not None:
             first.stop()
+            first.report()  # what it got to, first: the error that follows is not its
         raise
     failed_html = [r.exception() for r in renderings if r.exception() is not None]
     for error in failed_html:
         print("Writing an HTML rendering failed: %s" % error, file=sys.stderr)
     # A failed cell's code (3) stands; a failed rendering alone is an error (2).
-    return code if code or not failed_html else 2
+    return code if code or not (failed_html or (first is not None and first.html_failed)) else 2
 
 
 # Below this many bytes of export, booting kernels (not loading data) bounds the run.
@@ -264,21 +266,35 @@ class BesideRun:
 
     def __init__(self, pair, html, timeout):
         args = [sys.executable, os.path.abspath(__file__)] + (["--html"] if html else []) + ["--timeout", str(timeout)] + list(pair)
+        # Its output goes to files, not pipes: a pipe would also wait for anything its kernel left open.
+        self.out = tempfile.TemporaryFile(mode="w+")
+        self.err = tempfile.TemporaryFile(mode="w+")
         # At a lower priority: where it competes with the next notebook for a core, that one goes first.
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(10))
+        self.process = subprocess.Popen(args, stdout=self.out, stderr=self.err, text=True, preexec_fn=lambda: os.nice(10))
         self.reported = None
+        self.html_failed = False
 
     def report(self):
-        """Waits for it, relays its report line(s) and progress, and returns (exit code, its seconds) once."""
+        """Waits for it, relays its report line(s) and progress once, and returns (exit code, its seconds).
+
+        Exit code 2 after a notebook that ran (only its HTML rendering failed) is no reason to stop the
+        run: it comes back as 0 and `html_failed` is set.
+        """
         if self.reported is None:
-            out, err = self.process.communicate()
+            self.process.wait()
+            self.out.seek(0)
+            self.err.seek(0)
+            out, err = self.out.read(), self.err.read()
             sys.stdout.write(out)
             sys.stdout.flush()
             sys.stderr.write(err)
             sys.stderr.flush()
             runs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
             seconds = runs[-1]["seconds"] if runs else 0
-            self.reported = (self.process.returncode, seconds)
+            code = self.process.returncode
+            if code == 2 and runs and runs[-1].get("ok"):
+                self.html_failed, code = True, 0
+            self.reported = (code, seconds)
         return self.reported
 
     def stop(self):
