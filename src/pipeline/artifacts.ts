@@ -10,12 +10,12 @@
  * scores are rows × models × 2 doubles (12M at 1M plays): as JSON text they were a ~230 MB
  * string built and parsed whole, seconds and hundreds of MB at both ends.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { UserInputError } from "../common/errors";
 import { writeFileAtomic } from "../report/files";
+import { sourceHash } from "./cache";
 import { evaluateModels } from "./evaluate";
 import type { Evaluation } from "./evaluate";
 import type { FeatureSet } from "../features";
@@ -51,11 +51,7 @@ function rowsFingerprint(features: Pick<FeatureSet, "role" | "y" | "sessionId">)
 
 /** sha256 of the code `evaluateModels` runs (src/evaluate/, src/pipeline/evaluate.ts). */
 function evaluationCodeVersion(): string {
-  const h = crypto.createHash("sha256");
-  const dir = path.join(__dirname, "..", "evaluate");
-  const files = [...fs.readdirSync(dir).filter((n) => /\.(ts|js)$/.test(n)).sort().map((n) => path.join(dir, n)), path.join(__dirname, "evaluate.ts")];
-  for (const file of files) if (fs.existsSync(file)) h.update(path.basename(file)).update(fs.readFileSync(file));
-  return h.digest("hex");
+  return sourceHash(["../evaluate"], ["./evaluate.ts"]);
 }
 
 /**

@@ -120,20 +120,29 @@ let codeVersionMemo: string | null = null;
 /** sha256 of the producing source files (ingest, features, common, prepare, cache, its codec) and apache-arrow's version. */
 export function codeVersion(): string {
   if (codeVersionMemo) return codeVersionMemo;
+  codeVersionMemo = sourceHash(CODE_DIRS, CODE_FILES, `apache-arrow ${arrowVersion()}`);
+  return codeVersionMemo;
+}
+
+/**
+ * sha256 of source files: every .ts/.js file of `dirs` (not their subfolders) and `files`, both
+ * relative to src/pipeline/, each with its path under src/; then `extra`. What a saved result
+ * depends on, so a change to that code makes it be computed again.
+ */
+export function sourceHash(dirs: readonly string[], files: readonly string[], extra = ""): string {
   const h = crypto.createHash("sha256");
-  const files: string[] = [];
-  for (const d of CODE_DIRS) {
+  const all: string[] = [];
+  for (const d of dirs) {
     const abs = path.join(__dirname, d);
-    for (const name of fs.readdirSync(abs).sort()) if (/\.(ts|js)$/.test(name)) files.push(path.join(abs, name));
+    for (const name of fs.readdirSync(abs).sort()) if (/\.(ts|js)$/.test(name)) all.push(path.join(abs, name));
   }
-  for (const f of CODE_FILES) files.push(path.join(__dirname, f));
-  for (const f of files) {
+  for (const f of files) all.push(path.join(__dirname, f));
+  for (const f of all) {
     h.update(path.relative(path.join(__dirname, ".."), f));
     h.update(fs.readFileSync(f));
   }
-  h.update(`apache-arrow ${arrowVersion()}`);
-  codeVersionMemo = h.digest("hex");
-  return codeVersionMemo;
+  h.update(extra);
+  return h.digest("hex");
 }
 
 function arrowVersion(): string {

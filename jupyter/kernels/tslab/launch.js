@@ -41,8 +41,9 @@
 //    back instead of compiled. A kernel whose cells are all cached never creates the TypeScript
 //    program (~2.5 of a kernel boot's ~5 s of CPU, and 0.1-0.8 s a cell). Under
 //    node_modules/.cache/tslab-cells/ (TSLAB_CELL_CACHE=0 turns it off); a cell importing a
-//    relative module outside src/ and notebooks/ is never cached (its file is not in the key).
-//    See cellCache.js.
+//    relative module other than ./src/… or ./danfo, a cell after one, and every cell after a
+//    `//%module` cell are never cached (what they compile against is not in the key). See
+//    cellCache.js.
 const fs = require("fs");
 const path = require("path");
 const { createRequire } = require("module");
