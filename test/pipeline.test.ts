@@ -10,6 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
+import { FIGURE_DATA_FILE, loadFigureData } from "../src/pipeline/artifacts";
+import { loadFigureInputs } from "../src/report/inputs";
+import { buildFigureData } from "../src/report/figures";
 import { runPipeline } from "../src/pipeline/run";
 import { MODEL_NAMES } from "../src/pipeline/train";
 import { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../src/pipeline/write";
@@ -282,4 +285,47 @@ test("determinism: a second run writes byte-identical files except model_metrics
       assert.ok(a.equals(b), `${f} byte-identical`);
     }
   }
+});
+
+test("the figure data saved with the outputs is the data built from the output files; a changed, missing or damaged file sends 05 back to the files", () => {
+  const fromFiles = (dir: string) => buildFigureData(loadFigureInputs(path.join(dir, "scored_samples.csv")).inputs);
+  const saved = loadFigureData(outA);
+  assert.equal(saved.saved, true, "the run's own outputs: the saved copy is used");
+  assert.deepStrictEqual(saved.data, fromFiles(outA), "built from the run in memory = built from the files it wrote");
+  assert.deepEqual(saved.found, loadFigureInputs(path.join(outA, "scored_samples.csv")).found);
+
+  const copy = (name: string) => {
+    const dir = path.join(tmp, `figure-data-${name}`);
+    fs.cpSync(outA, dir, { recursive: true });
+    return dir;
+  };
+  // One test play's label flipped in scored_samples.csv (same length): the figures follow the file.
+  const edited = copy("edited");
+  const csv = fs.readFileSync(path.join(edited, "scored_samples.csv"), "utf8");
+  assert.ok(csv.includes(",test,0,"));
+  fs.writeFileSync(path.join(edited, "scored_samples.csv"), csv.replace(",test,0,", ",test,1,"));
+  const afterEdit = loadFigureData(edited);
+  assert.equal(afterEdit.saved, false);
+  assert.deepStrictEqual(afterEdit.data, fromFiles(edited));
+  assert.notDeepStrictEqual(afterEdit.data, saved.data, "the edit shows in the figures' data");
+
+  // A sibling removed, or one added (label_comparison.json), is a change too.
+  const removed = copy("removed");
+  fs.rmSync(path.join(removed, "feature_importance.csv"));
+  assert.equal(loadFigureData(removed).saved, false);
+  assert.ok(!loadFigureData(removed).found.includes("feature_importance.csv"));
+  const added = copy("added");
+  fs.writeFileSync(path.join(added, "label_comparison.json"), JSON.stringify({ by_platform: [] }));
+  assert.equal(loadFigureData(added).saved, false);
+
+  // A damaged or truncated copy is not read; nor one saved by other figure code.
+  const damaged = copy("damaged");
+  const file = path.join(damaged, "artifacts", FIGURE_DATA_FILE);
+  const text = fs.readFileSync(file, "utf8");
+  fs.writeFileSync(file, text.slice(0, text.length / 2));
+  assert.equal(loadFigureData(damaged).saved, false);
+  fs.writeFileSync(file, text.replace(/"code":"[0-9a-f]+"/, `"code":"${"0".repeat(64)}"`));
+  assert.equal(loadFigureData(damaged).saved, false);
+  fs.writeFileSync(file, text);
+  assert.equal(loadFigureData(damaged).saved, true);
 });

@@ -11,6 +11,7 @@ import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { buildFigureData } from "../report/figures";
 import { writeFigureFiles, writeFigureFilesInWorker } from "../report/visualize";
 import type { RenderReport } from "../report/figures";
+import { saveFigureData } from "./artifacts";
 import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
@@ -144,6 +145,8 @@ async function runStages(
   let written: string[];
   try {
     written = await writeStandardOutputsAsync(results, outputDir, tables, inWorkers);
+    // What notebook 05 (or a later one) draws from while these outputs stay as written.
+    saveFigureData(outputDir, figureData);
   } catch (error) {
     // The staging folder is removed on this error: not while the worker still writes into it.
     await rendering?.catch(() => undefined);

@@ -25,6 +25,17 @@ export const SIBLING_FILES = {
 /** Written by `--compare-labels`; its `by_platform` rows feed the disagreement figure. */
 export const LABEL_COMPARISON_FILE = "label_comparison.json";
 
+/** Every file `loadFigureInputs` reads in a folder of outputs, in the order it reads them (its `found`: those present after the first). */
+export const FIGURE_INPUT_FILES = [
+  "scored_samples.csv",
+  SIBLING_FILES.featureImportance,
+  SIBLING_FILES.modelComparison,
+  SIBLING_FILES.monthly,
+  SIBLING_FILES.recommendations,
+  LABEL_COMPARISON_FILE,
+  SIBLING_FILES.modelMetrics,
+] as const;
+
 function readLabelDisagreement(file: string): LabelDisagreementRow[] {
   let value: unknown;
   try {
