@@ -15,6 +15,7 @@ import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { ingestCached, prepare } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PLANTED_PII } from "../src/sample/names";
+import { FeatureBuilder } from "../src/features";
 
 const SAMPLE = path.join(__dirname, "..", "data-sample");
 const EXTENDED = "Spotify Extended Streaming History";
@@ -50,13 +51,31 @@ test("a miss writes both stages; the hit returns exactly what a fresh run comput
   const first = await run(SAMPLE, out);
   assert.deepEqual(first.use, { ingest: "miss", features: "miss", notes: [] });
   assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
-  const second = await run(SAMPLE, out);
+  // Counts the builder fits of the hit: none (it adopts the state the miss saved).
+  const proto = FeatureBuilder.prototype;
+  const fit = Object.getOwnPropertyDescriptor(proto, "fit")!.value as FeatureBuilder["fit"];
+  let fits = 0;
+  proto.fit = function (this: FeatureBuilder, ...args: Parameters<FeatureBuilder["fit"]>) {
+    fits++;
+    return fit.apply(this, args);
+  };
+  let second: Awaited<ReturnType<typeof run>>;
+  try {
+    second = await run(SAMPLE, out);
+  } finally {
+    proto.fit = fit;
+  }
+  assert.equal(fits, 0, "a hit does not fit the builder again");
   assert.deepEqual(second.use, { ingest: "hit", features: "hit", notes: [] });
   assert.deepStrictEqual(plain(second.prepared.ingest), plain(fresh.ingest));
   assert.deepStrictEqual(plain(second.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(plain(second.prepared.split), plain(fresh.split));
   assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
   assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
+  // The hit's builder adopted what the miss's fit learnt (not fitted again), and works as a fitted one.
+  assert.deepStrictEqual(second.prepared.builder.fitted, fresh.builder.fitted);
+  const data = { plays: second.prepared.ingest.plays, account: second.prepared.ingest.account, tech: second.prepared.ingest.tech };
+  assert.deepStrictEqual(plain(second.prepared.builder.transform(data, second.prepared.split)), plain(fresh.features));
   // notebook 01's entry point reads the same entry
   assert.equal((await ingestCached({ export: SAMPLE }, { outputDir: out })).cache.ingest, "hit");
 });

@@ -222,6 +222,17 @@ export class FeatureBuilder {
     return this.state;
   }
 
+  /**
+   * Adopts what `fit` learnt before (`fitted` of a builder with these options, fitted on the
+   * same data and split: the stage cache keeps it with the features) instead of fitting again
+   * (0.4 s at 1M plays). A later `transform` builds its per-play lookups then.
+   */
+  restore(state: FittedState): this {
+    this.state = state;
+    this.cache = null;
+    return this;
+  }
+
   /** Which zone local-time features use, and why. */
   get timeZone(): TimeZoneChoice {
     return this.fitted.zone;

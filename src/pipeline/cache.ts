@@ -28,9 +28,26 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
+import type { FittedState } from "../features";
 import type { FeatureSet } from "../features/types";
 import type { IngestOptions, IngestReport, IngestResult } from "../ingest/types";
-import { AccountScalars, decodeAccount, decodeFeatures, decodeMatrix, decodePlays, decodeTech, encodeFeatures, encodeLibrary, encodeMatrix, encodePlays, encodePlaylists, encodeTech, FeaturesMeta } from "./cacheCodec";
+import {
+  AccountScalars,
+  decodeAccount,
+  decodeFeatures,
+  decodeFitted,
+  decodeMatrix,
+  decodePlays,
+  decodeTech,
+  encodeFeatures,
+  encodeFitted,
+  encodeLibrary,
+  encodeMatrix,
+  encodePlays,
+  encodePlaylists,
+  encodeTech,
+  FeaturesMeta,
+} from "./cacheCodec";
 import { listExportFiles } from "./exportFiles";
 
 export const CACHE_DIR = "cache";
@@ -429,13 +446,16 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
   };
 }
 
-/** Writes a feature set; its matrix goes to disk from `features.X` itself (no copy). */
-export function writeFeatures(store: StageStore, key: string, features: FeatureSet): Promise<boolean> {
+/**
+ * Writes a feature set, and what the builder that made it learnt in `fit` (`FeatureBuilder.fitted`);
+ * its matrix goes to disk from `features.X` itself (no copy).
+ */
+export function writeFeatures(store: StageStore, key: string, features: FeatureSet, fitted: FittedState): Promise<boolean> {
   return store.write<FeaturesMeta>(
     "features",
     key,
     { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: encodeMatrix(features) },
-    { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}) },
+    { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}), fitted: encodeFitted(fitted) },
   );
 }
 
@@ -450,9 +470,15 @@ const MATRIX_FILE = "X.arrow";
  * A damaged or missing matrix file found then is passed to `onDamaged`, which returns the
  * recomputed matrix.
  */
-export function readFeatures(store: StageStore, key: string, onDamaged: (failure: Extract<ReadFailure, { kind: "corrupt" }>) => Float64Array): FeatureSet | ReadFailure {
+export function readFeatures(
+  store: StageStore,
+  key: string,
+  onDamaged: (failure: Extract<ReadFailure, { kind: "corrupt" }>) => Float64Array,
+): { features: FeatureSet; fitted: FittedState } | ReadFailure {
   const entry = store.read<FeaturesMeta>("features", key, [MATRIX_FILE]);
   if ("kind" in entry) return entry;
+  const fitted = entry.meta.data.fitted;
+  if (!fitted) return { kind: "corrupt", file: path.join(store.entryDir("features", key), "meta.json"), reason: "it holds no fitted feature builder" };
   const features = decodeFeatures(entry.files["features.arrow"], entry.meta.data) as FeatureSet;
   let X: Float64Array | null = null;
   Object.defineProperty(features, "X", {
@@ -467,5 +493,5 @@ export function readFeatures(store: StageStore, key: string, onDamaged: (failure
       return X;
     },
   });
-  return features;
+  return { features, fitted: decodeFitted(fitted) };
 }

@@ -4,6 +4,7 @@
  * stay typed arrays, so a read returns the arrays a fresh run builds, without re-parsing.
  */
 import * as A from "apache-arrow";
+import type { FittedState } from "../features";
 import type { FeatureGroup, FeatureSet, LocalTimeSummary } from "../features/types";
 import type { AccountData, DictColumn, PlayTable, TechEvents } from "../ingest/types";
 
@@ -231,6 +232,28 @@ export interface FeaturesMeta {
   groups: FeatureGroup[];
   /** FeatureSet.localTime (plain JSON), so a cache hit reports the same local-time sources. */
   localTime?: LocalTimeSummary;
+  /** What the builder's `fit` learnt (`encodeFitted`): a cache hit restores it instead of fitting again. */
+  fitted?: FittedJson;
+}
+
+type Stage1Json = { columns: number[]; scale: number[]; weights: number[]; intercept: number; rows: number; iterations: number };
+
+/** FittedState as plain JSON: its Maps as [key, n, skips] rows in insertion order, typed arrays as arrays (doubles round-trip exactly). */
+export interface FittedJson extends Omit<FittedState, "priors" | "stage1"> {
+  priors: Omit<FittedState["priors"], "track" | "artist"> & { track: [string, number, number][]; artist: [string, number, number][] };
+  stage1: [Stage1Json, Stage1Json];
+}
+
+export function encodeFitted(state: FittedState): FittedJson {
+  const rows = (m: Map<string, { n: number; skips: number }>) => Array.from(m, ([k, v]): [string, number, number] => [k, v.n, v.skips]);
+  const model = (m: FittedState["stage1"][number]): Stage1Json => ({ ...m, columns: Array.from(m.columns), scale: Array.from(m.scale), weights: Array.from(m.weights) });
+  return { ...state, priors: { ...state.priors, track: rows(state.priors.track), artist: rows(state.priors.artist) }, stage1: [model(state.stage1[0]), model(state.stage1[1])] };
+}
+
+export function decodeFitted(json: FittedJson): FittedState {
+  const map = (rows: [string, number, number][]) => new Map(rows.map(([k, n, skips]) => [k, { n, skips }]));
+  const model = (m: Stage1Json): FittedState["stage1"][number] => ({ ...m, columns: Int32Array.from(m.columns), scale: Float64Array.from(m.scale), weights: Float64Array.from(m.weights) });
+  return { ...json, priors: { ...json.priors, track: map(json.priors.track), artist: map(json.priors.artist) }, stage1: [model(json.stage1[0]), model(json.stage1[1])] };
 }
 
 /** FeatureSet's per-row columns → Arrow (X, the bulk, goes to its own file: `encodeMatrix`). */

@@ -5,7 +5,7 @@
  * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
 import { chronologicalSplit, FeatureBuilder, LEAKY_COLUMNS } from "../features";
-import type { FeatureData, FeatureSet, SplitPlan } from "../features";
+import type { FeatureData, FeatureSet, FittedState, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
@@ -146,7 +146,7 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
   stage.save(ingest);
   progress.start("features");
   const split = chronologicalSplit(ingest.plays, { testFraction: params.testFraction, validationFraction: params.validationFraction });
-  let features: FeatureSet | null = null;
+  let cached: CachedFeatures | null = null;
   let use: CacheUse = "off";
   const key = stage.store && stage.key ? featuresKey(stage.key, params) : null;
   let prepared: Prepared | null = null;
@@ -155,34 +155,42 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     // The cached matrix is read on first use (after this returns); damaged then, it is rebuilt and rewritten.
     const found = readFeatures(store, key, (failure) => {
       noteCorrupt(failure, stage.log);
-      const rebuilt = prepared!.builder.transform({ plays: ingest.plays, account: ingest.account, tech: ingest.tech }, split);
-      stage.track(writeFeatures(store, key, rebuilt));
+      const { builder } = prepared!;
+      const rebuilt = builder.transform({ plays: ingest.plays, account: ingest.account, tech: ingest.tech }, split);
+      stage.track(writeFeatures(store, key, rebuilt, builder.fitted));
       return rebuilt.X;
     });
     if ("kind" in found) noteCorrupt(found, stage.log);
-    else features = found;
-    use = features ? "hit" : "miss";
+    else cached = found;
+    use = cached ? "hit" : "miss";
   }
-  prepared = prepareWithSplit(ingest, split, params, features ?? undefined);
-  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features));
+  prepared = prepareWithSplit(ingest, split, params, cached ?? undefined);
+  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted));
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
   return prepared;
 }
 
+/** The features and the fitted builder's state, from the stage cache. */
+interface CachedFeatures {
+  features: FeatureSet;
+  fitted: FittedState;
+}
+
 /**
  * Features for an ingested export under a given split (the plain chronological split, or one
  * fold of the rolling-origin backtest): fit the builder on the split's training rows, transform.
- * `cached`: the transform's result loaded from the stage cache for this very export, split
- * and code; the builder is still fitted (recommendations and the leaky matrix need it) and
- * must produce the same columns and rows.
+ * `cached`: the transform's result and what the builder learnt in `fit`, loaded from the stage
+ * cache for this very export, split and code: the builder adopts that state instead of fitting
+ * (recommendations and the leaky matrix need it), and must produce the same columns and rows.
  */
-export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params: PipelineParams, cached?: FeatureSet): Prepared {
+export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params: PipelineParams, cached?: CachedFeatures): Prepared {
   const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
-  const builder = new FeatureBuilder({ timeZone: params.timezone }).fit(data, split);
   const expected = split.counts.train + split.counts.validation + split.counts.test;
-  const usable = cached && cached.rows === expected && cached.names.join("\u0000") === builder.layout().names.join("\u0000");
-  const features = usable ? cached : builder.transform(data, split);
+  const restored = cached && new FeatureBuilder({ timeZone: params.timezone }).restore(cached.fitted);
+  const usable = restored && cached.features.rows === expected && cached.features.names.join("\u0000") === restored.layout().names.join("\u0000");
+  const builder = usable ? restored : new FeatureBuilder({ timeZone: params.timezone }).fit(data, split);
+  const features = usable ? cached.features : builder.transform(data, split);
   // The leaky matrix is the leak-free one plus six columns: built on request by appending them
   // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
   return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features), leakyPieces: () => leakyPieces(builder, data, features) };
