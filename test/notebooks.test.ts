@@ -187,6 +187,7 @@ test("executed notebooks and their HTML renderings read well", () => {
   const figures = visualize.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && "image/svg+xml" in o.data).length;
   // Every figure, including the optional rule-disagreement one: 04 compared the completion rules.
   assert.equal(figures, FIGURES.length, "05_visualize shows every figure");
+  assert.match(JSON.stringify(visualize.cells.flatMap((c) => c.outputs ?? [])), /their figure data as 04 saved it/, "05 drew from the figure data 04 saved with the files");
 });
 
 /** What only the notebooks write: their executed copies, recorded results, and state passed between them. */

@@ -11,7 +11,6 @@ import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { buildFigureData } from "../report/figures";
 import { writeFigureFiles, writeFigureFilesInWorker } from "../report/visualize";
 import type { RenderReport } from "../report/figures";
-import { saveFigureData } from "./artifacts";
 import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
 import { evaluateModels } from "./evaluate";
@@ -144,9 +143,8 @@ async function runStages(
   const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
   let written: string[];
   try {
-    written = await writeStandardOutputsAsync(results, outputDir, tables, inWorkers);
-    // What notebook 05 (or a later one) draws from while these outputs stay as written.
-    saveFigureData(outputDir, figureData);
+    // With the figures' data that notebook 05 draws from while these outputs stay as written.
+    written = await writeStandardOutputsAsync(results, outputDir, { tables, inWorker: inWorkers, figureData });
   } catch (error) {
     // The staging folder is removed on this error: not while the worker still writes into it.
     await rendering?.catch(() => undefined);
