@@ -1,7 +1,7 @@
 /**
  * At scale the tfjs MLP trains in a worker thread while the main thread trains other models
  * (the closed loop continues the λ selection's fit inline; its `fitJob` still runs in a worker
- * when asked). The suite's exports are too small to reach that path on their own, so this
+ * when asked), and tfjs_logistic's Newton passes run on two threads (`NewtonHelper`). The suite's exports are too small to reach that path on their own, so this
  * forces it on data-sample/ and requires results identical to inline training: every model's
  * raw and calibrated scores, the closed loop's coefficients and the MLP history fields
  * model_metrics.json reports (all but its timings).
@@ -12,7 +12,8 @@ import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepare } from "../src/pipeline/prepare";
 import { MODEL_NAMES, TRAINING_ORDER, trainModels } from "../src/pipeline/train";
-import { ClosedLoopLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
+import { ClosedLoopLogistic, TfjsLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
+import { makeSynthetic } from "../src/model/synthetic";
 
 test("the main thread's training order names every model once, the closed loop first and the leaky reference before tfjs_logistic", () => {
   assert.deepEqual([...TRAINING_ORDER].sort(), [...MODEL_NAMES].sort());
@@ -88,4 +89,22 @@ test("a fit whose job cannot be prepared resolves null (train inline, where the 
   // 7 values are not a multiple of 2 rows: fitJob's input check throws on this thread.
   assert.equal(await fitInWorker(new ClosedLoopLogistic(), new Float64Array(7), Float64Array.of(0, 1)), null);
   assert.throws(() => new ClosedLoopLogistic().fit(new Float64Array(7), Float64Array.of(0, 1)), /not a multiple/);
+});
+
+test("tfjs_logistic's Newton passes with a helper thread give the same bits as on one thread", { timeout: 120_000 }, async () => {
+  // 30k rows in 1024-row chunks: 30 chunks, 15 of them the helper's, including one of the two Hessian chunks (0 and 15).
+  const data = makeSynthetic({ rows: 30_000, cols: 12, seed: 5 });
+  const fit = async (newtonHelperMinRows: number) => {
+    const model = new TfjsLogistic({ l2: 1e-4, newtonChunkRows: 1024, hessianRows: 2048, newtonHelperMinRows });
+    await model.fit(data.X, data.y, { seed: 3 });
+    return model;
+  };
+  const alone = await fit(Infinity);
+  const helped = await fit(0);
+  assert.equal(alone.history?.newton?.helperChunks, 0);
+  assert.equal(helped.history?.newton?.helperChunks, 15, "the helper thread evaluated every other chunk (no silent fallback)");
+  assert.ok(helped.history?.newton?.converged);
+  assert.deepEqual(helped.coefficients(), alone.coefficients());
+  assert.equal(helped.history?.newton?.passes, alone.history?.newton?.passes);
+  assert.deepEqual(helped.predictProba(data.X), alone.predictProba(data.X));
 });

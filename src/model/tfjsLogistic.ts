@@ -14,6 +14,7 @@ import {
   trainLayersModelKeepingRows,
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
+import { NewtonHelper } from "./newtonHelper";
 import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients } from "./types";
 
 export interface TfjsLogisticOptions extends TfjsTrainOptions {
@@ -34,6 +35,11 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /** Rows per tfjs pass of the Newton stage (`newtonLogistic`'s `chunkRows`). */
   newtonChunkRows?: number;
   /**
+   * From this many training rows, a second thread evaluates every other row chunk of the Newton
+   * passes (`NewtonHelper`; the same numbers). Default `NEWTON_HELPER_MIN_ROWS`; Infinity: never, 0: always.
+   */
+  newtonHelperMinRows?: number;
+  /**
    * Train on a seeded random subsample of at most this many training rows (Infinity = all, the
    * default); the standardisation still uses every training row. For the leaky reference, whose
    * leaked columns separate the classes from a few thousand rows. The history records
@@ -48,20 +54,29 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
  */
 export const LOGISTIC_WARMUP_ROW_VISITS = 1_000_000;
 
+/**
+ * Training rows from which the Newton passes run on two threads. Below it the helper's start-up
+ * (~0.35 s of CPU) outweighs the Newton stage's gain, and the second core is busy with the MLP
+ * worker during it anyway (at 200k plays, 133k training rows, the MLP ends after tfjs_logistic).
+ */
+export const NEWTON_HELPER_MIN_ROWS = 300_000;
+
 export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
   readonly name = "tfjs_logistic";
   readonly gradTol: number;
   readonly maxNewtonIter: number;
   private readonly newton: { hessianRows?: number; chunkRows?: number };
+  private readonly newtonHelperMinRows: number;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, ...train } = options;
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, newtonHelperMinRows = NEWTON_HELPER_MIN_ROWS, ...train } = options;
     // Convex model: end at the penalised optimum (see TfjsTrainOptions.restoreBest).
     const warmup = { restoreBest: false, maxEpochs: 5, maxRowVisits: LOGISTIC_WARMUP_ROW_VISITS };
     super(resolveTrainOptions({ ...warmup, ...train, ...(earlyStopping ? {} : { patience: Infinity }) }, defaultTrainOptions), maxTrainRows);
     this.newton = { hessianRows, chunkRows: newtonChunkRows };
     this.gradTol = gradTol;
     this.maxNewtonIter = maxNewtonIter;
+    this.newtonHelperMinRows = newtonHelperMinRows;
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal: the training curve (and early stopping, when on). */
@@ -82,10 +97,19 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     );
     this.model = model;
     const t0 = Date.now();
-    const { history, xs, ys } = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
+    // Started now, so the helper's tfjs start-up overlaps the Adam epochs.
+    const helper = sample.y.length >= this.newtonHelperMinRows ? NewtonHelper.start() : null;
+    let trained;
+    let newton;
+    try {
+      trained = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
+      newton = newtonLogistic(trained.xs, trained.ys, cols, this.coefficients(), { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper });
+    } finally {
+      helper?.close();
+    }
+    const { history } = trained;
     if (sample.y !== y || rowsGiven !== y.length) history.trainRowsGiven = rowsGiven;
-    const warm = this.coefficients();
-    const { weights, intercept, result } = newtonLogistic(xs, ys, cols, warm, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton });
+    const { weights, intercept, result } = newton;
     const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);
     const bias = tf.tensor1d([intercept]);
     model.layers[0].setWeights([kernel, bias]);

@@ -24,6 +24,60 @@ import { choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
 /** A chord step that leaves more than this fraction of the gradient's max norm triggers a fresh Hessian. */
 export const NEWTON_REFRESH_BELOW = 0.9;
 
+/**
+ * Evaluates some of the Newton stage's row chunks on a second thread, synchronously from this
+ * one's view (`NewtonHelper`, ./newtonHelper.ts): `begin` starts them at θ's float32 parts, this
+ * thread evaluates its own chunks meanwhile, `wait` returns once they are done, and each chunk's
+ * results are read back and summed here in chunk order, as if computed here: the same numbers.
+ */
+export interface ChunkHelper {
+  /**
+   * Takes over the chunks `chunks` of `xs` [rows * cols] / `ys` [rows] (chunkRows rows each) and
+   * blocks until they are ready; false when it cannot (this thread then evaluates them itself).
+   */
+  load(xs: Float32Array, ys: Float32Array, cols: number, chunkRows: number, chunks: readonly number[]): boolean;
+  /** Starts evaluating its chunks at θ: w [2, cols] and b [2], float32 hi and lo parts (`splitFloat32`). */
+  begin(w: Float32Array, b: Float32Array): void;
+  /** Blocks until they are evaluated; throws if the helper failed. */
+  wait(): void;
+  /** Chunk k's `chunkPass` result (valid until the next `begin`). */
+  packed(k: number): Float32Array;
+  close(): void;
+}
+
+/**
+ * One chunk's pass at θ: [each row's loss (n), Σ r x (cols), Σ r] as float32, r = p − y.
+ * The losses come per row: a float32 sum would round away the last decreases of f that the line
+ * search must see near the minimum. One download per chunk. Shared with the helper thread
+ * (./newtonWorker.ts), so both compute a chunk alike.
+ * @param w [2, cols] hi and lo parts of the weights; b [2] of the intercept; xT [cols, n]; y [1, n]
+ */
+export function chunkPass(w: tf.Tensor2D, b: ArrayLike<number>, xT: tf.Tensor2D, y: tf.Tensor2D, n: number, cols: number): Float32Array {
+  const packed = tf.tidy(() => {
+    const z = chunkLogits(w, b, xT);
+    const r = tf.sub(tf.sigmoid(z), y);
+    return tf.concat([tf.reshape(tf.sub(tf.softplus(z), tf.mul(y, z)), [n]), tf.reshape(tf.matMul(xT, tf.reshape(r, [n, 1])), [cols]), tf.reshape(tf.sum(r), [1])]);
+  });
+  const v = packed.dataSync() as Float32Array;
+  packed.dispose();
+  return v;
+}
+
+/** [1, n] logits of a chunk: w's hi and lo rows times xᵀ, summed, plus b's parts. */
+function chunkLogits(w: tf.Tensor2D, b: ArrayLike<number>, xT: tf.Tensor2D): tf.Tensor {
+  return tf.add(tf.add(tf.sum(tf.matMul(w, xT), 0, true), b[0]), b[1]);
+}
+
+/** xᵀ [cols, n] and y [1, n] of rows [start, start + n) of the float32 rows `xs` / labels `ys`, on the backend. */
+export function uploadChunk(xs: Float32Array, ys: Float32Array, cols: number, start: number, n: number, keepRows = false): { xT: tf.Tensor2D; x: tf.Tensor2D | null; y: tf.Tensor2D } {
+  const x = tf.tensor2d(xs.subarray(start * cols, (start + n) * cols), [n, cols]);
+  const xT = tf.transpose(x);
+  const y = tf.tensor2d(ys.subarray(start, start + n), [1, n]);
+  if (keepRows) return { xT, x, y };
+  x.dispose();
+  return { xT, x: null, y };
+}
+
 export interface NewtonResult {
   /** Newton steps taken. */
   iterations: number;
@@ -37,6 +91,8 @@ export interface NewtonResult {
   passes: number;
   /** Hessians computed (on the sample chunks, each ~one pass of work at 300k plays). */
   hessians: number;
+  /** Row chunks a second thread evaluated in each pass (`ChunkHelper`); 0: all on this one. */
+  helperChunks: number;
   seconds: number;
 }
 
@@ -56,7 +112,7 @@ export function newtonLogistic(
   ys: Float32Array,
   cols: number,
   start: { weights: ArrayLike<number>; intercept: number },
-  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; refreshBelow?: number },
+  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; refreshBelow?: number; helper?: ChunkHelper | null },
 ): { weights: Float64Array; intercept: number; result: NewtonResult } {
   const t0 = Date.now();
   const rows = ys.length;
@@ -77,44 +133,44 @@ export function newtonLogistic(
   // over 204k × 87 rows where x w and the transposeA xᵀ r on row-major chunks took ~35 and ~65.
   // The Hessian chunks also keep x [n, cols]: (xᵀ diag(s)) x takes ~40 ms on 32k rows, the
   // transposeA product ~420 ms.
-  const chunks: { xT: tf.Tensor2D; x: tf.Tensor2D | null; y: tf.Tensor2D; n: number }[] = [];
+  //
+  // With a helper thread (`options.helper`), it takes every other chunk: each pass then runs on
+  // two cores, and this thread keeps only its own chunks (and the Hessian chunks).
+  const helper = options.helper ?? null;
+  const helped = helper ? Array.from({ length: nChunks }, (_, k) => k).filter((k) => k % 2 === 1) : [];
+  const useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
+  const chunks: { xT: tf.Tensor2D | null; x: tf.Tensor2D | null; y: tf.Tensor2D | null; n: number; helped: boolean }[] = [];
   let hessianRowsUsed = 0;
   for (let s = 0, k = 0; s < rows; s += chunk, k++) {
     const n = Math.min(chunk, rows - s);
-    const x = tf.tensor2d(xs.subarray(s * cols, (s + n) * cols), [n, cols]);
     const keep = k % hessianEvery === 0;
     if (keep) hessianRowsUsed += n;
-    chunks.push({ xT: tf.transpose(x), x: keep ? x : null, y: tf.tensor2d(ys.subarray(s, s + n), [1, n]), n });
-    if (!keep) x.dispose();
+    const byHelper = useHelper && k % 2 === 1;
+    if (byHelper && !keep) chunks.push({ xT: null, x: null, y: null, n, helped: true });
+    else chunks.push({ ...uploadChunk(xs, ys, cols, s, n, keep), n, helped: byHelper });
   }
 
   /** [2, cols] float32 hi and lo parts of θ's weights, and of its intercept (`splitFloat32`). */
-  const weightsAt = (theta: Float64Array) => ({ w: tf.tensor2d(splitFloat32(theta.subarray(0, cols)), [2, cols]), b: splitFloat32([theta[cols]]) });
-  /** [1, n] logits of a chunk. */
-  const logits = (w: tf.Tensor2D, b: Float32Array, xT: tf.Tensor2D) => tf.add(tf.add(tf.sum(tf.matMul(w, xT), 0, true), b[0]), b[1]);
+  const partsAt = (theta: Float64Array) => ({ w: splitFloat32(theta.subarray(0, cols)), b: splitFloat32([theta[cols]]) });
 
   /** f and ∇f at θ: one pass over every row. */
   const evaluate = (theta: Float64Array): Evaluation => {
     passes++;
     const grad = new Float64Array(dim);
     let loss = 0;
-    const { w, b } = weightsAt(theta);
-    for (const { xT, y, n } of chunks) {
-      // One download per chunk: [each row's loss (n), Σ r x (cols), Σ r]. The losses come per
-      // row: a float32 sum would round away the last decreases of f that the line search must
-      // see near the minimum.
-      const packed = tf.tidy(() => {
-        const z = logits(w, b, xT);
-        const r = tf.sub(tf.sigmoid(z), y);
-        return tf.concat([tf.reshape(tf.sub(tf.softplus(z), tf.mul(y, z)), [n]), tf.reshape(tf.matMul(xT, tf.reshape(r, [n, 1])), [cols]), tf.reshape(tf.sum(r), [1])]);
-      });
-      const v = packed.dataSync();
-      packed.dispose();
+    const parts = partsAt(theta);
+    if (useHelper) helper.begin(parts.w, parts.b);
+    const w = tf.tensor2d(parts.w, [2, cols]);
+    const own = chunks.map((c) => (c.helped ? null : chunkPass(w, parts.b, c.xT!, c.y!, c.n, cols)));
+    w.dispose();
+    if (useHelper) helper.wait();
+    // Summed in chunk order, whichever thread computed a chunk.
+    chunks.forEach(({ n }, k) => {
+      const v = own[k] ?? helper!.packed(k);
       for (let i = 0; i < n; i++) loss += v[i];
       for (let j = 0; j < cols; j++) grad[j] += v[n + j];
       grad[cols] += v[n + cols];
-    }
-    w.dispose();
+    });
     let penalty = 0;
     for (let j = 0; j < dim; j++) grad[j] /= rows;
     for (let j = 0; j < cols; j++) {
@@ -128,12 +184,14 @@ export function newtonLogistic(
   const hessianFactor = (theta: Float64Array): Float64Array => {
     hessians++;
     const hess = new Float64Array(dim * dim);
-    const { w, b } = weightsAt(theta);
+    const parts = partsAt(theta);
+    const w = tf.tensor2d(parts.w, [2, cols]);
+    const b = parts.b;
     for (const { xT, x } of chunks) {
-      if (!x) continue;
+      if (!x || !xT) continue;
       // [Σ s x xᵀ (cols²), Σ s x (cols), Σ s], s = p(1 − p)
       const packed = tf.tidy(() => {
-        const p = tf.sigmoid(logits(w, b, xT));
+        const p = tf.sigmoid(chunkLogits(w, b, xT));
         const sw = tf.mul(p, tf.sub(1, p));
         const xsw = tf.mul(xT, sw); // [cols, n]
         return tf.concat([tf.reshape(tf.matMul(xsw, x), [cols * cols]), tf.reshape(tf.sum(xsw, 1), [cols]), tf.reshape(tf.sum(sw), [1])]);
@@ -211,16 +269,16 @@ export function newtonLogistic(
     }
   } finally {
     for (const c of chunks) {
-      c.xT.dispose();
+      c.xT?.dispose();
       c.x?.dispose();
-      c.y.dispose();
+      c.y?.dispose();
     }
   }
   if (!converged) converged = maxAbs(at.grad) <= options.gradTol;
   return {
     weights: theta.slice(0, cols),
     intercept: theta[cols],
-    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, hessians, seconds: (Date.now() - t0) / 1000 },
+    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, hessians, helperChunks: useHelper ? helped.length : 0, seconds: (Date.now() - t0) / 1000 },
   };
 }
 
