@@ -92,19 +92,23 @@ test("a fit whose job cannot be prepared resolves null (train inline, where the 
 });
 
 test("tfjs_logistic's Newton passes with a helper thread give the same bits as on one thread", { timeout: 120_000 }, async () => {
-  // 30k rows in 1024-row chunks: 30 chunks, 15 of them the helper's, including one of the two Hessian chunks (0 and 15).
-  const data = makeSynthetic({ rows: 30_000, cols: 12, seed: 5 });
-  const fit = async (newtonHelperMinRows: number) => {
-    const model = new TfjsLogistic({ l2: 1e-4, newtonChunkRows: 1024, hessianRows: 2048, newtonHelperMinRows });
-    await model.fit(data.X, data.y, { seed: 3 });
-    return model;
-  };
-  const alone = await fit(Infinity);
-  const helped = await fit(0);
-  assert.equal(alone.history?.newton?.helperChunks, 0);
-  assert.equal(helped.history?.newton?.helperChunks, 15, "the helper thread evaluated every other chunk (no silent fallback)");
-  assert.ok(helped.history?.newton?.converged);
-  assert.deepEqual(helped.coefficients(), alone.coefficients());
-  assert.equal(helped.history?.newton?.passes, alone.history?.newton?.passes);
-  assert.deepEqual(helped.predictProba(data.X), alone.predictProba(data.X));
+  // 1024-row chunks, every other one the helper's, including the second of the two Hessian chunks
+  // (0 and 15 at 30k rows). At 30k rows (512-row Adam batches, re-shuffled every epoch) the helper
+  // gets copies of its rows; at 40k (1024-row batches) it reads them in shared memory.
+  for (const rows of [30_000, 40_000]) {
+    const data = makeSynthetic({ rows, cols: 12, seed: 5 });
+    const fit = async (newtonHelperMinRows: number) => {
+      const model = new TfjsLogistic({ l2: 1e-4, newtonChunkRows: 1024, hessianRows: 2048, newtonHelperMinRows });
+      await model.fit(data.X, data.y, { seed: 3 });
+      return model;
+    };
+    const alone = await fit(Infinity);
+    const helped = await fit(0);
+    assert.equal(alone.history?.newton?.helperChunks, 0);
+    assert.equal(helped.history?.newton?.helperChunks, Math.floor(Math.ceil(rows / 1024) / 2), `${rows} rows: the helper evaluated every other chunk (no silent fallback)`);
+    assert.ok(helped.history?.newton?.converged);
+    assert.deepEqual(helped.coefficients(), alone.coefficients(), `${rows} rows`);
+    assert.equal(helped.history?.newton?.passes, alone.history?.newton?.passes);
+    assert.deepEqual(helped.predictProba(data.X), alone.predictProba(data.X));
+  }
 });

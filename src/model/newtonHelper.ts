@@ -40,7 +40,10 @@ export interface HelperInit {
   backend: string;
 }
 
-/** What `load` sends the worker: its chunks' rows (copies, moved), and the shared buffers of each pass. */
+/**
+ * What `load` sends the worker: its chunks' rows (views of the rows in shared memory, or copies
+ * moved to it), and the shared buffers of each pass.
+ */
 export interface HelperLoad {
   cols: number;
   /** Per helper chunk: its index, rows, float32 rows [n * cols] and labels [n]. */
@@ -93,18 +96,21 @@ export class NewtonHelper implements ChunkHelper {
   load(xs: Float32Array, ys: Float32Array, cols: number, chunkRows: number, chunks: readonly number[]): boolean {
     if (!this.waitForState(HelperState.ready)) return false;
     const load: HelperLoad = { cols, chunks: [], params: new SharedArrayBuffer(4 * (2 * cols + 2)), results: new SharedArrayBuffer(0) };
+    // Rows in shared memory (`trainLayersModelKeepingRows`' `shared`) go as views: no copy.
+    const shared = xs.buffer instanceof SharedArrayBuffer && ys.buffer instanceof SharedArrayBuffer;
     let length = 0;
     for (const k of chunks) {
       const start = k * chunkRows;
       const n = Math.min(chunkRows, ys.length - start);
-      load.chunks.push({ k, n, xs: xs.slice(start * cols, (start + n) * cols), ys: ys.slice(start, start + n) });
+      const [x, y] = [xs.subarray(start * cols, (start + n) * cols), ys.subarray(start, start + n)];
+      load.chunks.push({ k, n, xs: shared ? x : x.slice(), ys: shared ? y : y.slice() });
       this.offsets.set(k, { at: length, length: n + cols + 1 });
       length += n + cols + 1;
     }
     load.results = new SharedArrayBuffer(4 * length);
     this.params = new Float32Array(load.params);
     this.results = new Float32Array(load.results);
-    this.worker.postMessage(load, load.chunks.flatMap((c) => [c.xs.buffer as ArrayBuffer, c.ys.buffer as ArrayBuffer]));
+    this.worker.postMessage(load, shared ? [] : load.chunks.flatMap((c) => [c.xs.buffer as ArrayBuffer, c.ys.buffer as ArrayBuffer]));
     return this.waitForState(HelperState.loaded);
   }
 

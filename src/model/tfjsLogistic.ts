@@ -102,7 +102,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     let trained;
     let newton;
     try {
-      trained = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options);
+      trained = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options, helper !== null);
       newton = newtonLogistic(trained.xs, trained.ys, cols, this.coefficients(), { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper });
     } finally {
       helper?.close();

@@ -116,6 +116,8 @@ export async function trainLayersModel(...args: Parameters<typeof trainLayersMod
  * @param X [rows * cols] raw training rows; y [rows] 0/1.
  * Trains like `trainLayersModel`, also returning the float32 standardised training rows it trained on
  * (a seeded permutation of them, with their labels) for a full-batch stage after it.
+ * `shared`: the rows (and labels) in shared memory, so a worker thread reads them without a copy
+ * (`NewtonHelper`); only where batches are large (one shuffle for every epoch).
  * @returns xs [rows * cols], ys [rows]
  */
 export async function trainLayersModelKeepingRows(
@@ -125,6 +127,7 @@ export async function trainLayersModelKeepingRows(
   y: Float64Array,
   fitOptions: FitOptions,
   options: Required<TfjsTrainOptions>,
+  shared = false,
 ): Promise<{ history: TfjsHistory; xs: Float32Array; ys: Float32Array }> {
   const t0 = Date.now();
   const backend = (await initBackend()).name;
@@ -160,7 +163,7 @@ export async function trainLayersModelKeepingRows(
   // fixed batches; the closed loop's is 0.7630).
   const nBatches = Math.ceil(rows / batchSize);
   const reshuffleEveryEpoch = batchSize <= 512;
-  let { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand));
+  let { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand), shared && !reshuffleEveryEpoch);
   const xValAll = hasVal ? standardizedF32(scaler, XVal) : null;
   const history: TfjsHistory = {
     trainLoss: [],
@@ -245,11 +248,12 @@ export async function trainLayersModelKeepingRows(
   return { history, xs: xAll, ys: yAll };
 }
 
-/** [index.length * cols] standardised float32 rows in `index` order, with their labels. */
-function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64Array, index: Int32Array): { xs: Float32Array; ys: Float32Array } {
+/** [index.length * cols] standardised float32 rows in `index` order, with their labels (in shared memory when `shared`). */
+function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64Array, index: Int32Array, shared = false): { xs: Float32Array; ys: Float32Array } {
   const cols = scaler.cols;
-  const xs = new Float32Array(index.length * cols);
-  const ys = new Float32Array(index.length);
+  const floats = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
+  const xs = floats(index.length * cols);
+  const ys = floats(index.length);
   const chunk = 8192;
   for (let s = 0; s < index.length; s += chunk) {
     const part = index.subarray(s, Math.min(index.length, s + chunk));
