@@ -4,6 +4,7 @@ import { initBackend } from "../src/model/backend";
 import { Standardizer } from "../src/model/standardize";
 import { ClosedLoopLogistic, logisticLossAndGrad, meanLogLoss } from "../src/model/closedLoop";
 import { DEFAULT_L2, L2_GRID, chooseL2 } from "../src/model/regularisation";
+import { LogitsHelper } from "../src/model/logitsHelper";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
 import { PopularityModel, PriorHeuristic } from "../src/model/heuristics";
@@ -130,6 +131,35 @@ test("closed-loop pass: the 8-row blocks give the row-at-a-time loop's numbers, 
   const grad = new Float64Array(cols + 1);
   assert.equal(logisticLossAndGrad(Xs, y, theta, l2, grad), loss / rows + l2 * penalty);
   assert.deepEqual(Array.from(grad), [...Array.from(rx, (v, j) => v / rows + 2 * l2 * theta[j]), rSum / rows]);
+});
+
+test("closed-loop pass with a logits thread (LogitsHelper): the same numbers, bit for bit; the λ selection with it too", () => {
+  // 20003 rows: several of the helper's 4096-row segments, and a remainder after the 8-row blocks.
+  const data = makeSynthetic({ rows: 20_003, cols: 9, seed: 11 });
+  const { X, y, rows, cols } = data;
+  const rand = mulberry32(11);
+  const scaler = new Standardizer().fit(X, rows, cols);
+  const Xs = scaler.transformF32(X, true);
+  assert.ok(Xs.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(Xs, scaler.transformF32(X), "the shared copy holds the same floats");
+  const helper = LogitsHelper.start(Xs, cols);
+  assert.ok(helper && helper.waitUntilRunning(60_000), "the logits thread runs");
+  try {
+    for (let k = 0; k < 4; k++) {
+      const theta = Float64Array.from({ length: cols + 1 }, () => (rand() - 0.5) * 3);
+      const alone = new Float64Array(cols + 1);
+      const helped = new Float64Array(cols + 1);
+      assert.equal(logisticLossAndGrad(Xs, y, theta, 0.01, helped, helper), logisticLossAndGrad(Xs, y, theta, 0.01, alone));
+      assert.deepEqual(helped, alone);
+    }
+  } finally {
+    helper.close();
+  }
+  assert.equal(helper.begin(new Float64Array(cols + 1)), false, "a closed helper computes nothing");
+  const split = splitRows(data, { train: 0.7, validation: 0.15 });
+  const plain = chooseL2(split.train, split.validation, { helperMinRows: Infinity });
+  const withHelper = chooseL2(split.train, split.validation, { helperMinRows: 0 });
+  assert.deepEqual({ ...withHelper, seconds: 0 }, { ...plain, seconds: 0 });
 });
 
 test("tfjs logistic reaches the closed loop's minimum (test AUC within 0.001, coefficients within 0.01) and recovers signs", async () => {

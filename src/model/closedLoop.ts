@@ -11,6 +11,7 @@
  * z_i = Σ_j a_j x_ij + c), so the rows to score are not copied.
  */
 import { axpy, choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
+import type { LogitsSource } from "./logitsHelper";
 import { Standardizer } from "./standardize";
 import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, TrainStats, checkLabels, inferCols } from "./types";
 
@@ -67,11 +68,13 @@ export interface LbfgsMemory {
   rho: number[];
 }
 
-/** Where `fitStandardized` starts from (all optional: θ = 0, the Hessian computed, no pairs). */
+/** Where `fitStandardized` starts from (all optional: θ = 0, the Hessian computed, no pairs), and a logits thread for its passes. */
 export interface WarmStart {
   start?: LinearCoefficients;
   gram?: Float64Array;
   memory?: LbfgsMemory | null;
+  /** Computes each pass's logits on a second thread (`LogitsHelper` over these very rows); same bits. */
+  logits?: LogitsSource | null;
 }
 
 export interface ClosedLoopHistory {
@@ -103,6 +106,8 @@ export class ClosedLoopLogistic implements Classifier {
   weights = new Float64Array(0);
   intercept = 0;
   private passes = 0;
+  /** The logits thread of the fit under way (`WarmStart.logits`). */
+  private logits: LogitsSource | null = null;
   history: ClosedLoopHistory = { loss: [], iterations: 0, converged: false, valLoss: null, seconds: 0 };
 
   constructor(options: ClosedLoopOptions = {}) {
@@ -128,9 +133,9 @@ export class ClosedLoopLogistic implements Classifier {
   /**
    * The first half of `fit`: checks the inputs, fits `scaler` on the training rows and
    * returns the float32 standardised copy training reads (`options.start`'s, when continuing
-   * from an earlier fit on these rows). @returns [rows * cols]
+   * from an earlier fit on these rows); `shared`: in shared memory (`LogitsHelper`). @returns [rows * cols]
    */
-  prepareFit(X: Float64Array, y: Float64Array, trainStats?: TrainStats): Float32Array {
+  prepareFit(X: Float64Array, y: Float64Array, trainStats?: TrainStats, shared = false): Float32Array {
     const rows = y.length;
     const cols = inferCols(X, rows, "ClosedLoopLogistic.fit");
     checkLabels(y, "ClosedLoopLogistic.fit");
@@ -143,7 +148,7 @@ export class ClosedLoopLogistic implements Classifier {
     this.scaler.fitOr(trainStats, X, rows, cols);
     // Train on the float32 standardised copy (the layout the tfjs models train on): half the
     // memory traffic of folding the standardisation into a pass over the float64 X.
-    return this.scaler.transformF32(X);
+    return this.scaler.transformF32(X, shared);
   }
 
   /**
@@ -160,6 +165,7 @@ export class ClosedLoopLogistic implements Classifier {
     const rows = y.length;
     const cols = this.scaler.cols;
     this.passes = 0;
+    this.logits = warm.logits ?? null;
     const { l2, maxIter, gradTol, stepRule, learningRate, memory } = this.options;
 
     // θ = [w_0..w_{cols-1}, b]; everything below works on θ in standardised space.
@@ -273,6 +279,7 @@ export class ClosedLoopLogistic implements Classifier {
     if (!converged) converged = maxAbs(grad) <= gradTol;
     this.history = { loss: lossHistory, iterations: iter, converged, gradNorm: maxAbs(grad), valLoss, seconds: (Date.now() - t0) / 1000, passes: this.passes };
     this.lbfgsPairs = stepRule === "lbfgs" ? { S, Y, rho } : null;
+    this.logits = null;
     const from = this.start;
     if (from && start === from.coefficients) this.history.warmStart = { passes: from.passes, gradNorm: from.gradNorm };
     this.start = null;
@@ -296,7 +303,7 @@ export class ClosedLoopLogistic implements Classifier {
       seed: options.seed ?? 0,
       start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm, memory: start.memory ?? null } : null,
     };
-    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs, payload.y, payload.mean, payload.std].map((a) => a.buffer as ArrayBuffer) };
+    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [Xs, payload.y, payload.mean, payload.std].map((a) => a.buffer).filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)) };
   }
 
   /** Adopts `runClosedLoopFitJob`'s state; adds the validation loss as `fit` computes it. */
@@ -364,7 +371,7 @@ export class ClosedLoopLogistic implements Classifier {
    */
   private lossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, grad: Float64Array): number {
     this.passes++;
-    return logisticLossAndGrad(Xs, y, theta, this.options.l2, grad);
+    return logisticLossAndGrad(Xs, y, theta, this.options.l2, grad, this.logits);
   }
 }
 
@@ -379,7 +386,7 @@ const BLOCK_ROWS = 8;
  * terms in row order, so the numbers are those of the row-at-a-time loop, bit for bit, at
  * ~2.5× its speed.
  */
-export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, l2: number, grad: Float64Array): number {
+export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, l2: number, grad: Float64Array, logits: LogitsSource | null = null): number {
   const cols = theta.length - 1;
   const rows = y.length;
   const w = theta.subarray(0, cols);
@@ -387,22 +394,30 @@ export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Fl
   const rx = new Float64Array(cols); // Σ_i r_i x_ij
   const zr = new Float64Array(BLOCK_ROWS); // a block's logits, then its residuals p − y
   const sums = new Float64Array(2); // Σ log-loss_i, Σ r_i
+  // With a helper thread (`logits`), it computes the logits (the same sums) a few thousand rows ahead.
+  const Z = logits?.begin(theta) ? logits.z : null;
+  let ready = 0;
   let i = 0;
   for (; i + BLOCK_ROWS <= rows; i += BLOCK_ROWS) {
     const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols, o4 = o3 + cols, o5 = o4 + cols, o6 = o5 + cols, o7 = o6 + cols;
-    let z0 = b, z1 = b, z2 = b, z3 = b, z4 = b, z5 = b, z6 = b, z7 = b;
-    for (let j = 0; j < cols; j++) {
-      const wj = w[j];
-      z0 += wj * Xs[o0 + j];
-      z1 += wj * Xs[o1 + j];
-      z2 += wj * Xs[o2 + j];
-      z3 += wj * Xs[o3 + j];
-      z4 += wj * Xs[o4 + j];
-      z5 += wj * Xs[o5 + j];
-      z6 += wj * Xs[o6 + j];
-      z7 += wj * Xs[o7 + j];
+    if (Z) {
+      if (ready < i + BLOCK_ROWS) ready = logits!.ready(i + BLOCK_ROWS);
+      for (let k = 0; k < BLOCK_ROWS; k++) zr[k] = Z[i + k];
+    } else {
+      let z0 = b, z1 = b, z2 = b, z3 = b, z4 = b, z5 = b, z6 = b, z7 = b;
+      for (let j = 0; j < cols; j++) {
+        const wj = w[j];
+        z0 += wj * Xs[o0 + j];
+        z1 += wj * Xs[o1 + j];
+        z2 += wj * Xs[o2 + j];
+        z3 += wj * Xs[o3 + j];
+        z4 += wj * Xs[o4 + j];
+        z5 += wj * Xs[o5 + j];
+        z6 += wj * Xs[o6 + j];
+        z7 += wj * Xs[o7 + j];
+      }
+      zr[0] = z0; zr[1] = z1; zr[2] = z2; zr[3] = z3; zr[4] = z4; zr[5] = z5; zr[6] = z6; zr[7] = z7;
     }
-    zr[0] = z0; zr[1] = z1; zr[2] = z2; zr[3] = z3; zr[4] = z4; zr[5] = z5; zr[6] = z6; zr[7] = z7;
     residuals(zr, y, i, BLOCK_ROWS, sums);
     const r0 = zr[0], r1 = zr[1], r2 = zr[2], r3 = zr[3], r4 = zr[4], r5 = zr[5], r6 = zr[6], r7 = zr[7];
     for (let j = 0; j < cols; j++) {
@@ -419,10 +434,12 @@ export function logisticLossAndGrad(Xs: Float32Array, y: Float64Array, theta: Fl
     }
   }
   // The last rows % 8, one at a time.
+  if (Z && i < rows) logits!.ready(rows);
   for (; i < rows; i++) {
     const off = i * cols;
     let z = b;
-    for (let j = 0; j < cols; j++) z += w[j] * Xs[off + j];
+    if (Z) z = Z[i];
+    else for (let j = 0; j < cols; j++) z += w[j] * Xs[off + j];
     zr[0] = z;
     residuals(zr, y, i, 1, sums);
     for (let j = 0; j < cols; j++) rx[j] += zr[0] * Xs[off + j];

@@ -54,8 +54,12 @@ export interface HelperLoad {
   results: SharedArrayBuffer;
 }
 
-/** How long a wait for the helper may take before it counts as failed (it never should). */
-const WAIT_MS = 10 * 60_000;
+/**
+ * How long a wait for the helper may take before it counts as failed (it never should: its tfjs
+ * start-up overlaps the Adam epochs, a load takes ~0.3 s and a pass ~0.1 s at 1M plays). Its
+ * 'exit' event cannot reach a thread blocked in `Atomics.wait`, so this bounds a dead helper.
+ */
+const WAIT_MS = 60_000;
 
 export class NewtonHelper implements ChunkHelper {
   private readonly ctrl: Int32Array;

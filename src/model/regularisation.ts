@@ -8,6 +8,7 @@
  */
 import { ClosedLoopLogistic, initialGram, meanLogLoss, shiftPairs } from "./closedLoop";
 import type { ClosedLoopStart, LbfgsMemory } from "./closedLoop";
+import { LogitsHelper } from "./logitsHelper";
 import type { LinearCoefficients, TrainStats } from "./types";
 
 /** 1e-5 … 1e-1, a decade apart. */
@@ -18,6 +19,13 @@ export const L2_GRID: readonly number[] = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
  * then exact to far below the gaps between grid values, in fewer passes.
  */
 export const SELECTION_GRADIENT_TOLERANCE = 1e-6;
+
+/**
+ * Training rows from which the grid's passes compute their logits on a second thread
+ * (`LogitsHelper`; the same bits). Below it the MLP worker keeps the second core busy through the
+ * λ selection (at 300k plays, 210k training rows, it trains for as long as the selection runs).
+ */
+export const CLOSED_LOOP_HELPER_MIN_ROWS = 400_000;
 
 /** λ when there are no validation rows to choose by. */
 export const DEFAULT_L2 = 1e-3;
@@ -44,7 +52,7 @@ export interface L2Choice {
 export function chooseL2(
   train: { X: Float64Array; y: Float64Array },
   val: { X: Float64Array; y: Float64Array },
-  options: { grid?: readonly number[]; fallback?: number; trainStats?: TrainStats } = {},
+  options: { grid?: readonly number[]; fallback?: number; trainStats?: TrainStats; helperMinRows?: number } = {},
 ): L2Choice {
   const t0 = Date.now();
   const grid = [...(options.grid ?? L2_GRID)].sort((a, b) => a - b);
@@ -59,7 +67,27 @@ export function chooseL2(
     };
   }
   const first = new ClosedLoopLogistic();
-  const Xs = first.prepareFit(train.X, train.y, options.trainStats);
+  // From CLOSED_LOOP_HELPER_MIN_ROWS rows, each pass's logits are computed on a second thread.
+  const helped = train.y.length >= (options.helperMinRows ?? CLOSED_LOOP_HELPER_MIN_ROWS);
+  const Xs = first.prepareFit(train.X, train.y, options.trainStats, helped);
+  const logits = helped ? LogitsHelper.start(Xs, first.scaler.cols) : null;
+  try {
+    return selectOnGrid(first, Xs, train, val, grid, logits, t0);
+  } finally {
+    logits?.close();
+  }
+}
+
+/** `chooseL2`'s grid, on the standardised training rows `Xs` of `first`'s scaler. */
+function selectOnGrid(
+  first: ClosedLoopLogistic,
+  Xs: Float32Array,
+  train: { X: Float64Array; y: Float64Array },
+  val: { X: Float64Array; y: Float64Array },
+  grid: number[],
+  logits: LogitsHelper | null,
+  t0: number,
+): L2Choice {
   const gram = initialGram(Xs, train.y.length, first.scaler.cols);
   const losses = new Map<number, number>();
   const fits = new Map<number, Pick<ClosedLoopStart, "coefficients" | "passes" | "gradNorm" | "memory">>();
@@ -71,7 +99,7 @@ export function chooseL2(
     const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
     m.scaler.setStats(first.scaler.mean, first.scaler.std);
     const memory = pairs ? shiftPairs(pairs.memory, first.scaler.cols, l2 - pairs.l2) : null;
-    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram, memory });
+    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram, memory, logits });
     start = m.coefficients();
     pairs = m.lbfgsPairs ? { l2, memory: m.lbfgsPairs } : null;
     fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN, memory: m.lbfgsPairs });

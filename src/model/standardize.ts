@@ -92,10 +92,11 @@ export class Standardizer {
 
   /**
    * The float32 standardised copy both logistic models train on (row-major, like X): half the
-   * bytes of X, so a full pass reads half the memory. @returns [rows * cols]
+   * bytes of X, so a full pass reads half the memory. `shared`: in a SharedArrayBuffer, for a
+   * worker thread that reads it too (`LogitsHelper`). @returns [rows * cols]
    */
-  transformF32(X: Float64Array): Float32Array {
-    const out = new Float32Array(X.length);
+  transformF32(X: Float64Array, shared = false): Float32Array {
+    const out = shared ? new Float32Array(new SharedArrayBuffer(4 * X.length)) : new Float32Array(X.length);
     this.transformInto(X, 0, X.length / this.cols, out);
     return out;
   }
