@@ -159,7 +159,18 @@ test("closed-loop pass with a logits thread (LogitsHelper): the same numbers, bi
   const split = splitRows(data, { train: 0.7, validation: 0.15 });
   const plain = chooseL2(split.train, split.validation, { helperMinRows: Infinity });
   const withHelper = chooseL2(split.train, split.validation, { helperMinRows: 0 });
-  assert.deepEqual({ ...withHelper, seconds: 0 }, { ...plain, seconds: 0 });
+  const logits = withHelper.selected?.logits;
+  assert.ok(logits, "the selection hands its logits thread on to the continuation");
+  assert.equal(plain.selected?.logits, null);
+  const untimed = (c: typeof plain) => ({ ...c, seconds: 0, selected: { ...c.selected, logits: null } });
+  assert.deepEqual(untimed(withHelper), untimed(plain));
+  // The closed loop continues on it, closes it, and ends where the continuation without it does.
+  const l2 = plain.l2;
+  const continued = new ClosedLoopLogistic({ l2, start: withHelper.selected }).fit(split.train.X, split.train.y);
+  const reference = new ClosedLoopLogistic({ l2, start: plain.selected }).fit(split.train.X, split.train.y);
+  assert.deepEqual(continued.coefficients(), reference.coefficients());
+  assert.deepEqual({ ...continued.history, seconds: 0 }, { ...reference.history, seconds: 0 });
+  assert.equal(logits.begin(new Float64Array(cols + 1)), false, "closed after the continuation");
 });
 
 test("tfjs logistic reaches the closed loop's minimum (test AUC within 0.001, coefficients within 0.01) and recovers signs", async () => {

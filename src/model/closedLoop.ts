@@ -11,7 +11,7 @@
  * z_i = Σ_j a_j x_ij + c), so the rows to score are not copied.
  */
 import { axpy, choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
-import type { LogitsSource } from "./logitsHelper";
+import type { LogitsHelper, LogitsSource } from "./logitsHelper";
 import { Standardizer } from "./standardize";
 import { Classifier, FitJob, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, TrainStats, checkLabels, inferCols } from "./types";
 
@@ -59,6 +59,8 @@ export interface ClosedLoopStart {
   gradNorm: number;
   /** The earlier fit's L-BFGS pairs (same λ): the continuation goes on as that fit would have. */
   memory?: LbfgsMemory | null;
+  /** The earlier fit's logits thread over `Xs` (`WarmStart.logits`): the continuation uses it, then closes it. */
+  logits?: LogitsHelper | null;
 }
 
 /** L-BFGS curvature pairs, oldest first: s_k = θ_{k+1} − θ_k, y_k = g_{k+1} − g_k, rho_k = 1 / s_k·y_k. */
@@ -127,7 +129,11 @@ export class ClosedLoopLogistic implements Classifier {
     const t0 = Date.now();
     const Xs = this.prepareFit(X, y, options.trainStats);
     const start = this.start;
-    return this.fitStandardized(Xs, y, options, t0, start ? { start: start.coefficients, gram: start.gram, memory: start.memory } : {});
+    try {
+      return this.fitStandardized(Xs, y, options, t0, start ? { start: start.coefficients, gram: start.gram, memory: start.memory, logits: start.logits } : {});
+    } finally {
+      start?.logits?.close();
+    }
   }
 
   /**
@@ -294,6 +300,8 @@ export class ClosedLoopLogistic implements Classifier {
     const Xs = this.prepareFit(X, y, options.trainStats);
     const start = this.start;
     this.start = null;
+    // The worker's fit runs without the logits thread (it cannot be handed to another thread).
+    start?.logits?.close();
     const payload: ClosedLoopJob = {
       options: this.options,
       Xs,

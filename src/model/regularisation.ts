@@ -40,7 +40,9 @@ export interface L2Choice {
   /**
    * The grid's fit at the chosen λ, with the standardised training rows it read: what
    * `closed_loop_logistic` continues from (`ClosedLoopOptions.start`). Null when λ was not
-   * chosen by fitting (no validation or training rows). Holds a float32 copy of the training rows.
+   * chosen by fitting (no validation or training rows). Holds a float32 copy of the training rows,
+   * and from CLOSED_LOOP_HELPER_MIN_ROWS rows a running logits thread: close it
+   * (`selected.logits.close()`) if no closed loop continues from it.
    */
   selected: ClosedLoopStart | null;
 }
@@ -72,9 +74,14 @@ export function chooseL2(
   const Xs = first.prepareFit(train.X, train.y, options.trainStats, helped);
   const logits = helped ? LogitsHelper.start(Xs, first.scaler.cols) : null;
   try {
-    return selectOnGrid(first, Xs, train, val, grid, logits, t0);
-  } finally {
+    const choice = selectOnGrid(first, Xs, train, val, grid, logits, t0);
+    // Handed on with the rows it reads: the closed loop's continuation uses it, then closes it.
+    if (choice.selected) choice.selected.logits = logits;
+    else logits?.close();
+    return choice;
+  } catch (error) {
     logits?.close();
+    throw error;
   }
 }
 

@@ -265,8 +265,9 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     const chosen = chooseL2(trainRows, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
+    if (!context.selected) chosen.selected?.logits?.close();
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
-    // at 1M plays), and only until the closed loop has continued from it.
+    // at 1M plays), and only until the closed loop has continued from it (its logits thread too).
     chosen.selected = null;
     for (const name of TRAINING_ORDER) {
       const k = specs.findIndex((s) => s.name === name);
@@ -277,8 +278,9 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     }
     await joinWorkers();
   } finally {
-    // On an error elsewhere, do not leave a worker's rejection unhandled.
+    // On an error elsewhere, do not leave a worker's rejection unhandled, nor the selection's logits thread running.
     for (const p of pending) p.done.catch(() => undefined);
+    context?.selected?.logits?.close();
   }
   if (!primaryScorer) throw new Error("the primary model was not trained");
   const models = slots.filter((m): m is ModelResult => m !== undefined);
