@@ -318,6 +318,15 @@ test("the figure data saved with the outputs is the data built from the output f
   fs.writeFileSync(path.join(added, "label_comparison.json"), JSON.stringify({ by_platform: [] }));
   assert.equal(loadFigureData(added).saved, false);
 
+  // model_metrics.json's timings (every run's own; no figure reads them) do not count; its other numbers do.
+  const timed = copy("timed");
+  const metricsFile = path.join(timed, "model_metrics.json");
+  const metricsJson = JSON.parse(fs.readFileSync(metricsFile, "utf8")) as { timings: Record<string, unknown>; params: Record<string, unknown> };
+  fs.writeFileSync(metricsFile, JSON.stringify({ ...metricsJson, timings: { ...metricsJson.timings, extra_seconds: 1.5 } }, null, 2));
+  assert.equal(loadFigureData(timed).saved, true);
+  fs.writeFileSync(metricsFile, JSON.stringify({ ...metricsJson, params: { ...metricsJson.params, seed: -1 } }, null, 2));
+  assert.equal(loadFigureData(timed).saved, false);
+
   // A damaged or truncated copy is not read; nor one saved by other figure code.
   const damaged = copy("damaged");
   const file = path.join(damaged, "artifacts", FIGURE_DATA_FILE);

@@ -17,7 +17,7 @@ import { UserInputError } from "../common/errors";
 import { writeFileAtomic } from "../report/files";
 import { buildFigureData } from "../report/figures";
 import type { FigureData } from "../report/figures";
-import { FIGURE_INPUT_FILES, loadFigureInputs } from "../report/inputs";
+import { FIGURE_INPUT_FILES, loadFigureInputs, SIBLING_FILES } from "../report/inputs";
 import { sourceHash } from "./cache";
 import { evaluateModels } from "./evaluate";
 import type { Evaluation } from "./evaluate";
@@ -152,7 +152,11 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   return { run, evaluation: evaluation && evaluationCode === evaluationCodeVersion() ? evaluation : undefined };
 }
 
-/** Each figure input file's length and CRC-32 (null: absent), in FIGURE_INPUT_FILES' order. */
+/**
+ * Each figure input file's length and CRC-32 (null: absent), in FIGURE_INPUT_FILES' order.
+ * model_metrics.json's by its content without `timings`, which no figure reads and every run
+ * changes: identical runs save identical figure data.
+ */
 function figureInputsFingerprint(outputDir: string): ({ bytes: number; crc32: number } | null)[] {
   return FIGURE_INPUT_FILES.map((name) => {
     let bytes: Buffer;
@@ -161,8 +165,22 @@ function figureInputsFingerprint(outputDir: string): ({ bytes: number; crc32: nu
     } catch {
       return null;
     }
+    if (name === SIBLING_FILES.modelMetrics) bytes = withoutTimings(bytes);
     return { bytes: bytes.byteLength, crc32: zlib.crc32(bytes) };
   });
+}
+
+/** A JSON object's bytes without its `timings` (as they are when it is not a JSON object). */
+function withoutTimings(bytes: Buffer): Buffer {
+  try {
+    const value = JSON.parse(bytes.toString("utf8")) as unknown;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) return bytes;
+    const rest: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    delete rest.timings;
+    return Buffer.from(JSON.stringify(rest));
+  } catch {
+    return bytes;
+  }
 }
 
 /** sha256 of the code that turns the output files into figure data (src/report/figures/, the CSV readers, `figureInputs`). */
