@@ -331,29 +331,8 @@ export class ClosedLoopLogistic implements Classifier {
     const rows = X.length / cols;
     const { a, c } = this.rawSpace(this.weights, this.intercept);
     const p = new Float64Array(rows);
-    // Four rows at a time (four independent sums in flight; each the row-at-a-time sum, bit for bit).
-    let i = 0;
-    for (; i + 4 <= rows; i += 4) {
-      const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
-      let z0 = c, z1 = c, z2 = c, z3 = c;
-      for (let j = 0; j < cols; j++) {
-        const aj = a[j];
-        z0 += aj * X[o0 + j];
-        z1 += aj * X[o1 + j];
-        z2 += aj * X[o2 + j];
-        z3 += aj * X[o3 + j];
-      }
-      p[i] = sigmoid(z0);
-      p[i + 1] = sigmoid(z1);
-      p[i + 2] = sigmoid(z2);
-      p[i + 3] = sigmoid(z3);
-    }
-    for (; i < rows; i++) {
-      let z = c;
-      const off = i * cols;
-      for (let j = 0; j < cols; j++) z += a[j] * X[off + j];
-      p[i] = sigmoid(z);
-    }
+    linearScoresInto(X, cols, a, c, p, 0, rows);
+    for (let i = 0; i < rows; i++) p[i] = sigmoid(p[i]);
     return p;
   }
 
@@ -380,6 +359,37 @@ export class ClosedLoopLogistic implements Classifier {
   private lossAndGrad(Xs: Float32Array, y: Float64Array, theta: Float64Array, grad: Float64Array): number {
     this.passes++;
     return logisticLossAndGrad(Xs, y, theta, this.options.l2, grad, this.logits);
+  }
+}
+
+/**
+ * out[i] = b + Σ_j w_j x_ij for rows [from, to) of X [rows * cols], four rows at a time (four
+ * independent sums in flight, each adding its terms in j order: the row-at-a-time sums, bit for
+ * bit, and each logit as `logisticLossAndGrad` sums it). Scoring's and the logits thread's
+ * (./logitsWorker.ts) one loop.
+ */
+export function linearScoresInto(X: Float32Array | Float64Array, cols: number, w: Float64Array, b: number, out: Float64Array, from: number, to: number): void {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+    let z0 = b, z1 = b, z2 = b, z3 = b;
+    for (let j = 0; j < cols; j++) {
+      const wj = w[j];
+      z0 += wj * X[o0 + j];
+      z1 += wj * X[o1 + j];
+      z2 += wj * X[o2 + j];
+      z3 += wj * X[o3 + j];
+    }
+    out[i] = z0;
+    out[i + 1] = z1;
+    out[i + 2] = z2;
+    out[i + 3] = z3;
+  }
+  for (; i < to; i++) {
+    const off = i * cols;
+    let z = b;
+    for (let j = 0; j < cols; j++) z += w[j] * X[off + j];
+    out[i] = z;
   }
 }
 
