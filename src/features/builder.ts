@@ -31,6 +31,7 @@
  * 3 seeds each, closed-loop logistic): none moved mean test AUC by more than ~0.002, within
  * seed noise, so such interactions are left to the MLP.
  */
+import { shareableFloat64Array } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
 import { ACCOUNT_COLUMNS, indexAccount, playlistsBefore } from "./account";
 import { CONTEXT_SPECS, fitVocabulary, slotsByCode, unknownSlot, vocabularyColumns, vocabularyWidth, type Vocabulary } from "./context";
@@ -291,7 +292,8 @@ export class FeatureBuilder {
     const n = plays.length;
     const role = split.role;
     const { lay, cols, rows, sess } = writer;
-    const X = new Float64Array(rows * cols);
+    // shared memory when large: the stage cache sums its CRC-32 on another thread (bigBuffers.ts)
+    const X = shareableFloat64Array(rows * cols);
     const y = new Float64Array(rows);
     const playIndex = new Int32Array(rows);
     const rowRole = new Uint8Array(rows);

@@ -21,6 +21,7 @@
  *   agents or profile names: ingestion drops them while parsing).
  * - An unwritable cache folder is a warning; the run continues uncached.
  */
+import { crc32Chunks } from "../common/bigBuffers";
 import { hasFilters } from "../ingest/filters";
 import { labelRuleName } from "../ingest/label";
 import * as crypto from "crypto";
@@ -293,9 +294,9 @@ export class StageStore {
 
   /**
    * Writes an entry atomically (temporary folder, meta.json last, rename) and removes the
-   * stage's other entries. The lengths, CRC-32s and the temporary folder are made before this
-   * returns; the bytes are then written by Node's thread pool (the feature matrix is 0.67 GB at
-   * 1M plays: 1.6 s of writing on the bench machine, which the caller spends computing), so
+   * stage's other entries. The temporary folder is made before this returns; the bytes are then
+   * written by Node's thread pool (the feature matrix is 0.67 GB at 1M plays: 1.6 s of writing on
+   * the bench machine, which the caller spends computing) while their CRC-32s are summed, so
    * `files` must not change until the promise settles, and the entry exists only then. An
    * unwritable cache folder is reported once and the run goes on.
    * @param files each file as its chunks in order (written as they are, never joined into one copy)
@@ -319,14 +320,12 @@ export class StageStore {
     } catch (error) {
       return Promise.resolve(failed(error));
     }
-    const checks: Record<string, FileCheck> = {};
-    for (const [name, chunks] of Object.entries(files)) {
-      checks[name] = { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), crc32: chunks.reduce((crc, c) => zlib.crc32(c, crc), 0) };
-    }
-    const meta: EntryMeta<T> = { key, files: checks, data };
+    // the CRC-32s are summed while the thread pool writes (a big shared matrix's on another thread: bigBuffers.ts)
+    const sums = Object.entries(files).map(([name, chunks]) => crc32Chunks(chunks).then((crc32): [string, FileCheck] => [name, { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), crc32 }]));
     return (async () => {
       try {
         for (const [name, chunks] of Object.entries(files)) await fs.promises.writeFile(path.join(tmp, name), chunks);
+        const meta: EntryMeta<T> = { key, files: Object.fromEntries(await Promise.all(sums)), data };
         await fs.promises.writeFile(path.join(tmp, "meta.json"), JSON.stringify(meta));
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(tmp, dir);

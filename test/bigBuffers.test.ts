@@ -1,0 +1,41 @@
+/**
+ * Large buffers whose CRC-32 is summed on another thread (src/common/bigBuffers.ts): the same
+ * sum as zlib's on this thread, whichever thread computes it.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as zlib from "zlib";
+import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, shareableFloat64Array } from "../src/common/bigBuffers";
+
+const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
+const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+
+test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one does not; both start zeroed", () => {
+  const big = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8);
+  const small = shareableFloat64Array(1000);
+  assert.ok(big.buffer instanceof SharedArrayBuffer);
+  assert.ok(!(small.buffer instanceof SharedArrayBuffer));
+  assert.equal(big.length, OFF_THREAD_MIN_BYTES / 8);
+  assert.ok(big.every((v) => v === 0) && small.every((v) => v === 0));
+});
+
+test("crc32Chunks sums a big shared chunk in a worker, with small plain chunks around it, to zlib's CRC-32 in order", async () => {
+  const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8 + 3);
+  for (let i = 0; i < X.length; i += 97) X[i] = Math.sin(i) * 1e6;
+  const chunks = [Uint8Array.from([1, 2, 3, 250]), bytesOf(X), new Uint8Array(5).fill(7)];
+  assert.equal(crc32Thread(chunks), "worker");
+  const sum = await crc32Chunks(chunks);
+  assert.equal(sum, inlineCrc(chunks));
+  // the order counts: a sum that ignored it would not tell these apart
+  assert.notEqual(await crc32Chunks([chunks[2], chunks[1], chunks[0]]), sum);
+});
+
+test("crc32Chunks sums small or plain chunks on this thread, to the same CRC-32", async () => {
+  const plain = [new Uint8Array(1 << 16).map((_, i) => i * 31), Uint8Array.from([9])];
+  assert.equal(crc32Thread(plain), "inline");
+  assert.equal(await crc32Chunks(plain), inlineCrc(plain));
+  const smallShared = bytesOf(new Float64Array(new SharedArrayBuffer(4096)).fill(0.5));
+  assert.equal(crc32Thread([smallShared]), "inline");
+  assert.equal(await crc32Chunks([smallShared]), inlineCrc([smallShared]));
+  assert.equal(await crc32Chunks([]), 0);
+});
