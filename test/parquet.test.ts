@@ -12,6 +12,7 @@ import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { runPipeline } from "../src/pipeline/run";
 import { valueAt } from "../src/ingest/types";
 import { readCsvTable } from "../src/report/csv";
+import { int64s } from "../src/pipeline/parquet";
 import type { PipelineOutcome } from "../src/pipeline/run";
 
 const SAMPLE = path.join(__dirname, "..", "data-sample");
@@ -129,4 +130,10 @@ test("the Parquet files are byte-identical across identical runs, and every outp
   assert.ok(inline.size >= 20 && inline.has("figures/dashboard.html") && inline.has("scored_samples.csv"), `${inline.size} files`);
   for (const [name, bytes] of inline) assert.ok(bytes.equals(threaded.get(name)!), name);
   assert.deepEqual(workers.figures.written.map((w) => w.file), outcome.figures.written.map((w) => w.file));
+});
+
+test("int64s stores whole numbers as BigInt64Array does, negative and beyond 32 bits included", () => {
+  const values = [0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 32 - 1, -(2 ** 32), 1_700_000_000_123, -1_700_000_000_123, 2 ** 53 - 1, -(2 ** 53 - 1)];
+  for (let k = 0; k < 1000; k++) values.push(Math.round(Math.sin(k) * 2 ** (k % 53)));
+  assert.deepEqual(int64s(values), BigInt64Array.from(values, (v) => BigInt(v)));
 });

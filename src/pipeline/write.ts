@@ -5,7 +5,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type * as A from "apache-arrow";
 import { ensureDir, writeCsv, writeFileAtomic } from "../report";
 import type { ColumnOf, CsvRowOf } from "../report";
 import { buildFigureData } from "../report/figures";
@@ -17,7 +16,7 @@ import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
-import { parquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
+import { parquetInWorker, playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
 import { monthlyCompletion, scoredSamples } from "./tables";
 import type { MonthlyRow, ScoredRow } from "./tables";
 
@@ -66,11 +65,18 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
   };
 }
 
-/** The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB, as Arrow tables (parquet.ts). */
-function parquetTables(results: RunResults, tables: OutputTables): { name: string; table: A.Table }[] {
+/**
+ * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts),
+ * each encoded on this thread (`bytes`) or in a worker thread of its own (`bytesInWorker`,
+ * started on call; the same bytes). The play table is built in its worker too; the scored rows'
+ * table is built here, from the row objects the CSV is written from.
+ */
+function parquetOutputs(results: RunResults, tables: OutputTables): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
+  const scored = () => scoredTable(tables.scored, scoredColumns(results.run));
+  const plays = results.prepared.ingest.plays;
   return [
-    { name: "scored_samples.parquet", table: scoredTable(tables.scored, scoredColumns(results.run)) },
-    { name: "plays.parquet", table: playsTable(results.prepared.ingest.plays) },
+    { name: "scored_samples.parquet", bytes: () => toParquet(scored()), bytesInWorker: () => parquetInWorker(scored()) },
+    { name: "plays.parquet", bytes: () => toParquet(playsTable(plays)), bytesInWorker: () => playsParquetInWorker(plays) },
   ];
 }
 
@@ -79,8 +85,8 @@ const scoredColumns = (run: ModelRun) => [...SCORED_BASE_COLUMNS, ...run.models.
 /** @returns the paths written. */
 export function writeStandardOutputs(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): string[] {
   const written = writeTextOutputs(results, outputDir, tables);
-  for (const { name, table } of parquetTables(results, tables)) {
-    writeFileAtomic(path.join(outputDir, name), toParquet(table));
+  for (const { name, bytes } of parquetOutputs(results, tables)) {
+    writeFileAtomic(path.join(outputDir, name), bytes());
     written.push(path.join(outputDir, name));
   }
   return written;
@@ -126,8 +132,9 @@ export async function writeStandardOutputsAsync(results: RunResults, outputDir: 
     saveFigures();
     return written;
   }
-  const parquet = parquetTables(results, tables);
-  const encoding = parquetInWorker(parquet.map((p) => p.table));
+  // One worker per file, both started before the CSVs are written: the encodings run side by side.
+  const parquet = parquetOutputs(results, tables);
+  const encoding = Promise.all(parquet.map((p) => p.bytesInWorker()));
   let written: string[];
   try {
     written = writeTextOutputs(results, outputDir, tables);
