@@ -62,14 +62,14 @@ export function crc32Chunks(chunks: readonly Uint8Array[]): Promise<number> {
   if (!worker) return Promise.resolve(inline());
   return new Promise<number>((resolve) => {
     let settled = false;
-    const settle = (crc: number) => {
+    // `sum` is called only by the first event: the worker's answer, or (if it died without one) the inline sum
+    const settle = (sum: () => number) => {
       if (settled) return;
       settled = true;
-      resolve(crc);
+      resolve(sum());
     };
-    worker.once("message", (crc: number) => settle(crc));
-    // a worker that dies without an answer: the same sum here
-    worker.once("error", () => settle(inline()));
-    worker.once("exit", () => settle(inline()));
+    worker.once("message", (crc: number) => settle(() => crc));
+    worker.once("error", () => settle(inline));
+    worker.once("exit", () => settle(inline));
   });
 }
