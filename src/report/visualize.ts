@@ -5,7 +5,7 @@ import { buildDashboardHtml } from "./dashboard";
 import { writeFileAtomic } from "./files";
 import { buildFigureData, writeFigures } from "./figures";
 import type { FigureData, FigureInputs } from "./figures/types";
-import type { RenderReport } from "./figures";
+import type { RenderedFigures, RenderReport } from "./figures";
 import { visualizationSummary } from "./summary";
 
 export const DASHBOARD_FILE = "dashboard.html";
@@ -18,9 +18,12 @@ export async function writeVisualizations(inputs: FigureInputs, outDir: string):
   return writeFigureFiles(buildFigureData(inputs), outDir);
 }
 
-/** Every figure's SVG, the dashboard and the summary of already aggregated `data`, into `outDir`. */
-export async function writeFigureFiles(data: FigureData, outDir: string): Promise<RenderReport> {
-  const report = await writeFigures(data, outDir);
+/**
+ * Every figure's SVG, the dashboard and the summary of already aggregated `data`, into `outDir`.
+ * @param rendered its figures, when already rendered (`renderFigureSvgs(data)`)
+ */
+export async function writeFigureFiles(data: FigureData, outDir: string, rendered?: RenderedFigures): Promise<RenderReport> {
+  const report = await writeFigures(data, outDir, rendered);
   writeFileAtomic(path.join(outDir, DASHBOARD_FILE), buildDashboardHtml(data));
   writeFileAtomic(path.join(outDir, SUMMARY_FILE), visualizationSummary(data));
   return report;

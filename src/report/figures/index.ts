@@ -18,8 +18,14 @@ export interface RenderReport {
   skipped: { file: string; reason: string }[];
 }
 
+/** Every available figure as SVG text (file name → SVG, in FIGURES order), plus the skipped ones. */
+export interface RenderedFigures {
+  svgs: Map<string, string>;
+  skipped: RenderReport["skipped"];
+}
+
 /** Render every available figure to SVG strings (file name → SVG), plus the skipped ones. */
-export async function renderFigureSvgs(data: FigureData): Promise<{ svgs: Map<string, string>; skipped: RenderReport["skipped"] }> {
+export async function renderFigureSvgs(data: FigureData): Promise<RenderedFigures> {
   const svgs = new Map<string, string>();
   const skipped: RenderReport["skipped"] = [];
   for (const fig of FIGURES) {
@@ -30,9 +36,12 @@ export async function renderFigureSvgs(data: FigureData): Promise<{ svgs: Map<st
   return { svgs, skipped };
 }
 
-/** Write every figure the data allows into `outDir`. */
-export async function writeFigures(data: FigureData, outDir: string): Promise<RenderReport> {
-  const { svgs, skipped } = await renderFigureSvgs(data);
+/**
+ * Write every figure the data allows into `outDir`.
+ * @param rendered the figures already rendered from this `data` (05 shows them first): not rendered again
+ */
+export async function writeFigures(data: FigureData, outDir: string, rendered?: RenderedFigures): Promise<RenderReport> {
+  const { svgs, skipped } = rendered ?? (await renderFigureSvgs(data));
   const written: RenderReport["written"] = [];
   for (const [file, svg] of svgs) {
     const target = path.join(outDir, file);
