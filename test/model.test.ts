@@ -7,6 +7,7 @@ import { DEFAULT_L2, L2_GRID, chooseL2 } from "../src/model/regularisation";
 import { LogitsHelper } from "../src/model/logitsHelper";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
+import { newtonLogistic } from "../src/model/tfjsNewton";
 import { PopularityModel, PriorHeuristic } from "../src/model/heuristics";
 import { makeSynthetic, splitRows } from "../src/model/synthetic";
 import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/types";
@@ -192,6 +193,23 @@ test("tfjs logistic reaches the closed loop's minimum (test AUC within 0.001, co
   assert.deepEqual(top.slice(0, 2).map((r) => r.feature).sort(), ["f0", "f1"]);
   assert.equal(top[0].rank, 1);
   tf.dispose();
+});
+
+test("newtonLogistic takes the rows over: it empties the holder (so their float32 copy can be freed during the passes) and refuses a second use", async () => {
+  await initBackend();
+  const cols = 4;
+  const rows = 3000;
+  const d = makeSynthetic({ rows, cols, seed: 11 });
+  const scaler = new Standardizer().fit(d.X, rows, cols);
+  const xs = new Float32Array(rows * cols);
+  scaler.transformInto(d.X, 0, rows, xs);
+  const input = { xs: xs as Float32Array | null, ys: Float32Array.from(d.y) as Float32Array | null };
+  const options = { l2: 1e-4, gradTol: GRADIENT_TOLERANCE, maxIter: 100 };
+  const fit = newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options);
+  assert.ok(fit.result.converged, JSON.stringify(fit.result));
+  assert.equal(input.xs, null);
+  assert.equal(input.ys, null);
+  assert.throws(() => newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options), /already handed over/);
 });
 
 test("tfjs training is deterministic: same seed → identical predictions", async () => {

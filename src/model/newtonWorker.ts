@@ -44,6 +44,8 @@ function serve(init: HelperInit): void {
 function run(ctrl: Int32Array, load: HelperLoad): void {
   const { cols } = load;
   const chunks = load.chunks.map((c) => ({ ...uploadChunk(c.xs, c.ys, cols, 0, c.n), n: c.n }));
+  // On the backend now: drop the views, so the rows' float32 copy can be freed during the passes.
+  load.chunks = [];
   const params = new Float32Array(load.params);
   const results = new Float32Array(load.results);
   setState(ctrl, HelperState.loaded);

@@ -103,7 +103,8 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     let newton;
     try {
       trained = await trainLayersModelKeepingRows(model, this.scaler, sample.X, sample.y, { ...options, seed }, this.options, helper !== null);
-      newton = newtonLogistic(trained.xs, trained.ys, cols, this.coefficients(), { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper });
+      // Handed over: the float32 rows are freed once on the backend (see HandedOverRows).
+      newton = newtonLogistic(trained.rows, cols, this.coefficients(), { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper });
     } finally {
       helper?.close();
     }

@@ -103,19 +103,62 @@ interface Evaluation {
 }
 
 /**
- * @param xs [rows * cols] float32 standardised training rows; ys [rows] 0/1
+ * The rows a descent starts from: xs [rows * cols] float32 standardised training rows, ys [rows]
+ * 0/1. `newtonLogistic` takes them out (sets both to null) once they are on the backend, so
+ * this copy (240 MB at 1M plays) is garbage during the passes, where the backend's chunks and
+ * XNNPACK's packed copies of them grow: its owner must keep no other reference to them.
+ */
+export interface HandedOverRows {
+  xs: Float32Array | null;
+  ys: Float32Array | null;
+}
+
+/** The rows of a descent on the backend, in chunks; a null xT: the helper holds that chunk. */
+interface UploadedChunks {
+  chunks: { xT: tf.Tensor2D | null; x: tf.Tensor2D | null; y: tf.Tensor2D | null; n: number; helped: boolean }[];
+  hessianRowsUsed: number;
+  useHelper: boolean;
+}
+
+/**
+ * Uploads the handed-over rows chunk by chunk (the helper's chunks to the helper) and empties
+ * `input`: when this returns, no frame holds the float32 copy any more.
+ */
+function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessianEvery: number, helper: ChunkHelper | null): UploadedChunks {
+  const { xs, ys } = input;
+  if (!xs || !ys) throw new Error("newtonLogistic: the rows were already handed over");
+  input.xs = input.ys = null;
+  const rows = ys.length;
+  const nChunks = Math.ceil(rows / chunk);
+  const helped = helper ? Array.from({ length: nChunks }, (_, k) => k).filter((k) => k % 2 === 1) : [];
+  const useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
+  const chunks: UploadedChunks["chunks"] = [];
+  let hessianRowsUsed = 0;
+  for (let s = 0, k = 0; s < rows; s += chunk, k++) {
+    const n = Math.min(chunk, rows - s);
+    const keep = k % hessianEvery === 0;
+    if (keep) hessianRowsUsed += n;
+    const byHelper = useHelper && k % 2 === 1;
+    if (byHelper && !keep) chunks.push({ xT: null, x: null, y: null, n, helped: true });
+    else chunks.push({ ...uploadChunk(xs, ys, cols, s, n, keep), n, helped: byHelper });
+  }
+  return { chunks, hessianRowsUsed, useHelper };
+}
+
+/**
+ * @param input the rows, handed over (see `HandedOverRows`)
  * @param start standardised weights [cols] and intercept to start from (e.g. after Adam)
  * @returns the minimiser (weights, intercept) and how the descent went
  */
 export function newtonLogistic(
-  xs: Float32Array,
-  ys: Float32Array,
+  input: HandedOverRows,
   cols: number,
   start: { weights: ArrayLike<number>; intercept: number },
   options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; refreshBelow?: number; helper?: ChunkHelper | null },
 ): { weights: Float64Array; intercept: number; result: NewtonResult } {
   const t0 = Date.now();
-  const rows = ys.length;
+  if (!input.ys) throw new Error("newtonLogistic: the rows were already handed over");
+  const rows = input.ys.length;
   const dim = cols + 1;
   const chunk = options.chunkRows ?? 8192;
   let passes = 0;
@@ -137,18 +180,9 @@ export function newtonLogistic(
   // With a helper thread (`options.helper`), it takes every other chunk: each pass then runs on
   // two cores, and this thread keeps only its own chunks (and the Hessian chunks).
   const helper = options.helper ?? null;
-  const helped = helper ? Array.from({ length: nChunks }, (_, k) => k).filter((k) => k % 2 === 1) : [];
-  const useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
-  const chunks: { xT: tf.Tensor2D | null; x: tf.Tensor2D | null; y: tf.Tensor2D | null; n: number; helped: boolean }[] = [];
-  let hessianRowsUsed = 0;
-  for (let s = 0, k = 0; s < rows; s += chunk, k++) {
-    const n = Math.min(chunk, rows - s);
-    const keep = k % hessianEvery === 0;
-    if (keep) hessianRowsUsed += n;
-    const byHelper = useHelper && k % 2 === 1;
-    if (byHelper && !keep) chunks.push({ xT: null, x: null, y: null, n, helped: true });
-    else chunks.push({ ...uploadChunk(xs, ys, cols, s, n, keep), n, helped: byHelper });
-  }
+  const uploaded = uploadChunks(input, cols, chunk, hessianEvery, helper);
+  const { chunks, hessianRowsUsed } = uploaded;
+  const activeHelper = uploaded.useHelper ? helper : null;
 
   /** [2, cols] float32 hi and lo parts of θ's weights, and of its intercept (`splitFloat32`). */
   const partsAt = (theta: Float64Array) => ({ w: splitFloat32(theta.subarray(0, cols)), b: splitFloat32([theta[cols]]) });
@@ -159,14 +193,14 @@ export function newtonLogistic(
     const grad = new Float64Array(dim);
     let loss = 0;
     const parts = partsAt(theta);
-    if (useHelper) helper.begin(parts.w, parts.b);
+    activeHelper?.begin(parts.w, parts.b);
     const w = tf.tensor2d(parts.w, [2, cols]);
     const own = chunks.map((c) => (c.helped ? null : chunkPass(w, parts.b, c.xT!, c.y!, c.n, cols)));
     w.dispose();
-    if (useHelper) helper.wait();
+    activeHelper?.wait();
     // Summed in chunk order, whichever thread computed a chunk.
     chunks.forEach(({ n }, k) => {
-      const v = own[k] ?? helper!.packed(k);
+      const v = own[k] ?? activeHelper!.packed(k);
       for (let i = 0; i < n; i++) loss += v[i];
       for (let j = 0; j < cols; j++) grad[j] += v[n + j];
       grad[cols] += v[n + cols];
@@ -278,7 +312,7 @@ export function newtonLogistic(
   return {
     weights: theta.slice(0, cols),
     intercept: theta[cols],
-    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, hessians, helperChunks: useHelper ? helped.length : 0, seconds: (Date.now() - t0) / 1000 },
+    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, hessians, helperChunks: chunks.filter((c) => c.helped).length, seconds: (Date.now() - t0) / 1000 },
   };
 }
 

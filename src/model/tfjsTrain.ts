@@ -10,7 +10,7 @@ import { BackendName, initBackend } from "./backend";
 import { meanLogLoss } from "./closedLoop";
 import { PREDICT_CHUNK_ROWS, seededPermutation } from "./rows";
 import { Standardizer } from "./standardize";
-import type { NewtonResult } from "./tfjsNewton";
+import type { HandedOverRows, NewtonResult } from "./tfjsNewton";
 import { FitOptions, checkLabels, inferCols } from "./types";
 
 export interface TfjsTrainOptions {
@@ -118,7 +118,7 @@ export async function trainLayersModel(...args: Parameters<typeof trainLayersMod
  * (a seeded permutation of them, with their labels) for a full-batch stage after it.
  * `shared`: the rows (and labels) in shared memory, so a worker thread reads them without a copy
  * (`NewtonHelper`); only where batches are large (one shuffle for every epoch).
- * @returns xs [rows * cols], ys [rows]
+ * @returns rows: xs [rows * cols], ys [rows], for `newtonLogistic` to take over
  */
 export async function trainLayersModelKeepingRows(
   model: tf.LayersModel,
@@ -128,7 +128,7 @@ export async function trainLayersModelKeepingRows(
   fitOptions: FitOptions,
   options: Required<TfjsTrainOptions>,
   shared = false,
-): Promise<{ history: TfjsHistory; xs: Float32Array; ys: Float32Array }> {
+): Promise<{ history: TfjsHistory; rows: HandedOverRows }> {
   const t0 = Date.now();
   const backend = (await initBackend()).name;
   const rows = y.length;
@@ -245,7 +245,7 @@ export async function trainLayersModelKeepingRows(
     bestWeights.forEach((t) => t.dispose());
   }
   history.seconds = (Date.now() - t0) / 1000;
-  return { history, xs: xAll, ys: yAll };
+  return { history, rows: { xs: xAll, ys: yAll } };
 }
 
 /** [index.length * cols] standardised float32 rows in `index` order, with their labels (in shared memory when `shared`). */
