@@ -211,6 +211,19 @@ test("account: library flag by URI; playlists count only entries added before th
   assert.ok(!strict.names.includes("in_library"));
 });
 
+test("the transform after fit reuses fit's per-play lookups once and drops them; a second transform rebuilds the same matrix", () => {
+  const data = makeData(randomPlays(4, 300));
+  const split = chronologicalSplit(data.plays);
+  const builder = new FeatureBuilder().fit(data, split);
+  const held = () => (builder as unknown as { cache: unknown }).cache;
+  assert.notEqual(held(), null);
+  const first = builder.transform(data, split);
+  assert.equal(held(), null, "the lookups are not kept for the rest of the run");
+  const second = builder.transform(data, split);
+  assert.deepEqual(second.X, first.X);
+  assert.deepEqual(second.y, first.y);
+});
+
 test("transform refuses a different split than fit; describeFeatures and featureGroups summarise columns", () => {
   const data = makeData(randomPlays(3, 300));
   const split = chronologicalSplit(data.plays);
