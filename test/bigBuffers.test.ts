@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "zlib";
 import { createRequire } from "module";
-import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, shareableFloat64Array } from "../src/common/bigBuffers";
+import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, prefaultPages, shareableFloat64Array } from "../src/common/bigBuffers";
 
 const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
 const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -61,4 +61,32 @@ test("crc32Chunks sums small or plain chunks on this thread, to the same CRC-32"
   assert.equal(crc32Thread([smallShared]), "inline");
   assert.equal(await crc32Chunks([smallShared]), inlineCrc([smallShared]));
   assert.equal(await crc32Chunks([]), 0);
+});
+
+test("prefaultPages maps a shared array's pages from another thread and never changes a value, whoever writes a page first", async () => {
+  const length = (OFF_THREAD_MIN_BYTES * 2) / 8;
+  const X = shareableFloat64Array(length);
+  // values already there (the second half, written before the thread starts) stay as they are
+  for (let i = length / 2; i < length; i++) X[i] = i % 7 === 0 ? 0 : i + 0.5;
+  const stop = prefaultPages(X);
+  // this thread fills the first half meanwhile, with values whose low 32 bits are zero (1, 2, …) or not
+  for (let i = 0; i < length / 2; i++) X[i] = i % 3 === 0 ? i : i + 0.25;
+  stop();
+  for (let i = 0; i < length; i++) {
+    const expected = i < length / 2 ? (i % 3 === 0 ? i : i + 0.25) : i % 7 === 0 ? 0 : i + 0.5;
+    if (X[i] !== expected) assert.fail(`X[${i}] = ${X[i]}, expected ${expected}`);
+  }
+  // on its own, the thread maps the pages of a fresh array that nobody writes
+  const fresh = shareableFloat64Array(length);
+  const rss0 = process.memoryUsage().rss;
+  const stopFresh = prefaultPages(fresh);
+  const deadline = Date.now() + 20_000;
+  while (process.memoryUsage().rss - rss0 < 0.9 * fresh.byteLength && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  stopFresh();
+  assert.ok(process.memoryUsage().rss - rss0 >= 0.9 * fresh.byteLength, `RSS grew by ${((process.memoryUsage().rss - rss0) / 2 ** 20).toFixed(0)} MiB for a ${fresh.byteLength / 2 ** 20} MiB array`);
+  for (let i = 0; i < fresh.length; i += 4096) assert.equal(fresh[i], 0);
+  // a plain array (below OFF_THREAD_MIN_BYTES) gets no thread: nothing to stop
+  const small = shareableFloat64Array(1024);
+  assert.ok(!(small.buffer instanceof SharedArrayBuffer));
+  prefaultPages(small)();
 });

@@ -31,7 +31,7 @@
  * 3 seeds each, closed-loop logistic): none moved mean test AUC by more than ~0.002, within
  * seed noise, so such interactions are left to the MLP.
  */
-import { shareableFloat64Array } from "../common/bigBuffers";
+import { prefaultPages, shareableFloat64Array } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
 import { ACCOUNT_COLUMNS, indexAccount, playlistsBefore } from "./account";
 import { CONTEXT_SPECS, fitVocabulary, slotsByCode, unknownSlot, vocabularyColumns, vocabularyWidth, type Vocabulary } from "./context";
@@ -296,8 +296,10 @@ export class FeatureBuilder {
     const n = plays.length;
     const role = split.role;
     const { lay, cols, rows, sess } = writer;
-    // shared memory when large: the stage cache sums its CRC-32 on another thread (bigBuffers.ts)
+    // shared memory when large: its pages are mapped from the second core while this loop fills
+    // it, and the stage cache sums its CRC-32 on another thread (bigBuffers.ts)
     const X = shareableFloat64Array(rows * cols);
+    const stopPrefault = prefaultPages(X);
     const y = new Float64Array(rows);
     const playIndex = new Int32Array(rows);
     const rowRole = new Uint8Array(rows);
@@ -336,6 +338,7 @@ export class FeatureBuilder {
       }
       hist.started(i);
     }
+    stopPrefault();
     return {
       names: lay.names,
       groups: lay.groups,

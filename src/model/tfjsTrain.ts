@@ -5,6 +5,7 @@
  * with the best weights restored.
  */
 import * as tf from "@tensorflow/tfjs";
+import { prefaultPages } from "../common/bigBuffers";
 import { mulberry32 } from "../common/rng";
 import { BackendName, initBackend } from "./backend";
 import { meanLogLoss } from "./closedLoop";
@@ -248,17 +249,22 @@ export async function trainLayersModelKeepingRows(
   return { history, rows: { xs: xAll, ys: yAll } };
 }
 
-/** [index.length * cols] standardised float32 rows in `index` order, with their labels (in shared memory when `shared`). */
+/** [index.length * cols] standardised float32 rows in `index` order, with their labels (in shared memory when `shared`, its pages mapped from a second thread meanwhile). */
 function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64Array, index: Int32Array, shared = false): { xs: Float32Array; ys: Float32Array } {
   const cols = scaler.cols;
   const floats = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
   const xs = floats(index.length * cols);
   const ys = floats(index.length);
   const chunk = 8192;
-  for (let s = 0; s < index.length; s += chunk) {
-    const part = index.subarray(s, Math.min(index.length, s + chunk));
-    scaler.gatherInto(X, part, xs.subarray(s * cols, (s + part.length) * cols));
-    for (let r = 0; r < part.length; r++) ys[s + r] = y[part[r]];
+  const stopPrefault = prefaultPages(xs);
+  try {
+    for (let s = 0; s < index.length; s += chunk) {
+      const part = index.subarray(s, Math.min(index.length, s + chunk));
+      scaler.gatherInto(X, part, xs.subarray(s * cols, (s + part.length) * cols));
+      for (let r = 0; r < part.length; r++) ys[s + r] = y[part[r]];
+    }
+  } finally {
+    stopPrefault();
   }
   return { xs, ys };
 }
