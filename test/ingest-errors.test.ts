@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { zipSync } from "fflate";
 import { ingestExport } from "../src/ingest/index";
-import { describePosition, findJsonErrorOffset, parseJson } from "../src/ingest/json";
+import { JSON_PIECE_BYTES, decodeText, describePosition, findJsonErrorOffset, parseJson, parseJsonArrayInPieces, parseJsonBytes } from "../src/ingest/json";
 import { ACC, EXT, TECH, accountFiles, oldRec, techEvent, tmpDir, writeTree, zipEntries } from "./fixtures/ingest/make-export";
 
 /** Asserts a UserInputError whose message matches every pattern. */
@@ -128,4 +128,51 @@ test("JSON error positions come from our scanner, never from V8's message (which
     assert.ok(!r.where.includes("PLANTED"));
   }
   assert.equal(describePosition("", 0), "the file is empty");
+});
+
+test("a JSON array parsed in pieces is the array parsed whole; anything else is left to the whole parse", () => {
+  const bytes = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
+  const whole = (b: Uint8Array) => JSON.parse(decodeText(b).text) as unknown;
+  // strings holding the splitter's own bytes (commas, brackets, braces, escaped quotes and
+  // backslashes), nesting, non-ASCII text, numbers and literals, odd whitespace
+  const records = Array.from({ length: 300 }, (_, k) => ({
+    ts: `2024-01-0${(k % 9) + 1}T12:00:00Z`,
+    name: k % 5 === 0 ? `a, [b] {c} \\"q\\" \\\\ ${k}` : k % 5 === 1 ? `Björk – 東京 🎵 ${k}` : `track ${k}`,
+    nested: { list: [k, [k + 1, { deep: "]}," }], null, true], n: -k * 1.5e-3 },
+    ms_played: k * 1000,
+  }));
+  const texts = [
+    JSON.stringify(records),
+    JSON.stringify(records, null, 2),
+    " \n [ " + records.map((r) => JSON.stringify(r)).join(" ,\r\n\t") + " ] \n ",
+    "[]",
+    "[ ]",
+    "[1]",
+    '["a,b", "c]d"]',
+  ];
+  for (const text of texts) {
+    const b = bytes(text);
+    for (const piece of [1, 64, 1024, JSON_PIECE_BYTES]) {
+      const parsed = parseJsonArrayInPieces(b, piece);
+      assert.ok(parsed, `${text.slice(0, 40)}… (${piece}-byte pieces)`);
+      assert.deepEqual(parsed, whole(b));
+    }
+    const viaBytes = parseJsonBytes(b);
+    assert.ok(viaBytes.ok && !viaBytes.replacedInvalid);
+    assert.deepEqual(viaBytes.ok && viaBytes.value, whole(b));
+  }
+  // not for the pieces: an object, a scalar, a BOM, trailing text, broken or unbalanced arrays
+  for (const text of ['{"a": [1, 2]}', "42", "\uFEFF[1, 2]", "[1, 2] x", "[1, 2", "[1, }, 2]", "[1,, 2]", "[1, 2]]", ""]) {
+    assert.equal(parseJsonArrayInPieces(bytes(text), 1), null, JSON.stringify(text));
+  }
+  // parseJsonBytes then answers as the whole parse does: same value, same error position, same U+FFFD warning
+  const bom = bytes("\uFEFF[1, 2]");
+  assert.deepEqual(parseJsonBytes(bom), { ok: true, value: [1, 2], replacedInvalid: false });
+  const broken = bytes('[{"a": 1},\n {"b": 2}, x]');
+  assert.deepEqual(parseJsonBytes(broken), { ...parseJson(decodeText(broken).text), replacedInvalid: false });
+  assert.equal(parseJsonBytes(broken).ok, false);
+  const invalid = new Uint8Array([...bytes('["ok", "'), 0xff, ...bytes('x"]')]);
+  const r = parseJsonBytes(invalid);
+  assert.ok(r.ok && r.replacedInvalid);
+  assert.deepEqual(r.ok && r.value, ["ok", "\uFFFDx"]);
 });

@@ -6,7 +6,7 @@
  * warning and error comes from the one sequential code path.
  */
 import { inflateEntry, readFileShared, type ZipEntryRef } from "./sources";
-import { decodeText } from "./json";
+import { parseJsonBytes } from "./json";
 import { resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { parseChunk, type ExtendedChunk } from "./extended";
 import type { PackageName } from "./types";
@@ -32,16 +32,12 @@ export function preParse(task: PreParseTask): PreParsed | null {
   try {
     const bytes = task.path !== undefined ? readFileShared(task.path) : task.zip ? inflateEntry(task.zip) : null;
     if (!bytes) return null;
-    const decoded = decodeText(bytes);
-    let value: unknown;
-    try {
-      value = JSON.parse(decoded.text);
-    } catch {
-      return null;
-    }
+    const parsed = parseJsonBytes(bytes);
+    if (!parsed.ok) return null;
+    const value = parsed.value;
     const role = resolveRole(roleFromName(task.base, task.hint), roleFromContent(value, task.base));
     if (role.role !== "extended" || !Array.isArray(value)) return null;
-    return { role, replacedInvalid: decoded.replacedInvalid, chunk: parseChunk(value) };
+    return { role, replacedInvalid: parsed.replacedInvalid, chunk: parseChunk(value) };
   } catch {
     return null;
   }

@@ -14,7 +14,7 @@ import { emptyAccount, isLibrary, isPlaylists, readLibrary, readPlaylists, readU
 import { expectsArray, isJsonName, packageOf, resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { DROP_REASONS, ExtendedReader } from "./extended";
 import type { PreParsed } from "./preparse";
-import { decodeText, parseJson } from "./json";
+import { parseJsonBytes } from "./json";
 import { applyFilters, describeFilters, FILTER_ORDER } from "./filters";
 import { DEFAULT_LABEL_RULE, relabel } from "./label";
 import { dateRangeOf, labelCoverageOf } from "./report";
@@ -219,9 +219,8 @@ function readFile(src: SourceFile, nameRole: Role | null, pre: PreParsed | undef
     return { file: { src, role: pre.role, pkg: packageOf(pre.role, src.hint), value: null, pre }, bytes: null };
   }
   const bytes = src.read();
-  const decoded = decodeText(bytes);
-  if (decoded.replacedInvalid) t.warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
-  const parsed = parseJson(decoded.text);
+  const parsed = parseJsonBytes(bytes);
+  if (parsed.replacedInvalid) t.warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
   if ("where" in parsed) {
     const problem = `is not valid JSON (${parsed.where}). The file is damaged or incomplete: download or unzip it again`;
     // Files we rely on fail loudly; an unknown JSON file that is broken is only worth a warning.
