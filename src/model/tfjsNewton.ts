@@ -115,21 +115,29 @@ export interface HandedOverRows {
 
 /** The rows of a descent on the backend, in chunks; a null xT: the helper holds that chunk. */
 interface UploadedChunks {
+  rows: number;
   chunks: { xT: tf.Tensor2D | null; x: tf.Tensor2D | null; y: tf.Tensor2D | null; n: number; helped: boolean }[];
   hessianRowsUsed: number;
-  useHelper: boolean;
+  /** The helper, once it holds its chunks; null when there is none or it declined. */
+  helper: ChunkHelper | null;
 }
 
 /**
  * Uploads the handed-over rows chunk by chunk (the helper's chunks to the helper) and empties
  * `input`: when this returns, no frame holds the float32 copy any more.
+ *
+ * The Hessian (a cols² pass, ~cols times the cost of the gradient) comes from at most
+ * `hessianRows` rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order,
+ * so a chunk is a random sample). Its factor only shapes the steps; the gradient and f, which
+ * decide convergence, always use every row.
  */
-function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessianEvery: number, helper: ChunkHelper | null): UploadedChunks {
+function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessianRows: number, helper: ChunkHelper | null): UploadedChunks {
   const { xs, ys } = input;
   if (!xs || !ys) throw new Error("newtonLogistic: the rows were already handed over");
   input.xs = input.ys = null;
   const rows = ys.length;
   const nChunks = Math.ceil(rows / chunk);
+  const hessianEvery = Math.max(1, Math.ceil(nChunks / Math.max(1, Math.floor(hessianRows / chunk))));
   const helped = helper ? Array.from({ length: nChunks }, (_, k) => k).filter((k) => k % 2 === 1) : [];
   const useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
   const chunks: UploadedChunks["chunks"] = [];
@@ -142,7 +150,7 @@ function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessia
     if (byHelper && !keep) chunks.push({ xT: null, x: null, y: null, n, helped: true });
     else chunks.push({ ...uploadChunk(xs, ys, cols, s, n, keep), n, helped: byHelper });
   }
-  return { chunks, hessianRowsUsed, useHelper };
+  return { rows, chunks, hessianRowsUsed, helper: useHelper ? helper : null };
 }
 
 /**
@@ -157,19 +165,9 @@ export function newtonLogistic(
   options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; refreshBelow?: number; helper?: ChunkHelper | null },
 ): { weights: Float64Array; intercept: number; result: NewtonResult } {
   const t0 = Date.now();
-  if (!input.ys) throw new Error("newtonLogistic: the rows were already handed over");
-  const rows = input.ys.length;
   const dim = cols + 1;
-  const chunk = options.chunkRows ?? 8192;
   let passes = 0;
   let hessians = 0;
-
-  // The Hessian (a cols² pass, ~cols times the cost of the gradient) from at most `hessianRows`
-  // rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order, so a chunk is
-  // a random sample). Its factor only shapes the steps; the gradient and f, which decide
-  // convergence, always use every row.
-  const nChunks = Math.ceil(rows / chunk);
-  const hessianEvery = Math.max(1, Math.ceil(nChunks / Math.max(1, Math.floor((options.hessianRows ?? 32_768) / chunk))));
 
   // The rows stay on the backend for the whole descent (uploading them was most of a pass), each
   // chunk transposed, xᵀ [cols, n]: on the wasm backend z = w xᵀ and xᵀ r take ~15 ms per pass
@@ -179,10 +177,7 @@ export function newtonLogistic(
   //
   // With a helper thread (`options.helper`), it takes every other chunk: each pass then runs on
   // two cores, and this thread keeps only its own chunks (and the Hessian chunks).
-  const helper = options.helper ?? null;
-  const uploaded = uploadChunks(input, cols, chunk, hessianEvery, helper);
-  const { chunks, hessianRowsUsed } = uploaded;
-  const activeHelper = uploaded.useHelper ? helper : null;
+  const { rows, chunks, hessianRowsUsed, helper: activeHelper } = uploadChunks(input, cols, options.chunkRows ?? 8192, options.hessianRows ?? 32_768, options.helper ?? null);
 
   /** [2, cols] float32 hi and lo parts of θ's weights, and of its intercept (`splitFloat32`). */
   const partsAt = (theta: Float64Array) => ({ w: splitFloat32(theta.subarray(0, cols)), b: splitFloat32([theta[cols]]) });
