@@ -12,7 +12,7 @@ import * as path from "path";
 import { cacheEnabledByEnv, exportFingerprint, ingestKey, StageStore, writeIngest } from "../src/pipeline/cache";
 import { decodeMatrix, encodeMatrix } from "../src/pipeline/cacheCodec";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
-import { ingestCached, prepare } from "../src/pipeline/prepare";
+import { ingestCached, prefetchFeatures, prepare } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PLANTED_PII } from "../src/sample/names";
 import { FeatureBuilder } from "../src/features";
@@ -78,6 +78,34 @@ test("a miss writes both stages; the hit returns exactly what a fresh run comput
   assert.deepStrictEqual(plain(second.prepared.builder.transform(data, second.prepared.split)), plain(fresh.features));
   // notebook 01's entry point reads the same entry
   assert.equal((await ingestCached({ export: SAMPLE }, { outputDir: out })).cache.ingest, "hit");
+});
+
+test("01's head start: a worker builds 02's features from the cached plays, 02 loads them; a second start finds them; other params and the cache off do not", async () => {
+  const out = outDir();
+  const cache = { outputDir: out, log: () => {} };
+  const ingest = await ingestCached({ export: SAMPLE }, cache);
+  assert.equal(ingest.cache.ingest, "miss");
+  const built = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache);
+  assert.equal(built.outcome, "built", built.reason);
+  assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
+  const next = await run(SAMPLE, out);
+  assert.deepEqual(next.use, { ingest: "hit", features: "hit", notes: [] });
+  assert.deepStrictEqual(plain(next.prepared.features), plain(fresh.features));
+  assert.deepStrictEqual(next.prepared.builder.fitted, fresh.builder.fitted);
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "present");
+  // another split: its own entry, which 02 with that split then loads
+  const other = { ...DEFAULT_PARAMS, testFraction: 0.3 };
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, other, cache, ingest.cache)).outcome, "built");
+  assert.equal((await run(SAMPLE, out, other)).use?.features, "hit");
+  assert.equal((await run(SAMPLE, out)).use?.features, "miss", "one features entry is kept: the latest");
+  const off = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { ...cache, enabled: false }, (await ingestCached({ export: SAMPLE }, { ...cache, enabled: false })).cache);
+  assert.deepEqual([off.outcome, off.reason], ["skipped", "the stage cache is off"]);
+  // no ingest entry (another output folder): says so, builds nothing
+  const empty = outDir();
+  const none = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { outputDir: empty }, ingest.cache);
+  assert.equal(none.outcome, "skipped");
+  assert.match(none.reason ?? "", /not cached/);
+  assert.ok(!fs.existsSync(path.join(empty, "cache")) || !fs.readdirSync(path.join(empty, "cache")).some((n) => n.startsWith("features")), "no features entry");
 });
 
 test("the cache holds no personal data: no IP address, username, e-mail or user agent from the export", async () => {

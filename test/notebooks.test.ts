@@ -151,6 +151,14 @@ test("all notebooks run headlessly on data-sample/ and record sane results", { t
   const shown = (executed04.cells[section + 1].outputs ?? []).map((o) => [o.data?.["text/markdown"] ?? []].flat().join(""));
   assert.ok(shown.includes(labelComparisonSentence({ primaryModel: comparison.primary_model, rows: comparison.rules, byPlatform: comparison.by_platform })), "the computed sentence is shown");
   assert.ok((executed04.cells[section + 1].outputs ?? []).some((o) => o.data?.["image/svg+xml"]), "the disagreement figure is drawn");
+  // 01's head start: a worker built 02's features while 01 ran, and 02 loaded them.
+  const markdownOf = (name: string) =>
+    (JSON.parse(fs.readFileSync(path.join(outputDir, "notebooks", name), "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] }).cells
+      .flatMap((c) => c.outputs ?? [])
+      .map((o) => [o.data?.["text/markdown"] ?? []].flat().join(""))
+      .join("\n");
+  assert.match(markdownOf("01_ingest.ipynb"), /Notebook 02's features \(test fraction 0\.2, .*\) were built on a second thread/);
+  assert.match(markdownOf("02_features.ipynb"), /labelled plays × \d+ features, loaded from the stage cache/);
   const ingest = recorded<{ rowsRead: number; rowsKept: number; dropped: Record<string, number> }>("01_ingest");
   assert.equal(ingest.rowsKept + Object.values(ingest.dropped).reduce((s, n) => s + n, 0), ingest.rowsRead);
 

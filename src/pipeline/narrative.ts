@@ -9,7 +9,8 @@ import type { IngestReport } from "../ingest/types";
 import type { HitRateResult } from "../recommend";
 import type { ComparisonRow, Evaluation } from "./evaluate";
 import type { PlayRows } from "./explore";
-import type { LeakyPieces, Prepared } from "./prepare";
+import type { FeaturesHeadStart, LeakyPieces, Prepared } from "./prepare";
+import type { PipelineParams } from "./params";
 import type { RateByRow } from "./tables";
 import type { ModelRun } from "./train";
 
@@ -68,6 +69,18 @@ export function accountSentence(report: IngestReport): string {
 export function askSentence(table: PlayRows, groups: number): string {
   const held = table.sampled ? `a seeded subsample of ${table.rows.length} of the ${table.total} plays (rates carry sampling noise)` : `all ${table.total} plays`;
   return `The DataFrame \`df\` holds ${held}, with columns ${Object.keys(table.rows[0] ?? {}).join(", ")}; the example splits its labelled plays into ${groups} year × platform groups. Change the \`groupby\` columns or \`query\` to ask your own question.`;
+}
+
+/** What 01's head start on 02 did (`prefetchFeatures`), and for which split. */
+export function headStartSentence(h: FeaturesHeadStart, params: PipelineParams): string {
+  const split = `test fraction ${params.testFraction}, validation fraction ${params.validationFraction}, time zone ${params.timezone ?? "from each play's country"}`;
+  const said =
+    h.outcome === "built"
+      ? `Notebook 02's features (${split}) were built on a second thread while this notebook ran (${h.seconds.toFixed(1)} s) and cached: 02 loads them, unless it is given another split.`
+      : h.outcome === "present"
+        ? `Notebook 02's features (${split}) were already in the stage cache: 02 loads them.`
+        : `Notebook 02's features were not built ahead (${h.reason ?? "no reason given"}): 02 builds its own.`;
+  return [said, ...h.notes].join(" ");
 }
 
 // ---------------------------------------------------------------- 02 features

@@ -10,7 +10,9 @@ import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
 import type { FitOptions, TrainStats } from "../model/types";
+import * as path from "path";
 import { UserInputError } from "../common/errors";
+import { runWorkerJob } from "../common/worker";
 import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
 import { exportFingerprint, featuresKey, ingestKey, readFeatures, readIngest, StageStore, writeFeatures, writeIngest } from "./cache";
@@ -77,6 +79,55 @@ export async function ingestCached(input: IngestOptions, cache?: StageCacheOptio
   // 01 shows what any export holds; only one the pipeline can learn from is cached.
   if (ingest.report.labelCoverage.labelled > 0) stage.save(ingest);
   return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes, written: stage.written } };
+}
+
+/** What notebook 01's head start on 02 did (`prefetchFeatures`). */
+export interface FeaturesHeadStart {
+  /** "built": written to the stage cache; "present": already there; "skipped": not built (see `reason`). */
+  outcome: "built" | "present" | "skipped";
+  /** Wall time from the start to the entry on disk (or to giving up). */
+  seconds: number;
+  /** Why nothing was built (outcome "skipped"). */
+  reason?: string;
+  /** The cache's own notices on the worker (a damaged entry, an unwritable folder). */
+  notes: string[];
+}
+
+/**
+ * Notebook 01's head start on 02: once this export's ingest entry is on disk, a worker thread
+ * builds the features for `params` from it and writes them to the stage cache, as 02's first
+ * cell would, while 01 goes on. 02 with the same parameters then loads them; with others, it
+ * builds its own. Never ingests and never throws: without the cache, an ingest entry or a
+ * worker it does nothing and says why. Await it before the kernel ends (01's last cell).
+ */
+export async function prefetchFeatures(input: IngestOptions, params: PipelineParams, cache: StageCacheOptions, ingested: CacheReport): Promise<FeaturesHeadStart> {
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  const skipped = (reason: string, notes: string[] = []): FeaturesHeadStart => ({ outcome: "skipped", seconds: seconds(), reason, notes });
+  if (cache.enabled === false || ingested.ingest === "off") return skipped("the stage cache is off");
+  await ingested.written();
+  try {
+    const reply = await runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir }, [], { preload: ["apache-arrow"] });
+    if (!reply) return skipped("no worker thread could be started");
+    if (reply.features === "no-ingest") return skipped("the plays were not cached (an export with no labelled plays, or an unwritable cache folder)", reply.notes);
+    return { outcome: reply.features === "hit" ? "present" : "built", seconds: seconds(), notes: reply.notes };
+  } catch (error) {
+    return skipped((error as Error).message);
+  }
+}
+
+/**
+ * The worker side of `prefetchFeatures`: from the cached ingest entry of this export, the
+ * features entry for `params` (loaded if present, else built and written), exactly what
+ * `prepareAsync` does with the cache on. "no-ingest" when the ingest entry is not there.
+ */
+export async function cacheFeaturesFromIngest(input: IngestOptions, params: PipelineParams, outputDir: string): Promise<{ features: CacheUse | "no-ingest"; notes: string[] }> {
+  const notes: string[] = [];
+  const stage = openIngestStage(input, { outputDir, log: (m) => notes.push(m) });
+  if (!stage.cached) return { features: "no-ingest", notes };
+  const prepared = afterIngest(input, stage.cached, params, silentProgress, stage);
+  await stage.written();
+  return { features: prepared.cache?.features ?? "off", notes };
 }
 
 interface IngestStage {
