@@ -17,6 +17,8 @@ export interface NotebookTiming {
   peakRssMb: number | null;
   /** The code cell after which the kernel's peak RSS rose most (where the peak was reached). */
   peakCell: string | null;
+  /** Every code cell: [id, seconds, kernel peak RSS MB so far], as run_notebook.py recorded them. */
+  cells: [string, number | null, (number | null)?][];
 }
 
 export interface NotebooksRun {
@@ -67,7 +69,7 @@ export function runNotebooksBench(exportDir: string, outputDir: string, log: (li
   const notebooks = runs.map((r) => {
     const id = firstDataCellId(path.join(ROOT, "notebooks", r.notebook));
     const cell = r.cells?.find((c) => c[0] === id);
-    return { notebook: r.notebook, seconds: r.seconds, firstDataCellSeconds: cell?.[1] ?? null, peakRssMb: r.peakRssMb ?? null, peakCell: peakCell(r.cells ?? []) };
+    return { notebook: r.notebook, seconds: r.seconds, firstDataCellSeconds: cell?.[1] ?? null, peakRssMb: r.peakRssMb ?? null, peakCell: peakCell(r.cells ?? []), cells: r.cells ?? [] };
   });
   for (const n of notebooks) log(`  ${n.notebook}: ${n.seconds.toFixed(1)} s, first data cell ${n.firstDataCellSeconds ?? "?"} s, peak RSS ${n.peakRssMb ?? "?"} MB (rose most in cell ${n.peakCell ?? "?"})`);
   const peaks = notebooks.map((n) => n.peakRssMb).filter((x): x is number => x !== null);

@@ -4,9 +4,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as zlib from "zlib";
 import { createRequire } from "module";
-import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, prefaultPages, shareableFloat64Array } from "../src/common/bigBuffers";
+import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, prefaultPages, readFileWithCrc32, shareableFloat64Array } from "../src/common/bigBuffers";
 
 const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
 const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -89,4 +92,44 @@ test("prefaultPages maps a shared array's pages from another thread and never ch
   const small = shareableFloat64Array(1024);
   assert.ok(!(small.buffer instanceof SharedArrayBuffer));
   prefaultPages(small)();
+});
+
+test("readFileWithCrc32 gives a file's bytes and zlib's CRC-32: big files (odd lengths, summed by the helper while read) and small ones", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "read-crc-"));
+  // lengths around the chunk (8 MiB) and word sizes: not a multiple of 4, a chunk and a byte, the threshold
+  for (const size of [OFF_THREAD_MIN_BYTES + (8 << 20) + 3, OFF_THREAD_MIN_BYTES, 1000]) {
+    const data = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4093) data[i] = (i * 131) & 255;
+    data[size - 1] = 77;
+    const file = path.join(dir, `f${size}`);
+    fs.writeFileSync(file, data);
+    const read = readFileWithCrc32(file);
+    assert.equal(read.bytes.length, size);
+    assert.ok(read.bytes.equals(data), `${size}: the same bytes`);
+    assert.equal(read.crc32, zlib.crc32(data), `${size}: the same CRC-32`);
+    assert.equal(read.bytes.buffer instanceof SharedArrayBuffer, size >= OFF_THREAD_MIN_BYTES, `${size}: shared from OFF_THREAD_MIN_BYTES`);
+    // one damaged byte late in the file changes the sum
+    fs.writeFileSync(file, Buffer.concat([data.subarray(0, size - 1), Buffer.from([78])]));
+    assert.notEqual(readFileWithCrc32(file).crc32, read.crc32);
+  }
+  assert.throws(() => readFileWithCrc32(path.join(dir, "absent")), /ENOENT/);
+  // a big file's sum comes from the helper: this thread computes none
+  const file = path.join(dir, "big");
+  fs.writeFileSync(file, Buffer.alloc(OFF_THREAD_MIN_BYTES + 5, 3));
+  const zlibModule = createRequire(__filename)("zlib") as { crc32: typeof zlib.crc32 };
+  const original = zlibModule.crc32;
+  let callsHere = 0;
+  zlibModule.crc32 = ((data: Uint8Array, value?: number) => {
+    callsHere++;
+    return original(data, value);
+  }) as typeof zlib.crc32;
+  let sum: number;
+  try {
+    sum = readFileWithCrc32(file).crc32;
+  } finally {
+    zlibModule.crc32 = original;
+  }
+  assert.equal(callsHere, 0);
+  assert.equal(sum, zlib.crc32(fs.readFileSync(file)));
+  fs.rmSync(dir, { recursive: true, force: true });
 });

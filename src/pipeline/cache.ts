@@ -21,14 +21,13 @@
  *   agents or profile names: ingestion drops them while parsing).
  * - An unwritable cache folder is a warning; the run continues uncached.
  */
-import { crc32Chunks } from "../common/bigBuffers";
+import { crc32Chunks, readFileWithCrc32 } from "../common/bigBuffers";
 import { hasFilters } from "../ingest/filters";
 import { labelRuleName } from "../ingest/label";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as zlib from "zlib";
 import type { FittedState } from "../features";
 import type { FeatureSet } from "../features/types";
 import type { IngestOptions, IngestReport, IngestResult } from "../ingest/types";
@@ -269,15 +268,22 @@ export class StageStore {
       const file = path.join(dir, name);
       const check = meta.files[name];
       if (!check) return { kind: "corrupt", file, reason: "meta.json does not list it" };
-      let bytes: Buffer;
+      let size: number;
       try {
-        bytes = fs.readFileSync(file);
+        size = fs.statSync(file).size;
       } catch {
         return { kind: "corrupt", file, reason: "missing" };
       }
-      if (bytes.length !== check.bytes) return { kind: "corrupt", file, reason: `${bytes.length} bytes where ${check.bytes} were written (truncated)` };
-      if (zlib.crc32(bytes) !== check.crc32) return { kind: "corrupt", file, reason: "its CRC-32 does not match (damaged)" };
-      return bytes;
+      if (size !== check.bytes) return { kind: "corrupt", file, reason: `${size} bytes where ${check.bytes} were written (truncated)` };
+      let read: { bytes: Buffer; crc32: number };
+      try {
+        read = readFileWithCrc32(file);
+      } catch (error) {
+        return { kind: "corrupt", file, reason: `unreadable (${(error as Error).message})` };
+      }
+      if (read.bytes.length !== check.bytes) return { kind: "corrupt", file, reason: `${read.bytes.length} bytes where ${check.bytes} were written (truncated)` };
+      if (read.crc32 !== check.crc32) return { kind: "corrupt", file, reason: "its CRC-32 does not match (damaged)" };
+      return read.bytes;
     };
     const files: Record<string, Buffer> = {};
     for (const name of Object.keys(meta.files)) {

@@ -4,6 +4,15 @@ import type { IngestOptions } from "../ingest/types";
 import type { PipelineParams } from "./params";
 import { cacheFeaturesFromIngest } from "./prepare";
 
-serveWorkerJob<{ input: IngestOptions; params: PipelineParams; outputDir: string }, Awaited<ReturnType<typeof cacheFeaturesFromIngest>>>(async ({ input, params, outputDir }) => ({
-  result: await cacheFeaturesFromIngest(input, params, outputDir),
-}));
+interface Job {
+  input: IngestOptions;
+  params: PipelineParams;
+  outputDir: string;
+  /** Set to 1 once the ingest entry is on disk: this thread has nothing else to do until then. */
+  ingestOnDisk: Int32Array;
+}
+
+serveWorkerJob<Job, Awaited<ReturnType<typeof cacheFeaturesFromIngest>>>(async ({ input, params, outputDir, ingestOnDisk }) => {
+  Atomics.wait(ingestOnDisk, 0, 0);
+  return { result: await cacheFeaturesFromIngest(input, params, outputDir) };
+});

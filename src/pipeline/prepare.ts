@@ -94,9 +94,9 @@ export interface FeaturesHeadStart {
 }
 
 /**
- * Notebook 01's head start on 02: once this export's ingest entry is on disk, a worker thread
- * builds the features for `params` from it and writes them to the stage cache, as 02's first
- * cell would, while 01 goes on. 02 with the same parameters then loads them; with others, it
+ * Notebook 01's head start on 02: a worker thread, started at once, waits for this export's
+ * ingest entry to be on disk, then builds the features for `params` from it and writes them to
+ * the stage cache, as 02's first cell would, while 01 goes on. 02 with the same parameters then loads them; with others, it
  * builds its own. Never ingests and never throws: without the cache, an ingest entry or a
  * worker it does nothing and says why. Await it before the kernel ends (01's last cell).
  */
@@ -105,9 +105,16 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
   const seconds = (): number => (performance.now() - started) / 1000;
   const skipped = (reason: string, notes: string[] = []): FeaturesHeadStart => ({ outcome: "skipped", seconds: seconds(), reason, notes });
   if (cache.enabled === false || ingested.ingest === "off") return skipped("the stage cache is off");
-  await ingested.written();
+  // The worker loads its modules while the ingest entry is written, then waits for this flag.
+  const ingestOnDisk = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const reply = await runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir }, [], { preload: ["apache-arrow"] });
+    const job = runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir, ingestOnDisk }, [], { preload: ["apache-arrow"] });
+    job.catch(() => {}); // handled below, once the flag is set
+    await ingested.written().finally(() => {
+      Atomics.store(ingestOnDisk, 0, 1);
+      Atomics.notify(ingestOnDisk, 0);
+    });
+    const reply = await job;
     if (!reply) return skipped("no worker thread could be started");
     if (reply.features === "no-ingest") return skipped("the plays were not cached (an export with no labelled plays, or an unwritable cache folder)", reply.notes);
     return { outcome: reply.features === "hit" ? "present" : "built", seconds: seconds(), notes: reply.notes };
