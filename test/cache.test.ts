@@ -15,7 +15,7 @@ import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { ingestCached, prefetchFeatures, prepare } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PLANTED_PII } from "../src/sample/names";
-import { FeatureBuilder } from "../src/features";
+import { describeFeatures, FeatureBuilder } from "../src/features";
 
 const SAMPLE = path.join(__dirname, "..", "data-sample");
 const EXTENDED = "Spotify Extended Streaming History";
@@ -71,6 +71,8 @@ test("a miss writes both stages; the hit returns exactly what a fresh run comput
   assert.deepStrictEqual(plain(second.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(plain(second.prepared.split), plain(fresh.split));
   assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
+  // an entry written without the column summary (the CLI's): computed from the matrix, the same
+  assert.deepStrictEqual(second.prepared.featureSummary(), describeFeatures(fresh.features));
   assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
   // The hit's builder adopted what the miss's fit learnt (not fitted again), and works as a fitted one.
   assert.deepStrictEqual(second.prepared.builder.fitted, fresh.builder.fitted);
@@ -90,6 +92,12 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
   const next = await run(SAMPLE, out);
   assert.deepEqual(next.use, { ingest: "hit", features: "hit", notes: [] });
+  // the entry holds the column summary: 02's table comes without reading the matrix, and equals the computed one
+  let matrixReads = 0;
+  const lazy = Object.getOwnPropertyDescriptor(next.prepared.features, "X") as { get: () => Float64Array };
+  Object.defineProperty(next.prepared.features, "X", { get: (): Float64Array => (matrixReads++, lazy.get()), configurable: true, enumerable: true });
+  assert.deepStrictEqual(next.prepared.featureSummary(), describeFeatures(fresh.features));
+  assert.equal(matrixReads, 0, "the summary came from the entry");
   assert.deepStrictEqual(plain(next.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(next.prepared.builder.fitted, fresh.builder.fitted);
   assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "present");

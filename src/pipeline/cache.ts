@@ -28,7 +28,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { FittedState } from "../features";
+import type { FeatureSummaryRow, FittedState } from "../features";
 import type { FeatureSet } from "../features/types";
 import type { IngestOptions, IngestReport, IngestResult } from "../ingest/types";
 import {
@@ -453,14 +453,15 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
 
 /**
  * Writes a feature set, and what the builder that made it learnt in `fit` (`FeatureBuilder.fitted`);
- * its matrix goes to disk from `features.X` itself (no copy).
+ * its matrix goes to disk from `features.X` itself (no copy). `summary`: its columns' summary
+ * (`describeFeatures`), kept in meta.json when given.
  */
-export function writeFeatures(store: StageStore, key: string, features: FeatureSet, fitted: FittedState): Promise<boolean> {
+export function writeFeatures(store: StageStore, key: string, features: FeatureSet, fitted: FittedState, summary?: FeatureSummaryRow[]): Promise<boolean> {
   return store.write<FeaturesMeta>(
     "features",
     key,
     { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: encodeMatrix(features) },
-    { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}), fitted: encodeFitted(fitted) },
+    { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}), fitted: encodeFitted(fitted), ...(summary ? { summary } : {}) },
   );
 }
 
@@ -471,7 +472,8 @@ const MATRIX_FILE = "X.arrow";
  * A cached feature set whose matrix X (rows × cols doubles: 0.67 GB at 1M plays, nearly all of
  * the entry) is read, and its length and CRC-32 checked, on first use: the steps before that
  * (a notebook's first data cell: the split, the counts, loading 03's saved scores in 04) do not
- * wait for it or hold it; 02's matrix summary, 03's training and 04's recommendations read it.
+ * wait for it or hold it; 03's training, 04's recommendations and 02's column summary (unless the
+ * entry holds it) read it.
  * A damaged or missing matrix file found then is passed to `onDamaged`, which returns the
  * recomputed matrix.
  */
@@ -479,7 +481,7 @@ export function readFeatures(
   store: StageStore,
   key: string,
   onDamaged: (failure: Extract<ReadFailure, { kind: "corrupt" }>) => Float64Array,
-): { features: FeatureSet; fitted: FittedState } | ReadFailure {
+): { features: FeatureSet; fitted: FittedState; summary?: FeatureSummaryRow[] } | ReadFailure {
   const entry = store.read<FeaturesMeta>("features", key, [MATRIX_FILE]);
   if ("kind" in entry) return entry;
   const fitted = entry.meta.data.fitted;
@@ -498,5 +500,5 @@ export function readFeatures(
       return X;
     },
   });
-  return { features, fitted: decodeFitted(fitted) };
+  return { features, fitted: decodeFitted(fitted), ...(entry.meta.data.summary ? { summary: entry.meta.data.summary } : {}) };
 }

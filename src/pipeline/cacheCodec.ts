@@ -4,7 +4,7 @@
  * stay typed arrays, so a read returns the arrays a fresh run builds, without re-parsing.
  */
 import * as A from "apache-arrow";
-import type { FittedState } from "../features";
+import type { FeatureSummaryRow, FittedState } from "../features";
 import type { FeatureGroup, FeatureSet, LocalTimeSummary } from "../features/types";
 import type { AccountData, DictColumn, PlayTable, TechEvents } from "../ingest/types";
 
@@ -234,6 +234,8 @@ export interface FeaturesMeta {
   localTime?: LocalTimeSummary;
   /** What the builder's `fit` learnt (`encodeFitted`): a cache hit restores it instead of fitting again. */
   fitted?: FittedJson;
+  /** `describeFeatures` over every row, when the writer computed it (01's head start): 02 shows it without reading the matrix. */
+  summary?: FeatureSummaryRow[];
 }
 
 type Stage1Json = { columns: number[]; scale: number[]; weights: number[]; intercept: number; rows: number; iterations: number };

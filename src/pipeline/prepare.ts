@@ -4,8 +4,8 @@
  * (`StageCacheOptions`) ingestion's output and the features are computed once per export,
  * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
-import { chronologicalSplit, FeatureBuilder, LEAKY_COLUMNS } from "../features";
-import type { FeatureData, FeatureSet, FittedState, SplitPlan } from "../features";
+import { chronologicalSplit, describeFeatures, FeatureBuilder, LEAKY_COLUMNS } from "../features";
+import type { FeatureData, FeatureSet, FeatureSummaryRow, FittedState, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
@@ -52,6 +52,8 @@ export interface Prepared {
   leaky(): FeatureSet;
   /** The same leaky matrix in pieces, never whole (what `trainModels` and notebook 02 use; see `LeakyPieces`). */
   leakyPieces(): LeakyPieces;
+  /** `describeFeatures(features)`: from the stage cache when its entry holds it (then the matrix is not read), else computed. */
+  featureSummary(): FeatureSummaryRow[];
   /** Present when the run was asked to use the stage cache. */
   cache?: CacheReport;
 }
@@ -132,7 +134,7 @@ export async function cacheFeaturesFromIngest(input: IngestOptions, params: Pipe
   const notes: string[] = [];
   const stage = openIngestStage(input, { outputDir, log: (m) => notes.push(m) });
   if (!stage.cached) return { features: "no-ingest", notes };
-  const prepared = afterIngest(input, stage.cached, params, silentProgress, stage);
+  const prepared = afterIngest(input, stage.cached, params, silentProgress, stage, { summarise: true });
   await stage.written();
   return { features: prepared.cache?.features ?? "off", notes };
 }
@@ -198,7 +200,7 @@ function noteCorrupt(failure: ReadFailure, log: (message: string) => void): void
 }
 
 /** The steps after ingestion shared by `prepare` and `prepareAsync`: check, save to the cache, split, features. */
-function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage): Prepared {
+function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage, options: { summarise?: boolean } = {}): Prepared {
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled${stage.use === "hit" ? " (cached)" : ""}`);
   checkLearnable(input, ingest);
   stage.save(ingest);
@@ -223,7 +225,8 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     use = cached ? "hit" : "miss";
   }
   prepared = prepareWithSplit(ingest, split, params, cached ?? undefined);
-  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted));
+  // The column summary goes with the entry when asked (01's head start: 02 then never reads the matrix).
+  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted, options.summarise ? prepared.featureSummary() : undefined));
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
   return prepared;
@@ -233,6 +236,7 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
 interface CachedFeatures {
   features: FeatureSet;
   fitted: FittedState;
+  summary?: FeatureSummaryRow[];
 }
 
 /**
@@ -251,7 +255,16 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   const features = usable ? cached.features : builder.transform(data, split);
   // The leaky matrix is the leak-free one plus six columns: built on request by appending them
   // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
-  return { ingest, split, builder, features, leaky: () => builder.appendLeaky(data, features), leakyPieces: () => leakyPieces(builder, data, features) };
+  const summary = usable ? cached.summary : undefined;
+  return {
+    ingest,
+    split,
+    builder,
+    features,
+    leaky: () => builder.appendLeaky(data, features),
+    leakyPieces: () => leakyPieces(builder, data, features),
+    featureSummary: () => summary ?? describeFeatures(features),
+  };
 }
 
 /**
