@@ -12,7 +12,7 @@ import * as path from "path";
 import { cacheEnabledByEnv, exportFingerprint, ingestKey, StageStore, writeIngest } from "../src/pipeline/cache";
 import { decodeMatrix, encodeMatrix } from "../src/pipeline/cacheCodec";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
-import { ingestCached, prefetchFeatures, prepare } from "../src/pipeline/prepare";
+import { ingestCached, prefetchFeatures, prepare, releaseFeatureMatrix } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PLANTED_PII } from "../src/sample/names";
 import { describeFeatures, FeatureBuilder } from "../src/features";
@@ -276,4 +276,21 @@ test("--no-cache / CACHE=0: nothing is read or written", async () => {
   assert.equal(cacheEnabledByEnv({ CACHE: "off" }), false);
   assert.equal(cacheEnabledByEnv({}), true);
   assert.equal(cacheEnabledByEnv({ CACHE: "1" }), true);
+});
+
+test("releaseFeatureMatrix lets the matrix go: nothing `prepared` holds still reaches it", async () => {
+  const v8 = await import("v8");
+  const vm = await import("vm");
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const prepared = prepare({ export: SAMPLE }, DEFAULT_PARAMS);
+  const matrix = new WeakRef(prepared.features.X);
+  releaseFeatureMatrix(prepared);
+  assert.throws(() => prepared.features.X, /released/);
+  assert.throws(() => prepared.featureSummary(), /released/);
+  // a WeakRef's target lives to the end of the job that read it
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(matrix.deref(), undefined, "the matrix is still reachable");
+  assert.equal(prepared.features.rows, fresh.features.rows);
 });

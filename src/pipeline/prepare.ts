@@ -354,6 +354,8 @@ export function releaseFeatureMatrix(prepared: Prepared): void {
   prepared.features = features;
   prepared.leaky = released;
   prepared.leakyPieces = released;
+  // it holds the matrix too (it may compute the summary from it)
+  prepared.featureSummary = released;
 }
 
 /**
