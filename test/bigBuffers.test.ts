@@ -14,6 +14,23 @@ import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, prefaultPages, readFile
 const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
 const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
 
+/** How many times this thread called zlib.crc32 while `run` ran (workers have their own zlib). */
+async function crc32CallsHere<T>(run: () => T | Promise<T>): Promise<{ calls: number; result: T }> {
+  // the module object src/ calls through (an import namespace here may be a copy of it)
+  const zlibModule = createRequire(__filename)("zlib") as { crc32: typeof zlib.crc32 };
+  const original = zlibModule.crc32;
+  let calls = 0;
+  zlibModule.crc32 = ((data: Uint8Array, value?: number) => {
+    calls++;
+    return original(data, value);
+  }) as typeof zlib.crc32;
+  try {
+    return { result: await run(), calls };
+  } finally {
+    zlibModule.crc32 = original;
+  }
+}
+
 test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one does not; both start zeroed", () => {
   const big = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8);
   const small = shareableFloat64Array(1000);
@@ -38,22 +55,14 @@ test("when the worker answers, this thread sums nothing, not even after the work
   const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8);
   X[0] = 1;
   const expected = inlineCrc([bytesOf(X)]);
-  // the module object src/ calls through (an import namespace here may be a copy of it)
-  const zlibModule = createRequire(__filename)("zlib") as { crc32: typeof zlib.crc32 };
-  const original = zlibModule.crc32;
-  let callsHere = 0;
-  zlibModule.crc32 = ((data: Uint8Array, value?: number) => {
-    callsHere++;
-    return original(data, value);
-  }) as typeof zlib.crc32;
-  try {
-    assert.equal(await crc32Chunks([bytesOf(X)]), expected);
+  const { calls, result } = await crc32CallsHere(async () => {
+    const sum = await crc32Chunks([bytesOf(X)]);
     // the worker's exit follows its answer: give it time to arrive
     await new Promise((resolve) => setTimeout(resolve, 300));
-  } finally {
-    zlibModule.crc32 = original;
-  }
-  assert.equal(callsHere, 0);
+    return sum;
+  });
+  assert.equal(result, expected);
+  assert.equal(calls, 0);
 });
 
 test("crc32Chunks sums small or plain chunks on this thread, to the same CRC-32", async () => {
@@ -94,7 +103,7 @@ test("prefaultPages maps a shared array's pages from another thread and never ch
   prefaultPages(small)();
 });
 
-test("readFileWithCrc32 gives a file's bytes and zlib's CRC-32: big files (odd lengths, summed by the helper while read) and small ones", () => {
+test("readFileWithCrc32 gives a file's bytes and zlib's CRC-32: big files (odd lengths, summed by the helper while read) and small ones", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "read-crc-"));
   // lengths around the chunk (8 MiB) and word sizes: not a multiple of 4, a chunk and a byte, the threshold
   for (const size of [OFF_THREAD_MIN_BYTES + (8 << 20) + 3, OFF_THREAD_MIN_BYTES, 1000]) {
@@ -116,20 +125,8 @@ test("readFileWithCrc32 gives a file's bytes and zlib's CRC-32: big files (odd l
   // a big file's sum comes from the helper: this thread computes none
   const file = path.join(dir, "big");
   fs.writeFileSync(file, Buffer.alloc(OFF_THREAD_MIN_BYTES + 5, 3));
-  const zlibModule = createRequire(__filename)("zlib") as { crc32: typeof zlib.crc32 };
-  const original = zlibModule.crc32;
-  let callsHere = 0;
-  zlibModule.crc32 = ((data: Uint8Array, value?: number) => {
-    callsHere++;
-    return original(data, value);
-  }) as typeof zlib.crc32;
-  let sum: number;
-  try {
-    sum = readFileWithCrc32(file).crc32;
-  } finally {
-    zlibModule.crc32 = original;
-  }
-  assert.equal(callsHere, 0);
-  assert.equal(sum, zlib.crc32(fs.readFileSync(file)));
+  const { calls, result } = await crc32CallsHere(() => readFileWithCrc32(file).crc32);
+  assert.equal(calls, 0);
+  assert.equal(result, zlib.crc32(fs.readFileSync(file)));
   fs.rmSync(dir, { recursive: true, force: true });
 });
