@@ -117,7 +117,7 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
       Atomics.notify(ingestOnDisk, 0);
     });
     const reply = await job;
-    if (!reply) return skipped("no worker thread could be started");
+    if (!reply) return skipped("its worker thread could not start, or stopped before it finished");
     if (reply.features === "no-ingest") return skipped("the plays were not cached (an export with no labelled plays, or an unwritable cache folder)", reply.notes);
     return { outcome: reply.features === "hit" ? "present" : "built", seconds: seconds(), notes: reply.notes };
   } catch (error) {
