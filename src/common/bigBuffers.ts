@@ -65,18 +65,20 @@ export function prefaultPages(array: Float64Array | Float32Array): () => void {
 
 // The reader's helper: sums the CRC-32 of each chunk as soon as the reader has filled it and,
 // while it has none to sum, maps pages from the end of the buffer down towards the reader (as
-// PREFAULT does). state: [chunks read (-1: the reader gave up), chunks summed, CRC-32, done (1) or failed (2)].
+// PREFAULT does). state: [chunks read (-1: the reader gave up), chunks summed, CRC-32, done (1)
+// or failed (2), started (1)].
 const READ_HELPER = `
 const { workerData } = require("worker_threads");
 const zlib = require("zlib");
 const state = new Int32Array(workerData.state);
+Atomics.store(state, 4, 1);
 try {
 const bytes = new Uint8Array(workerData.buffer);
-const words = new Int32Array(workerData.buffer, 0, bytes.length >> 2);
+const words = new Int32Array(workerData.buffer, 0, Math.floor(bytes.length / 4));
 const chunk = workerData.chunk;
 const chunks = Math.ceil(bytes.length / chunk);
 let crc = 0;
-let page = (words.length - 1) & ~1023;
+let page = words.length - 1 - ((words.length - 1) % 1024);
 for (let next = 0; next < chunks; ) {
   const read = Atomics.load(state, 0);
   if (read < 0) break;
@@ -115,13 +117,14 @@ export function readFileWithCrc32(file: string): { bytes: Buffer; crc32: number 
     const bytes = fs.readFileSync(file);
     return { bytes, crc32: zlib.crc32(bytes) };
   }
+  // Opened before the helper starts: a file that cannot be opened leaves no thread behind.
+  const fd = fs.openSync(file, "r");
   const shared = new SharedArrayBuffer(size);
   const bytes = Buffer.from(shared);
-  const state = new Int32Array(new SharedArrayBuffer(16));
+  const state = new Int32Array(new SharedArrayBuffer(20));
   const helper = startPlainWorker(READ_HELPER, { buffer: shared, state: state.buffer, chunk: READ_CHUNK_BYTES });
   helper?.unref();
   helper?.on("error", () => undefined);
-  const fd = fs.openSync(file, "r");
   let read = 0;
   try {
     for (let at = 0, k = 0; at < size; k++) {
@@ -143,13 +146,15 @@ export function readFileWithCrc32(file: string): { bytes: Buffer; crc32: number 
   } finally {
     fs.closeSync(fd);
   }
-  // The helper's sum, unless it does not get there: no helper, it failed, or no chunk summed for 1 s (it died).
-  let summed = Atomics.load(state, 1);
+  // The helper's sum, unless it does not get there: no helper, it failed, it has not started
+  // within 10 s (a busy machine can take seconds to start a thread), or it summed no chunk for 2 s.
+  let progress = Atomics.load(state, 4) + Atomics.load(state, 1);
   let stalledSince = Date.now();
-  while (helper && Atomics.load(state, 3) === 0 && Date.now() - stalledSince < 1000) {
+  while (helper && Atomics.load(state, 3) === 0 && Date.now() - stalledSince < (Atomics.load(state, 4) === 1 ? 2000 : 10_000)) {
     Atomics.wait(state, 3, 0, 100);
-    const now = Atomics.load(state, 1);
-    if (now !== summed) [summed, stalledSince] = [now, Date.now()];
+    // its start and each chunk summed count as progress
+    const now = Atomics.load(state, 4) + Atomics.load(state, 1);
+    if (now !== progress) [progress, stalledSince] = [now, Date.now()];
   }
   if (helper && Atomics.load(state, 3) === 1) {
     void helper.terminate();
