@@ -130,10 +130,10 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   }
   // 94 MB at 1M plays: read while a helper thread sums its CRC-32
   const read = fs.existsSync(scoresFile) ? readFileWithCrc32(scoresFile) : null;
-  const bytes = read?.bytes;
-  if (!check || !read || !bytes || bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * featureRows * 8 || read.crc32 !== check.crc32) {
+  if (!check || !read || read.bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * featureRows * 8 || read.crc32 !== check.crc32) {
     throw new UserInputError(`${scoresFile} is missing, damaged or from another run than ${MODEL_RUN_FILE}: re-run notebooks/03_model.ipynb.`, scoresFile);
   }
+  const bytes = read.bytes;
   // A view on the file's bytes when they are 8-byte aligned (a large read has its own buffer),
   // else one copy; each model's scores are views of it (2 × models × rows doubles, 94 MB at 1M
   // plays, held once instead of three times).

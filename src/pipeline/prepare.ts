@@ -106,7 +106,8 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
   const skipped = (reason: string, notes: string[] = []): FeaturesHeadStart => ({ outcome: "skipped", seconds: seconds(), reason, notes });
-  if (cache.enabled === false || ingested.ingest === "off") return skipped("the stage cache is off");
+  // "off": the cache was off when 01 ingested (--no-cache, CACHE=0)
+  if (ingested.ingest === "off") return skipped("the stage cache is off");
   // The worker loads its modules while the ingest entry is written, then waits for this flag.
   const ingestOnDisk = new Int32Array(new SharedArrayBuffer(4));
   try {
