@@ -15,7 +15,13 @@ import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { ingestCached, prefetchFeatures, prepare, releaseFeatureMatrix } from "../src/pipeline/prepare";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PLANTED_PII } from "../src/sample/names";
-import { describeFeatures, FeatureBuilder } from "../src/features";
+import { describeFeatures, FeatureBuilder, probeBasis } from "../src/features";
+import { buildResumePlaylist } from "../src/recommend/playlist";
+import { loadEvaluatedRun, saveModelRun } from "../src/pipeline/artifacts";
+import { evaluateModels } from "../src/pipeline/evaluate";
+import { recommend, runResults } from "../src/pipeline/run";
+import { trainModels } from "../src/pipeline/train";
+import { writeStandardOutputsAsync } from "../src/pipeline/write";
 
 const SAMPLE = path.join(__dirname, "..", "data-sample");
 const EXTENDED = "Spotify Extended Streaming History";
@@ -24,9 +30,18 @@ const EXTENDED = "Spotify Extended Streaming History";
 const plain = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v)));
 
 let fresh: Prepared;
+let freshBasis: ReturnType<typeof probeBasis>;
 before(() => {
   fresh = prepare({ export: SAMPLE }, DEFAULT_PARAMS);
+  freshBasis = probeBasis(fresh.builder, { plays: fresh.ingest.plays, account: fresh.ingest.account, tech: fresh.ingest.tech }, fresh.features);
 });
+
+/** The resume playlist of `p` (a fixed scorer: its rows depend on the representative rows alone). */
+function playlistOf(p: Prepared, from: "basis" | "features") {
+  const data = { plays: p.ingest.plays, account: p.ingest.account, tech: p.ingest.tech };
+  const predict = (X: Float64Array, rows: number, cols: number) => Float64Array.from({ length: rows }, (_, r) => 1 / (1 + Math.exp(-X.subarray(r * cols, (r + 1) * cols).reduce((s, v, j) => s + v * Math.sin(j + 1), 0) / cols)));
+  return buildResumePlaylist({ data, split: p.split, builder: p.builder, predict, ...(from === "basis" ? { basis: p.probeBasis() } : { features: p.features }) });
+}
 
 function sampleCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cache-export-"));
@@ -73,6 +88,8 @@ test("a miss writes both stages; the hit returns exactly what a fresh run comput
   assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
   // an entry written without the column summary (the CLI's): computed from the matrix, the same
   assert.deepStrictEqual(second.prepared.featureSummary(), describeFeatures(fresh.features));
+  // nor the recommendations' basis: computed from the matrix too
+  assert.deepStrictEqual(plain(second.prepared.probeBasis()), plain(freshBasis));
   assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
   // The hit's builder adopted what the miss's fit learnt (not fitted again), and works as a fitted one.
   assert.deepStrictEqual(second.prepared.builder.fitted, fresh.builder.fitted);
@@ -98,6 +115,10 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   Object.defineProperty(next.prepared.features, "X", { get: (): Float64Array => (matrixReads++, lazy.get()), configurable: true, enumerable: true });
   assert.deepStrictEqual(next.prepared.featureSummary(), describeFeatures(fresh.features));
   assert.equal(matrixReads, 0, "the summary came from the entry");
+  // and the recommendations' basis: 04's playlist comes without reading the matrix, the same rows as from it
+  assert.deepStrictEqual(plain(next.prepared.probeBasis()), plain(freshBasis));
+  assert.deepStrictEqual(plain(playlistOf(next.prepared, "basis")), plain(playlistOf(fresh, "features")));
+  assert.equal(matrixReads, 0, "the basis came from the entry");
   assert.deepStrictEqual(plain(next.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(next.prepared.builder.fitted, fresh.builder.fitted);
   assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "present");
@@ -114,6 +135,29 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   assert.equal(none.outcome, "skipped");
   assert.match(none.reason ?? "", /not cached/);
   assert.ok(!fs.existsSync(path.join(empty, "cache")) || !fs.readdirSync(path.join(empty, "cache")).some((n) => n.startsWith("features")), "no features entry");
+});
+
+test("04 from 01's head start never reads the feature matrix, and its playlist equals the one made from the matrix", async () => {
+  const out = outDir();
+  const cache = { outputDir: out, log: () => {} };
+  const ingest = await ingestCached({ export: SAMPLE }, cache);
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "built");
+  // 03: trains on the cached entry and saves its run
+  const trained = await run(SAMPLE, out);
+  const models = await trainModels(trained.prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic", "closed_loop_logistic"] });
+  saveModelRun(out, models, trained.prepared.features, evaluateModels(trained.prepared.features, models));
+  // 04, in a fresh load of the entry, with every read of the matrix counted
+  const { prepared } = await run(SAMPLE, out);
+  let matrixReads = 0;
+  const lazy = Object.getOwnPropertyDescriptor(prepared.features, "X") as { get: () => Float64Array };
+  Object.defineProperty(prepared.features, "X", { get: (): Float64Array => (matrixReads++, lazy.get()), configurable: true, enumerable: true });
+  const { run: loaded, evaluation } = loadEvaluatedRun(out, prepared);
+  const recommended = recommend(prepared, loaded, DEFAULT_PARAMS);
+  await writeStandardOutputsAsync(runResults(prepared, DEFAULT_PARAMS, loaded, evaluation, recommended), path.join(out, "04"));
+  assert.equal(matrixReads, 0, "04 read the feature matrix");
+  // the same playlist as the CLI's, which computes the basis from the matrix it holds
+  const fromMatrix = { ...fresh, probeBasis: () => freshBasis };
+  assert.deepStrictEqual(plain(recommended), plain(recommend(fromMatrix, models, DEFAULT_PARAMS)));
 });
 
 test("the cache holds no personal data: no IP address, username, e-mail or user agent from the export", async () => {
@@ -228,6 +272,26 @@ test("a hit reads the feature matrix on first use, checks it then, and rebuilds 
   const missing = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(missing.prepared.features.X), plain(fresh.features.X));
   assert.match(missing.notes.join(" "), /X\.arrow could not be trusted \(missing\)/);
+});
+
+test("the recommendations' basis kept with a head-start entry is checked when read: damaged, it is computed from the matrix instead", async () => {
+  const out = outDir();
+  const cache = { outputDir: out, log: () => {} };
+  const ingest = await ingestCached({ export: SAMPLE }, cache);
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "built");
+  const file = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!, "residuals.arrow");
+  const bytes = fs.readFileSync(file);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+  const hit = await run(SAMPLE, out);
+  assert.equal(hit.prepared.cache?.features, "hit", "the rest of the entry is still used");
+  assert.deepEqual(hit.notes, []);
+  assert.deepStrictEqual(plain(hit.prepared.probeBasis()), plain(freshBasis));
+  assert.match(hit.notes.join(" "), /residuals\.arrow could not be trusted \(its CRC-32 does not match.*computed from the feature matrix instead/);
+  fs.rmSync(file);
+  const missing = await run(SAMPLE, out);
+  assert.deepStrictEqual(plain(missing.prepared.probeBasis()), plain(freshBasis));
+  assert.match(missing.notes.join(" "), /residuals\.arrow could not be trusted \(missing\)/);
 });
 
 test("a run's write leaves the entry complete once written() settles; temporary folders of dead runs are swept, live or foreign ones kept", async () => {

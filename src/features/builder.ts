@@ -491,8 +491,11 @@ export class FeatureBuilder {
     return { lay, cols, rows, sess, write, localTime, resetCounts };
   }
 
-  /** Stage-1 residuals y − p̂ of every play with a row under models 0 and 1: [n plays] each, NaN elsewhere. */
-  private residuals(n: number, fs: FeatureSet): [Float64Array, Float64Array] {
+  /**
+   * Stage-1 residuals y − p̂ of every play with a row under models 0 and 1: [n plays] each, NaN elsewhere.
+   * @param fs a non-leaky transform by this builder of data holding `n` plays
+   */
+  stage1Residuals(n: number, fs: FeatureSet): [Float64Array, Float64Array] {
     return this.fitted.stage1.map((model) => {
       const a = rawWeights(model);
       const out = new Float64Array(n).fill(NaN);
@@ -504,9 +507,9 @@ export class FeatureBuilder {
   /**
    * The as-of history of `data` at `atMs`: outcomes of plays ended (and started) before it,
    * plays started before it. For probe rows (recommendations) of tracks "as they stand" then.
-   * @param features a non-leaky transform of `data` by this builder (its rows give the residuals)
+   * @param residuals `stage1Residuals` of a non-leaky transform of `data` by this builder
    */
-  historyAt(data: FeatureData, features: FeatureSet, atMs: number): AsOfHistory {
+  historyAt(data: FeatureData, residuals: [Float64Array, Float64Array], atMs: number): AsOfHistory {
     const st = this.fitted;
     const { plays } = data;
     const n = plays.length;
@@ -517,7 +520,7 @@ export class FeatureBuilder {
       priorSkipRate: st.globalSkipRate,
       deviceGapMs: this.options.deviceGapMs,
     });
-    const hist = new AsOfHistory(plays, sess, this.residuals(n, features), st.asOf);
+    const hist = new AsOfHistory(plays, sess, residuals, st.asOf);
     const tol = this.options.endToleranceMs;
     for (let j = 0; j < n && plays.startMs[j] < atMs; j++) {
       if (plays.completed[j] >= 0 && Math.max(plays.endMs[j], plays.startMs[j] + tol + 1) <= atMs + tol) hist.reveal(j);

@@ -27,8 +27,10 @@ export interface ProbeCandidate {
 }
 
 export interface ProbeOptions {
-  /** A non-leaky FeatureSet from `builder.transform(data, split)`; computed when absent. */
+  /** A non-leaky FeatureSet from `builder.transform(data, split)`; computed when absent (and no `basis`). */
   features?: FeatureSet;
+  /** What the rows take from that feature set (`probeBasis`), when already known: the matrix is then not read. */
+  basis?: ProbeBasis;
   /** Time of the representative play; default: end of the training window (split.validationEndMs). */
   atMs?: number;
 }
@@ -61,20 +63,31 @@ function median(values: Float64Array): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-export function representativeRows(
-  builder: FeatureBuilder,
-  data: FeatureData,
-  split: SplitPlan,
-  candidates: ProbeCandidate[],
-  options: ProbeOptions = {},
-): ProbeRows {
-  const st = builder.fitted;
+/**
+ * What representative rows take from a non-leaky feature set: the template row over its training
+ * rows, and every play's stage-1 residuals (the as-of history's residual estimates). Computed
+ * from the matrix once (`probeBasis`); a cached feature set keeps it, so recommendations made
+ * from the cache need not read the matrix.
+ */
+export interface ProbeBasis {
+  /**
+   * [cols] the session and reliability columns at their training median (≤ 100k sampled rows),
+   * each one-hot block at its modal training category, 0 elsewhere (the time and behaviour
+   * columns are filled per candidate).
+   */
+  template: Float64Array;
+  /** Modal category of each one-hot block, e.g. { platform: "android", prev_end_reason: "trackdone" }. */
+  categories: Record<string, string>;
+  /** [plays] per stage-1 model (`FeatureBuilder.stage1Residuals`). */
+  residuals: [Float64Array, Float64Array];
+}
+
+/** @param fs a non-leaky transform by `builder` of `data`; reads every row of its matrix. */
+export function probeBasis(builder: FeatureBuilder, data: FeatureData, fs: FeatureSet): ProbeBasis {
   const lay = builder.layout(false);
-  const fs = options.features ?? builder.transform(data, split);
   if (fs.names.length !== lay.names.length || fs.names.some((n, j) => n !== lay.names[j])) {
     throw new Error("representativeRows: `features` must be a non-leaky transform of this builder");
   }
-  const { plays } = data;
   const cols = lay.names.length;
 
   // template row: modal category per one-hot block, median elsewhere, over TRAIN rows
@@ -112,6 +125,26 @@ export function representativeRows(
     template[best] = 1;
     categories[prefix] = lay.names[best].slice(prefix.length + 1);
   }
+  return { template, categories, residuals: builder.stage1Residuals(data.plays.length, fs) };
+}
+
+export function representativeRows(
+  builder: FeatureBuilder,
+  data: FeatureData,
+  split: SplitPlan,
+  candidates: ProbeCandidate[],
+  options: ProbeOptions = {},
+): ProbeRows {
+  const st = builder.fitted;
+  const lay = builder.layout(false);
+  const { plays } = data;
+  const cols = lay.names.length;
+  const basis = options.basis ?? probeBasis(builder, data, options.features ?? builder.transform(data, split));
+  if (basis.template.length !== cols || basis.residuals.some((r) => r.length !== plays.length)) {
+    throw new Error("representativeRows: `basis` must come from a non-leaky transform of these plays by this builder");
+  }
+  const template = Float64Array.from(basis.template);
+  const categories = { ...basis.categories };
 
   // time: modal local hour × weekday of training plays, first such instant on/after atMs
   const offsets = new OffsetCache(st.zone.zone);
@@ -144,7 +177,7 @@ export function representativeRows(
   const acct = indexAccount(data.account, { codes: new Int32Array(0), values: candidates.map((c) => c.trackUri ?? "") });
   const g = st.globalSkipRate;
   const m = st.priors.m;
-  const history = builder.historyAt(data, fs, at0);
+  const history = builder.historyAt(data, basis.residuals, at0);
   const X = new Float64Array(candidates.length * cols);
   candidates.forEach((cand, r) => {
     const base = r * cols;

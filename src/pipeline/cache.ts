@@ -28,7 +28,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { FeatureSummaryRow, FittedState } from "../features";
+import type { FeatureSummaryRow, FittedState, ProbeBasis } from "../features";
 import type { FeatureSet } from "../features/types";
 import type { IngestOptions, IngestReport, IngestResult } from "../ingest/types";
 import {
@@ -38,6 +38,7 @@ import {
   decodeFitted,
   decodeMatrix,
   decodePlays,
+  decodeResiduals,
   decodeTech,
   encodeFeatures,
   encodeFitted,
@@ -45,6 +46,7 @@ import {
   encodeMatrix,
   encodePlays,
   encodePlaylists,
+  encodeResiduals,
   encodeTech,
   FeaturesMeta,
 } from "./cacheCodec";
@@ -252,9 +254,10 @@ export class StageStore {
 
   /**
    * Reads an entry's files after checking every length and CRC-32 against its meta.json; the
-   * files named in `later` are not read now: `load(name)` reads and checks one when asked.
+   * files named in `later` are not read now: `load(name)` reads and checks one when asked. Those
+   * named in `optional` are not read now either, and an entry may lack them.
    */
-  read<T>(stage: string, key: string, later: string[] = []): { meta: EntryMeta<T>; files: Record<string, Buffer>; load: (name: string) => Buffer | ReadFailure } | ReadFailure {
+  read<T>(stage: string, key: string, later: string[] = [], optional: string[] = []): { meta: EntryMeta<T>; files: Record<string, Buffer>; load: (name: string) => Buffer | ReadFailure } | ReadFailure {
     const dir = this.entryDir(stage, key);
     let meta: EntryMeta<T>;
     try {
@@ -287,7 +290,7 @@ export class StageStore {
     };
     const files: Record<string, Buffer> = {};
     for (const name of Object.keys(meta.files)) {
-      if (later.includes(name)) continue;
+      if (later.includes(name) || optional.includes(name)) continue;
       const bytes = load(name);
       if (!Buffer.isBuffer(bytes)) return bytes;
       files[name] = bytes;
@@ -453,27 +456,48 @@ export function readIngest(store: StageStore, key: string): IngestResult | ReadF
 
 /**
  * Writes a feature set, and what the builder that made it learnt in `fit` (`FeatureBuilder.fitted`);
- * its matrix goes to disk from `features.X` itself (no copy). `summary`: its columns' summary
- * (`describeFeatures`), kept in meta.json when given.
+ * its matrix goes to disk from `features.X` itself (no copy). `derived`, when given: its columns'
+ * summary (`describeFeatures`) and the recommendations' basis (`probeBasis`), so a reader needs
+ * neither from the matrix.
  */
-export function writeFeatures(store: StageStore, key: string, features: FeatureSet, fitted: FittedState, summary?: FeatureSummaryRow[]): Promise<boolean> {
+export function writeFeatures(
+  store: StageStore,
+  key: string,
+  features: FeatureSet,
+  fitted: FittedState,
+  derived: { summary?: FeatureSummaryRow[]; basis?: ProbeBasis } = {},
+): Promise<boolean> {
+  const { summary, basis } = derived;
   return store.write<FeaturesMeta>(
     "features",
     key,
-    { "features.arrow": [encodeFeatures(features)], [MATRIX_FILE]: encodeMatrix(features) },
-    { names: features.names, groups: features.groups, ...(features.localTime ? { localTime: features.localTime } : {}), fitted: encodeFitted(fitted), ...(summary ? { summary } : {}) },
+    {
+      "features.arrow": [encodeFeatures(features)],
+      [MATRIX_FILE]: encodeMatrix(features),
+      ...(basis ? { [RESIDUALS_FILE]: [encodeResiduals(basis.residuals)] } : {}),
+    },
+    {
+      names: features.names,
+      groups: features.groups,
+      ...(features.localTime ? { localTime: features.localTime } : {}),
+      fitted: encodeFitted(fitted),
+      ...(summary ? { summary } : {}),
+      ...(basis ? { probe: { template: Array.from(basis.template), categories: basis.categories } } : {}),
+    },
   );
 }
 
 /** The feature matrix's file in a features entry. */
 const MATRIX_FILE = "X.arrow";
+/** The stage-1 residuals of `ProbeBasis`, when the entry holds the basis. */
+const RESIDUALS_FILE = "residuals.arrow";
 
 /**
  * A cached feature set whose matrix X (rows × cols doubles: 0.67 GB at 1M plays, nearly all of
  * the entry) is read, and its length and CRC-32 checked, on first use: the steps before that
  * (a notebook's first data cell: the split, the counts, loading 03's saved scores in 04) do not
- * wait for it or hold it; 03's training, 04's recommendations and 02's column summary (unless the
- * entry holds it) read it.
+ * wait for it or hold it; 03's training reads it, and 02's column summary and 04's
+ * recommendations unless the entry holds what they take from it (`summary`, `loadBasis`).
  * A damaged or missing matrix file found then is passed to `onDamaged`, which returns the
  * recomputed matrix.
  */
@@ -481,8 +505,8 @@ export function readFeatures(
   store: StageStore,
   key: string,
   onDamaged: (failure: Extract<ReadFailure, { kind: "corrupt" }>) => Float64Array,
-): { features: FeatureSet; fitted: FittedState; summary?: FeatureSummaryRow[] } | ReadFailure {
-  const entry = store.read<FeaturesMeta>("features", key, [MATRIX_FILE]);
+): { features: FeatureSet; fitted: FittedState; summary?: FeatureSummaryRow[]; loadBasis?: (plays: number) => ProbeBasis | ReadFailure } | ReadFailure {
+  const entry = store.read<FeaturesMeta>("features", key, [MATRIX_FILE], [RESIDUALS_FILE]);
   if ("kind" in entry) return entry;
   const fitted = entry.meta.data.fitted;
   if (!fitted) return { kind: "corrupt", file: path.join(store.entryDir("features", key), "meta.json"), reason: "it holds no fitted feature builder" };
@@ -500,5 +524,15 @@ export function readFeatures(
       return X;
     },
   });
-  return { features, fitted: decodeFitted(fitted), ...(entry.meta.data.summary ? { summary: entry.meta.data.summary } : {}) };
+  const { summary, probe } = entry.meta.data;
+  // The basis's residuals (16 MB at 1M plays) are read when the recommendations ask for them.
+  const loadBasis = (plays: number): ProbeBasis | ReadFailure => {
+    const bytes = entry.load(RESIDUALS_FILE);
+    if (!Buffer.isBuffer(bytes)) return bytes;
+    const residuals = decodeResiduals(bytes, plays);
+    const file = path.join(store.entryDir("features", key), RESIDUALS_FILE);
+    if (!residuals || !probe || probe.template.length !== features.cols) return { kind: "corrupt", file, reason: "its shape does not match the plays and features" };
+    return { template: Float64Array.from(probe.template), categories: probe.categories, residuals };
+  };
+  return { features, fitted: decodeFitted(fitted), ...(summary ? { summary } : {}), ...(probe ? { loadBasis } : {}) };
 }

@@ -4,7 +4,7 @@
  * stay typed arrays, so a read returns the arrays a fresh run builds, without re-parsing.
  */
 import * as A from "apache-arrow";
-import type { FeatureSummaryRow, FittedState } from "../features";
+import type { FeatureSummaryRow, FittedState, ProbeBasis } from "../features";
 import type { FeatureGroup, FeatureSet, LocalTimeSummary } from "../features/types";
 import type { AccountData, DictColumn, PlayTable, TechEvents } from "../ingest/types";
 
@@ -236,6 +236,8 @@ export interface FeaturesMeta {
   fitted?: FittedJson;
   /** `describeFeatures` over every row, when the writer computed it (01's head start): 02 shows it without reading the matrix. */
   summary?: FeatureSummaryRow[];
+  /** ProbeBasis's template and categories, when the writer computed it (01's head start); its residuals are in their own file (`encodeResiduals`). */
+  probe?: { template: number[]; categories: Record<string, string> };
 }
 
 type Stage1Json = { columns: number[]; scale: number[]; weights: number[]; intercept: number; rows: number; iterations: number };
@@ -321,4 +323,17 @@ export function decodeMatrix(bytes: Buffer, rows: number, cols: number): Float64
   const t = fromIPC(bytes);
   const X = valuesOf<Float64Array>(onlyChunk(t.getChild("X"), "X").children[0]);
   return t.numRows === rows && X.length === rows * cols ? X : null;
+}
+
+/** ProbeBasis.residuals → Arrow ([plays] doubles per stage-1 model; NaN for plays without a row). */
+export function encodeResiduals(residuals: ProbeBasis["residuals"]): Uint8Array {
+  return toIPC({ residual0: numeric(F64, residuals[0]), residual1: numeric(F64, residuals[1]) });
+}
+
+/** The residuals back; null unless both hold `plays` values. */
+export function decodeResiduals(bytes: Buffer, plays: number): ProbeBasis["residuals"] | null {
+  const t = fromIPC(bytes);
+  const r0 = valuesOf<Float64Array>(onlyChunk(t.getChild("residual0"), "residual0"));
+  const r1 = valuesOf<Float64Array>(onlyChunk(t.getChild("residual1"), "residual1"));
+  return r0.length === plays && r1.length === plays ? [r0, r1] : null;
 }

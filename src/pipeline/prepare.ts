@@ -4,8 +4,8 @@
  * (`StageCacheOptions`) ingestion's output and the features are computed once per export,
  * parameters and code version and loaded from OUTPUT_DIR/cache/ afterwards (see cache.ts).
  */
-import { chronologicalSplit, describeFeatures, FeatureBuilder, LEAKY_COLUMNS } from "../features";
-import type { FeatureData, FeatureSet, FeatureSummaryRow, FittedState, SplitPlan } from "../features";
+import { chronologicalSplit, describeFeatures, FeatureBuilder, LEAKY_COLUMNS, probeBasis } from "../features";
+import type { FeatureData, FeatureSet, FeatureSummaryRow, FittedState, ProbeBasis, SplitPlan } from "../features";
 import { Standardizer } from "../model/standardize";
 import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
@@ -54,6 +54,8 @@ export interface Prepared {
   leakyPieces(): LeakyPieces;
   /** `describeFeatures(features)`: from the stage cache when its entry holds it (then the matrix is not read), else computed. */
   featureSummary(): FeatureSummaryRow[];
+  /** `probeBasis` of `features` (what the recommendations read): from the stage cache when its entry holds it (then the matrix is not read), else computed. */
+  probeBasis(): ProbeBasis;
   /** Present when the run was asked to use the stage cache. */
   cache?: CacheReport;
 }
@@ -196,6 +198,15 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
   };
 }
 
+/** `loadBasis` that says when the stored basis cannot be trusted (the basis is then computed from the matrix). */
+function noteDamagedBasis(load: NonNullable<CachedFeatures["loadBasis"]>, log: (message: string) => void): CachedFeatures["loadBasis"] {
+  return (plays) => {
+    const found = load(plays);
+    if ("kind" in found && found.kind === "corrupt") log(`The cache file ${found.file} could not be trusted (${found.reason}), so the recommendations' basis is computed from the feature matrix instead.`);
+    return found;
+  };
+}
+
 function noteCorrupt(failure: ReadFailure, log: (message: string) => void): void {
   if (failure.kind === "corrupt") log(`The cache file ${failure.file} could not be trusted (${failure.reason}), so that stage is recomputed and rewritten.`);
 }
@@ -222,12 +233,16 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
       return rebuilt.X;
     });
     if ("kind" in found) noteCorrupt(found, stage.log);
-    else cached = found;
+    else cached = { ...found, loadBasis: found.loadBasis && noteDamagedBasis(found.loadBasis, stage.log) };
     use = cached ? "hit" : "miss";
   }
   prepared = prepareWithSplit(ingest, split, params, cached ?? undefined);
-  // The column summary goes with the entry when asked (01's head start: 02 then never reads the matrix).
-  if (stage.store && key && use === "miss") stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted, options.summarise ? prepared.featureSummary() : undefined));
+  // The column summary and the recommendations' basis go with the entry when asked (01's head
+  // start: 02 and 04 then never read the matrix).
+  if (stage.store && key && use === "miss") {
+    const derived = options.summarise ? { summary: prepared.featureSummary(), basis: prepared.probeBasis() } : {};
+    stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted, derived));
+  }
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
   return prepared;
@@ -238,6 +253,8 @@ interface CachedFeatures {
   features: FeatureSet;
   fitted: FittedState;
   summary?: FeatureSummaryRow[];
+  /** The entry's `probeBasis` for these plays, when it holds one (read when first asked); a failure when its file is damaged. */
+  loadBasis?: (plays: number) => ProbeBasis | ReadFailure;
 }
 
 /**
@@ -257,6 +274,7 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   // The leaky matrix is the leak-free one plus six columns: built on request by appending them
   // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
   const summary = usable ? cached.summary : undefined;
+  const loadBasis = usable ? cached.loadBasis : undefined;
   return {
     ingest,
     split,
@@ -265,6 +283,10 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
     leaky: () => builder.appendLeaky(data, features),
     leakyPieces: () => leakyPieces(builder, data, features),
     featureSummary: () => summary ?? describeFeatures(features),
+    probeBasis: () => {
+      const stored = loadBasis?.(data.plays.length);
+      return stored && !("kind" in stored) ? stored : probeBasis(builder, data, features);
+    },
   };
 }
 
@@ -355,8 +377,9 @@ export function releaseFeatureMatrix(prepared: Prepared): void {
   prepared.features = features;
   prepared.leaky = released;
   prepared.leakyPieces = released;
-  // it holds the matrix too (it may compute the summary from it)
+  // they hold the matrix too (they may compute from it)
   prepared.featureSummary = released;
+  prepared.probeBasis = released;
 }
 
 /**

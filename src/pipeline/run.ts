@@ -41,7 +41,7 @@ export function recommend(prepared: Prepared, run: ModelRun, params: PipelinePar
     builder: prepared.builder,
     predict: linearScorer(run.primaryScorer),
     topN: params.topN,
-    features: prepared.features,
+    basis: prepared.probeBasis(),
   });
   const hitRate = recommendationHitRate({ playlist, data, split: prepared.split, n: params.topN });
   return { playlist, hitRate };

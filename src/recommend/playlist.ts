@@ -18,7 +18,7 @@
  * played scores its prediction (which itself leans on the artist prior).
  */
 import type { FeatureBuilder } from "../features/builder";
-import { representativeRows, type ProbeCandidate, type RepresentativeContext } from "../features/probe";
+import { representativeRows, type ProbeBasis, type ProbeCandidate, type RepresentativeContext } from "../features/probe";
 import type { FeatureData, FeatureSet, SplitPlan } from "../features/types";
 
 /** Calibrated P(completed) for X [rows * cols] → [rows]. */
@@ -61,6 +61,8 @@ export interface ResumePlaylistOptions {
   includeLibrary?: boolean;
   /** The non-leaky FeatureSet of `builder` (saves recomputing it for the representative context). */
   features?: FeatureSet;
+  /** What the representative rows take from that FeatureSet (`probeBasis`), when known: its matrix is then not read. */
+  basis?: ProbeBasis;
 }
 
 export interface ResumePlaylist {
@@ -191,7 +193,7 @@ export function buildResumePlaylist(options: ResumePlaylistOptions): ResumePlayl
   const probe = representativeRows(
     builder, data, split,
     candidates.map((c): ProbeCandidate => ({ trackUri: c.uri, artist: c.artist })),
-    { features: options.features, atMs: endMs },
+    { features: options.features, basis: options.basis, atMs: endMs },
   );
   const predicted = candidates.length ? predict(probe.X, probe.rows, probe.cols) : new Float64Array(0);
   if (predicted.length !== candidates.length) {
