@@ -11,6 +11,9 @@ import { chronologicalSplit } from "../src/features";
 import { ingestExport, labelsFor, parseLabelRules, valueAt } from "../src/ingest";
 import { compareLabels, LABEL_COMPARISON_COLUMNS, labelComparisonSentence } from "../src/pipeline/labelComparison";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
+import { evaluateModels } from "../src/pipeline/evaluate";
+import { prepareWithSplit } from "../src/pipeline/prepare";
+import { trainModels } from "../src/pipeline/train";
 import { writeCsv } from "../src/report";
 import { buildFigureData, FIGURES, renderSvg } from "../src/report/figures";
 import { figureTakeaways } from "../src/report/summary";
@@ -74,6 +77,15 @@ test("compare-labels on data-sample: rows, agreement and per-platform disagreeme
     }
     assert.deepEqual([row.labelled, row.disagree], [labelled, disagree], `${row.rule} on ${row.platform_family}`);
   }
+
+  // given the run's own evaluation, the rule it was trained with takes that run's primary model: the same row as a fresh fit
+  const prepared = prepareWithSplit(ingest, split, DEFAULT_PARAMS);
+  const evaluated = evaluateModels(prepared.features, await trainModels(prepared, DEFAULT_PARAMS));
+  assert.deepStrictEqual(await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, evaluated), c);
+  // (it is taken, not fitted again: a marked copy shows through in reason-end's row alone)
+  const marked = { ...evaluated, comparison: evaluated.comparison.map((r) => (r.model === "tfjs_logistic" ? { ...r, test_auc: 0.123 } : r)) };
+  const withMarked = await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, marked);
+  assert.deepEqual(withMarked.rows.map((r) => r.test_auc), [0.123, c.rows[1].test_auc, c.rows[2].test_auc]);
 
   // outputs
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-comparison-"));
