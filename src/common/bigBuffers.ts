@@ -183,6 +183,15 @@ export function shareableFloat64Array(length: number): Float64Array {
   return bytes < OFF_THREAD_MIN_BYTES ? new Float64Array(length) : new Float64Array(new SharedArrayBuffer(bytes));
 }
 
+/**
+ * A zeroed typed array of `length` on a SharedArrayBuffer. It reads and writes like any other,
+ * and a worker it is posted to shares it instead of copying it into fresh pages (the play
+ * table's columns, posted to the Parquet worker: 0.3–0.6 s of copying at 1M plays).
+ */
+export function sharedArray<T>(type: { new (buffer: SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number }, length: number): T {
+  return new type(new SharedArrayBuffer(length * type.BYTES_PER_ELEMENT));
+}
+
 /** Where `crc32Chunks` sums these chunks: in a worker when one is big and shared, and the plain ones (copied to it) are small. */
 export function crc32Thread(chunks: readonly Uint8Array[]): "worker" | "inline" {
   const shared = (c: Uint8Array) => c.buffer instanceof SharedArrayBuffer;

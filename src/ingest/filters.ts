@@ -8,6 +8,7 @@
  * `rowsRead === rowsKept + sum(dropped)`.
  */
 import * as fs from "fs";
+import { sharedArray } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
 import { permuteDict } from "./plays";
 import type { DictColumn, PlayFilters, PlayTable } from "./types";
@@ -111,11 +112,17 @@ export function applyFilters(plays: PlayTable, filters: PlayFilters | undefined)
   return { plays: kept === plays.length ? plays : selectRows(plays, keep.subarray(0, kept)), excluded, unmatched };
 }
 
+function copyRows<T extends Float64Array | Int8Array>(out: T, from: T, rows: Uint32Array): T {
+  for (let k = 0; k < rows.length; k++) out[k] = from[rows[k]];
+  return out;
+}
+
 /** The rows `rows` (ascending) of a table, dictionaries renumbered to the values still used. */
 export function selectRows(plays: PlayTable, rows: Uint32Array): PlayTable {
   const n = rows.length;
-  const f64 = (a: Float64Array) => Float64Array.from(rows, (i) => a[i]);
-  const i8 = (a: Int8Array) => Int8Array.from(rows, (i) => a[i]);
+  // shared, as ingestion's own columns are (see plays.ts)
+  const f64 = (a: Float64Array) => copyRows(sharedArray(Float64Array, n), a, rows);
+  const i8 = (a: Int8Array) => copyRows(sharedArray(Int8Array, n), a, rows);
   const dict = (d: DictColumn) => permuteDict(d.codes, d.values, rows);
   return {
     length: n,

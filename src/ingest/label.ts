@@ -18,6 +18,7 @@
  * someone else's label. With fewer than `minPlays` such plays the artist's median is used,
  * then the median over all tracks, then `defaultMs` (the first plays of an export).
  */
+import { sharedArray } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
 import { labelOf } from "./plays";
 import { LENGTH_SOURCES } from "./types";
@@ -259,7 +260,7 @@ export function estimateTrackLengths(plays: PlayTable, options: LengthEstimateOp
  */
 export function labelsFor(plays: PlayTable, rule: LabelRule, options: LengthEstimateOptions = {}): { completed: Int8Array; estimate?: LengthEstimate } {
   const n = plays.length;
-  const completed = new Int8Array(n);
+  const completed = sharedArray(Int8Array, n); // shared, as ingestion's own columns are (see plays.ts)
   if (rule.kind === "reason-end") {
     const byCode = plays.reasonEnd.values.map(labelOf);
     for (let i = 0; i < n; i++) {

@@ -3,6 +3,7 @@
  * Rows are appended in input order; `finish()` orders them by start time and
  * renumbers dictionaries so they hold only values of kept rows, in first-seen order.
  */
+import { sharedArray } from "../common/bigBuffers";
 import type { DictColumn, PlayTable } from "./types";
 import { platformFamily } from "./platform";
 
@@ -95,9 +96,10 @@ export class PlayBuilder {
     for (let i = 0; i < n; i++) start[i] = end[i] - ms[i];
     const order = sortOrder(start, end, n);
 
-    const startMs = new Float64Array(n);
-    const endMs = new Float64Array(n);
-    const msPlayed = new Float64Array(n);
+    // The table's columns are shared: posted to a worker (plays.parquet), they are not copied.
+    const startMs = sharedArray(Float64Array, n);
+    const endMs = sharedArray(Float64Array, n);
+    const msPlayed = sharedArray(Float64Array, n);
     const ts: string[] = new Array<string>(n);
     for (let j = 0; j < n; j++) {
       const i = order[j];
@@ -111,7 +113,7 @@ export class PlayBuilder {
     const tris = {} as Record<TriName, Int8Array>;
     for (const k of TRI_COLUMNS) {
       const src = this.tri[k];
-      const dst = new Int8Array(n);
+      const dst = sharedArray(Int8Array, n);
       for (let j = 0; j < n; j++) dst[j] = src[order[j]];
       tris[k] = dst;
     }
@@ -155,7 +157,7 @@ function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Arr
 export function permuteDict(codes: Int32Array, values: string[], order: Uint32Array): DictColumn {
   const n = order.length;
   const remap = new Int32Array(values.length).fill(-1);
-  const out = new Int32Array(n);
+  const out = sharedArray(Int32Array, n);
   const kept: string[] = [];
   for (let j = 0; j < n; j++) {
     const c = codes[order[j]];
@@ -189,7 +191,7 @@ function familyColumn(raw: DictColumn): DictColumn {
   };
   // Raw codes are already in first-seen order, so families come out first-seen too,
   // except "unknown" for null rows, which takes its place at the first null row.
-  const codes = new Int32Array(raw.codes.length);
+  const codes = sharedArray(Int32Array, raw.codes.length);
   const mapped = new Uint8Array(raw.values.length);
   for (let j = 0; j < codes.length; j++) {
     const c = raw.codes[j];
@@ -217,7 +219,7 @@ export function labelOf(reasonEnd: string | null): 1 | 0 | -1 {
 
 function completedColumn(reasonEnd: DictColumn): Int8Array {
   const byCode = reasonEnd.values.map(labelOf);
-  const out = new Int8Array(reasonEnd.codes.length);
+  const out = sharedArray(Int8Array, reasonEnd.codes.length);
   for (let j = 0; j < out.length; j++) {
     const c = reasonEnd.codes[j];
     out[j] = c < 0 ? -1 : byCode[c];
