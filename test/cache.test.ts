@@ -86,9 +86,8 @@ test("a miss writes both stages; the hit returns exactly what a fresh run comput
   assert.deepStrictEqual(plain(second.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(plain(second.prepared.split), plain(fresh.split));
   assert.deepStrictEqual(plain(second.prepared.leaky()), plain(fresh.leaky()));
-  // an entry written without the column summary (the CLI's): computed from the matrix, the same
+  // the column summary and the recommendations' basis the entry holds (the CLI wrote it) equal the fresh ones
   assert.deepStrictEqual(second.prepared.featureSummary(), describeFeatures(fresh.features));
-  // nor the recommendations' basis: computed from the matrix too
   assert.deepStrictEqual(plain(second.prepared.probeBasis()), plain(freshBasis));
   assert.deepEqual(second.prepared.builder.summary(), fresh.builder.summary());
   // The hit's builder adopted what the miss's fit learnt (not fitted again), and works as a fitted one.
@@ -104,7 +103,7 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   const cache = { outputDir: out, log: () => {} };
   const ingest = await ingestCached({ export: SAMPLE }, cache);
   assert.equal(ingest.cache.ingest, "miss");
-  const built = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache);
+  const built = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest);
   assert.equal(built.outcome, "built", built.reason);
   assert.deepEqual(entries(out).map((n) => n.split("-")[0]), ["features", "ingest"]);
   const next = await run(SAMPLE, out);
@@ -121,17 +120,17 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   assert.equal(matrixReads, 0, "the basis came from the entry");
   assert.deepStrictEqual(plain(next.prepared.features), plain(fresh.features));
   assert.deepStrictEqual(next.prepared.builder.fitted, fresh.builder.fitted);
-  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "present");
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest)).outcome, "present");
   // another split: its own entry, which 02 with that split then loads
   const other = { ...DEFAULT_PARAMS, testFraction: 0.3 };
-  assert.equal((await prefetchFeatures({ export: SAMPLE }, other, cache, ingest.cache)).outcome, "built");
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, other, cache, ingest)).outcome, "built");
   assert.equal((await run(SAMPLE, out, other)).use?.features, "hit");
   assert.equal((await run(SAMPLE, out)).use?.features, "miss", "one features entry is kept: the latest");
-  const off = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { ...cache, enabled: false }, (await ingestCached({ export: SAMPLE }, { ...cache, enabled: false })).cache);
+  const off = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { ...cache, enabled: false }, await ingestCached({ export: SAMPLE }, { ...cache, enabled: false }));
   assert.deepEqual([off.outcome, off.reason], ["skipped", "the stage cache is off"]);
   // no ingest entry (another output folder): says so, builds nothing
   const empty = outDir();
-  const none = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { outputDir: empty }, ingest.cache);
+  const none = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { outputDir: empty }, ingest);
   assert.equal(none.outcome, "skipped");
   assert.match(none.reason ?? "", /not cached/);
   assert.ok(!fs.existsSync(path.join(empty, "cache")) || !fs.readdirSync(path.join(empty, "cache")).some((n) => n.startsWith("features")), "no features entry");
@@ -141,7 +140,7 @@ test("04 from 01's head start never reads the feature matrix, and its playlist e
   const out = outDir();
   const cache = { outputDir: out, log: () => {} };
   const ingest = await ingestCached({ export: SAMPLE }, cache);
-  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "built");
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest)).outcome, "built");
   // 03: trains on the cached entry and saves its run
   const trained = await run(SAMPLE, out);
   const models = await trainModels(trained.prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic", "closed_loop_logistic"] });
@@ -268,6 +267,9 @@ test("a hit reads the feature matrix on first use, checks it then, and rebuilds 
   const again = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(again.prepared.features), plain(fresh.features));
   assert.deepEqual(again.notes, [], "rewritten after the rebuild");
+  const rewritten = JSON.parse(fs.readFileSync(path.join(path.dirname(file), "meta.json"), "utf8")) as { data: Record<string, unknown>; files: Record<string, unknown> };
+  assert.ok(rewritten.data.summary && rewritten.data.probe && rewritten.files["residuals.arrow"], "the rewritten entry still holds the summary and the basis");
+  assert.deepStrictEqual(plain(again.prepared.probeBasis()), plain(freshBasis));
   fs.rmSync(file);
   const missing = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(missing.prepared.features.X), plain(fresh.features.X));
@@ -278,7 +280,7 @@ test("the recommendations' basis kept with a head-start entry is checked when re
   const out = outDir();
   const cache = { outputDir: out, log: () => {} };
   const ingest = await ingestCached({ export: SAMPLE }, cache);
-  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest.cache)).outcome, "built");
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, cache, ingest)).outcome, "built");
   const file = path.join(out, "cache", entries(out).find((n) => n.startsWith("features-"))!, "residuals.arrow");
   const bytes = fs.readFileSync(file);
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;

@@ -442,6 +442,14 @@ export function writeIngest(store: StageStore, key: string, result: IngestResult
   );
 }
 
+/** The ingest entry's four files. */
+const INGEST_FILES = ["plays.arrow", "tech.arrow", "library.arrow", "playlists.arrow"];
+
+/** Whether the store holds this ingest entry, by its meta.json alone (the files are checked when read). */
+export function holdsIngest(store: StageStore, key: string): boolean {
+  return !("kind" in store.read("ingest", key, [], INGEST_FILES));
+}
+
 export function readIngest(store: StageStore, key: string): IngestResult | ReadFailure {
   const entry = store.read<IngestMeta>("ingest", key);
   if ("kind" in entry) return entry;

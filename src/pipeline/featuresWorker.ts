@@ -1,6 +1,6 @@
 /** Worker-thread body for `prefetchFeatures` (./prepare): the features entry, built from the cached ingest entry. */
 import { serveWorkerJob } from "../common/worker";
-import type { IngestOptions } from "../ingest/types";
+import type { IngestOptions, IngestResult } from "../ingest/types";
 import type { PipelineParams } from "./params";
 import { cacheFeaturesFromIngest } from "./prepare";
 
@@ -10,9 +10,11 @@ interface Job {
   outputDir: string;
   /** Set to 1 once the ingest entry is on disk: this thread has nothing else to do until then. */
   ingestOnDisk: Int32Array;
+  /** What that entry holds (01's plays), so the entry's files need not be read back. */
+  ingest: IngestResult;
 }
 
-serveWorkerJob<Job, Awaited<ReturnType<typeof cacheFeaturesFromIngest>>>(async ({ input, params, outputDir, ingestOnDisk }) => {
+serveWorkerJob<Job, Awaited<ReturnType<typeof cacheFeaturesFromIngest>>>(async ({ input, params, outputDir, ingestOnDisk, ingest }) => {
   Atomics.wait(ingestOnDisk, 0, 0);
-  return { result: await cacheFeaturesFromIngest(input, params, outputDir) };
+  return { result: await cacheFeaturesFromIngest(input, params, outputDir, ingest) };
 });

@@ -15,7 +15,7 @@ import { UserInputError } from "../common/errors";
 import { runWorkerJob } from "../common/worker";
 import { ingestExport, ingestExportAsync } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
-import { exportFingerprint, featuresKey, ingestKey, readFeatures, readIngest, StageStore, writeFeatures, writeIngest } from "./cache";
+import { exportFingerprint, featuresKey, holdsIngest, ingestKey, readFeatures, readIngest, StageStore, writeFeatures, writeIngest } from "./cache";
 import type { ReadFailure, StageCacheOptions } from "./cache";
 import type { PipelineParams } from "./params";
 import type { Progress } from "./progress";
@@ -98,24 +98,26 @@ export interface FeaturesHeadStart {
 }
 
 /**
- * Notebook 01's head start on 02: a worker thread, started at once, waits for this export's
- * ingest entry to be on disk, then builds the features for `params` from it and writes them to
- * the stage cache, as 02's first cell would, while 01 goes on. 02 with the same parameters then loads them; with others, it
+ * Notebook 01's head start on 02: a worker thread, started at once with 01's plays (their
+ * columns are shared, not copied), waits for this export's ingest entry to be on disk, then
+ * builds the features for `params` from those plays and writes them to the stage cache, as 02's
+ * first cell would from the entry, while 01 goes on. 02 with the same parameters then loads them; with others, it
  * builds its own. Never ingests and never throws: without the cache, an ingest entry or a
  * worker it does nothing and says why. Await it before the kernel ends (01's last cell).
  */
-export async function prefetchFeatures(input: IngestOptions, params: PipelineParams, cache: StageCacheOptions, ingested: CacheReport): Promise<FeaturesHeadStart> {
+export async function prefetchFeatures(input: IngestOptions, params: PipelineParams, cache: StageCacheOptions, ingested: IngestResult & { cache: CacheReport }): Promise<FeaturesHeadStart> {
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
   const skipped = (reason: string, notes: string[] = []): FeaturesHeadStart => ({ outcome: "skipped", seconds: seconds(), reason, notes });
   // "off": the cache was off when 01 ingested (--no-cache, CACHE=0)
-  if (ingested.ingest === "off") return skipped("the stage cache is off");
+  const { cache: report, ...ingest } = ingested;
+  if (report.ingest === "off") return skipped("the stage cache is off");
   // The worker loads its modules while the ingest entry is written, then waits for this flag.
   const ingestOnDisk = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const job = runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir, ingestOnDisk }, [], { preload: ["apache-arrow"] });
+    const job = runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir, ingestOnDisk, ingest }, [], { preload: ["apache-arrow"] });
     job.catch(() => {}); // handled below, once the flag is set
-    await ingested.written().finally(() => {
+    await report.written().finally(() => {
       Atomics.store(ingestOnDisk, 0, 1);
       Atomics.notify(ingestOnDisk, 0);
     });
@@ -132,12 +134,13 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
  * The worker side of `prefetchFeatures`: from the cached ingest entry of this export, the
  * features entry for `params` (loaded if present, else built and written), exactly what
  * `prepareAsync` does with the cache on. "no-ingest" when the ingest entry is not there.
+ * @param ingested what that entry holds, when the caller has it (01's plays): its files are then not read
  */
-export async function cacheFeaturesFromIngest(input: IngestOptions, params: PipelineParams, outputDir: string): Promise<{ features: CacheUse | "no-ingest"; notes: string[] }> {
+export async function cacheFeaturesFromIngest(input: IngestOptions, params: PipelineParams, outputDir: string, ingested?: IngestResult): Promise<{ features: CacheUse | "no-ingest"; notes: string[] }> {
   const notes: string[] = [];
-  const stage = openIngestStage(input, { outputDir, log: (m) => notes.push(m) });
+  const stage = openIngestStage(input, { outputDir, log: (m) => notes.push(m) }, ingested);
   if (!stage.cached) return { features: "no-ingest", notes };
-  const prepared = afterIngest(input, stage.cached, params, silentProgress, stage, { summarise: true });
+  const prepared = afterIngest(input, stage.cached, params, silentProgress, stage);
   await stage.written();
   return { features: prepared.cache?.features ?? "off", notes };
 }
@@ -158,7 +161,8 @@ interface IngestStage {
   key: string | null;
 }
 
-function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefined): IngestStage {
+/** @param known what the ingest entry holds, when the caller has it: only the entry's presence is checked. */
+function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefined, known?: IngestResult): IngestStage {
   const notes: string[] = [];
   const log = (message: string): void => {
     notes.push(message);
@@ -177,7 +181,7 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
   const changed = store.exportChange(fingerprint);
   if (changed) log(changed);
   const key = ingestKey(fingerprint, input);
-  const found = readIngest(store, key);
+  const found: IngestResult | ReadFailure = !known ? readIngest(store, key) : holdsIngest(store, key) ? known : { kind: "missing" };
   const hit = !("kind" in found);
   if (!hit) noteCorrupt(found, log);
   return {
@@ -212,7 +216,7 @@ function noteCorrupt(failure: ReadFailure, log: (message: string) => void): void
 }
 
 /** The steps after ingestion shared by `prepare` and `prepareAsync`: check, save to the cache, split, features. */
-function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage, options: { summarise?: boolean } = {}): Prepared {
+function afterIngest(input: IngestOptions, ingest: IngestResult, params: PipelineParams, progress: Progress, stage: IngestStage): Prepared {
   progress.done("ingest", `${ingest.report.rowsKept} music plays, ${ingest.report.labelCoverage.labelled} labelled${stage.use === "hit" ? " (cached)" : ""}`);
   checkLearnable(input, ingest);
   stage.save(ingest);
@@ -228,8 +232,9 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     const found = readFeatures(store, key, (failure) => {
       noteCorrupt(failure, stage.log);
       const { builder } = prepared!;
-      const rebuilt = builder.transform({ plays: ingest.plays, account: ingest.account, tech: ingest.tech }, split);
-      stage.track(writeFeatures(store, key, rebuilt, builder.fitted));
+      const data = { plays: ingest.plays, account: ingest.account, tech: ingest.tech };
+      const rebuilt = builder.transform(data, split);
+      stage.track(writeFeatures(store, key, rebuilt, builder.fitted, { summary: describeFeatures(rebuilt), basis: probeBasis(builder, data, rebuilt) }));
       return rebuilt.X;
     });
     if ("kind" in found) noteCorrupt(found, stage.log);
@@ -237,10 +242,11 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
     use = cached ? "hit" : "miss";
   }
   prepared = prepareWithSplit(ingest, split, params, cached ?? undefined);
-  // The column summary and the recommendations' basis go with the entry when asked (01's head
-  // start: 02 and 04 then never read the matrix).
+  // With the column summary and the recommendations' basis, whoever writes it (01's head start,
+  // 02, the CLI): 02 and 04 then never read the matrix. At 1M plays the summary costs the
+  // writer ~0.4 s; the basis it computes once (the recommendations take it from `prepared`).
   if (stage.store && key && use === "miss") {
-    const derived = options.summarise ? { summary: prepared.featureSummary(), basis: prepared.probeBasis() } : {};
+    const derived = { summary: prepared.featureSummary(), basis: prepared.probeBasis() };
     stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted, derived));
   }
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
@@ -275,6 +281,7 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
   const summary = usable ? cached.summary : undefined;
   const loadBasis = usable ? cached.loadBasis : undefined;
+  let basis: ProbeBasis | undefined; // kept once computed or read: the cache's writer and the recommendations both ask
   return {
     ingest,
     split,
@@ -284,8 +291,10 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
     leakyPieces: () => leakyPieces(builder, data, features),
     featureSummary: () => summary ?? describeFeatures(features),
     probeBasis: () => {
+      if (basis) return basis;
       const stored = loadBasis?.(data.plays.length);
-      return stored && !("kind" in stored) ? stored : probeBasis(builder, data, features);
+      basis = stored && !("kind" in stored) ? stored : probeBasis(builder, data, features);
+      return basis;
     },
   };
 }
