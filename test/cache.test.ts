@@ -126,6 +126,17 @@ test("01's head start: a worker builds 02's features from the cached plays, 02 l
   assert.equal((await prefetchFeatures({ export: SAMPLE }, other, cache, ingest)).outcome, "built");
   assert.equal((await run(SAMPLE, out, other)).use?.features, "hit");
   assert.equal((await run(SAMPLE, out)).use?.features, "miss", "one features entry is kept: the latest");
+  // from plays 01 read from the cache (a hit): the same features as a fresh build
+  const third = { ...DEFAULT_PARAMS, testFraction: 0.25 };
+  const hit = await ingestCached({ export: SAMPLE }, cache);
+  assert.equal(hit.cache.ingest, "hit");
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, third, cache, hit)).outcome, "built");
+  assert.deepStrictEqual(plain((await run(SAMPLE, out, third)).prepared.features), plain(prepare({ export: SAMPLE }, third).features));
+  // plays of another version of the export (another key): the worker reads this version's entry instead
+  const fourth = { ...DEFAULT_PARAMS, testFraction: 0.35 };
+  const stale = { ...hit, plays: { ...hit.plays, completed: hit.plays.completed.map((c) => (c < 0 ? c : 1 - c)) }, cache: { ...hit.cache, ingestKey: "an earlier version's key" } };
+  assert.equal((await prefetchFeatures({ export: SAMPLE }, fourth, cache, stale)).outcome, "built");
+  assert.deepStrictEqual(plain((await run(SAMPLE, out, fourth)).prepared.features), plain(prepare({ export: SAMPLE }, fourth).features));
   const off = await prefetchFeatures({ export: SAMPLE }, DEFAULT_PARAMS, { ...cache, enabled: false }, await ingestCached({ export: SAMPLE }, { ...cache, enabled: false }));
   assert.deepEqual([off.outcome, off.reason], ["skipped", "the stage cache is off"]);
   // no ingest entry (another output folder): says so, builds nothing
@@ -154,7 +165,7 @@ test("04 from 01's head start never reads the feature matrix, and its playlist e
   const recommended = recommend(prepared, loaded, DEFAULT_PARAMS);
   await writeStandardOutputsAsync(runResults(prepared, DEFAULT_PARAMS, loaded, evaluation, recommended), path.join(out, "04"));
   assert.equal(matrixReads, 0, "04 read the feature matrix");
-  // the same playlist as the CLI's, which computes the basis from the matrix it holds
+  // the same playlist as from the basis computed from the matrix (the CLI's on a cache miss)
   const fromMatrix = { ...fresh, probeBasis: () => freshBasis };
   assert.deepStrictEqual(plain(recommended), plain(recommend(fromMatrix, models, DEFAULT_PARAMS)));
 });
@@ -276,7 +287,7 @@ test("a hit reads the feature matrix on first use, checks it then, and rebuilds 
   assert.match(missing.notes.join(" "), /X\.arrow could not be trusted \(missing\)/);
 });
 
-test("the recommendations' basis kept with a head-start entry is checked when read: damaged, it is computed from the matrix instead", async () => {
+test("the recommendations' basis kept with a head-start entry is checked when read: damaged, it is computed from the matrix and the entry rewritten", async () => {
   const out = outDir();
   const cache = { outputDir: out, log: () => {} };
   const ingest = await ingestCached({ export: SAMPLE }, cache);
@@ -289,7 +300,15 @@ test("the recommendations' basis kept with a head-start entry is checked when re
   assert.equal(hit.prepared.cache?.features, "hit", "the rest of the entry is still used");
   assert.deepEqual(hit.notes, []);
   assert.deepStrictEqual(plain(hit.prepared.probeBasis()), plain(freshBasis));
-  assert.match(hit.notes.join(" "), /residuals\.arrow could not be trusted \(its CRC-32 does not match.*computed from the feature matrix instead/);
+  assert.match(hit.notes.join(" "), /residuals\.arrow could not be trusted \(its CRC-32 does not match.*computed from the feature matrix and the entry rewritten/);
+  await hit.prepared.cache?.written();
+  // rewritten: the next reader takes the basis from the entry again, without the matrix
+  const repaired = await run(SAMPLE, out);
+  let matrixReads = 0;
+  const lazy = Object.getOwnPropertyDescriptor(repaired.prepared.features, "X") as { get: () => Float64Array };
+  Object.defineProperty(repaired.prepared.features, "X", { get: (): Float64Array => (matrixReads++, lazy.get()), configurable: true, enumerable: true });
+  assert.deepStrictEqual(plain(repaired.prepared.probeBasis()), plain(freshBasis));
+  assert.deepEqual([matrixReads, repaired.notes], [0, []]);
   fs.rmSync(file);
   const missing = await run(SAMPLE, out);
   assert.deepStrictEqual(plain(missing.prepared.probeBasis()), plain(freshBasis));
@@ -351,9 +370,13 @@ test("releaseFeatureMatrix lets the matrix go: nothing `prepared` holds still re
   const gc = vm.runInNewContext("gc") as () => void;
   const prepared = prepare({ export: SAMPLE }, DEFAULT_PARAMS);
   const matrix = new WeakRef(prepared.features.X);
+  // what was computed from it before (kept by `prepared`) must not hold it either
+  prepared.featureSummary();
+  prepared.probeBasis();
   releaseFeatureMatrix(prepared);
   assert.throws(() => prepared.features.X, /released/);
   assert.throws(() => prepared.featureSummary(), /released/);
+  assert.throws(() => prepared.probeBasis(), /released/);
   // a WeakRef's target lives to the end of the job that read it
   await new Promise((resolve) => setImmediate(resolve));
   gc();

@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { isUserInputError } from "../src/common/errors";
 import { ingestExport, parseCountryCode, parseFilterDate, parseLabelRule, parseLabelRules, readArtistsFile, valueAt } from "../src/ingest";
+import { relabel } from "../src/ingest/label";
 import type { IngestResult, PlayFilters, PlayTable } from "../src/ingest/types";
 import { prepare } from "../src/pipeline/prepare";
 import { ingestKey } from "../src/pipeline/cache";
@@ -46,7 +47,16 @@ function run(filters: PlayFilters): IngestResult {
   assert.equal(r.report.rowsRead, all.report.rowsRead);
   assert.equal(r.plays.length, r.report.rowsKept);
   for (let i = 1; i < r.plays.length; i++) assert.ok(r.plays.startMs[i - 1] <= r.plays.startMs[i]);
+  assertShared(r.plays);
   return r;
+}
+
+/** Every typed column of the table is on a SharedArrayBuffer: a worker it is posted to shares it (src/ingest/plays.ts). */
+function assertShared(p: PlayTable): void {
+  for (const [name, value] of Object.entries(p)) {
+    const column = ArrayBuffer.isView(value) ? value : value !== null && typeof value === "object" && "codes" in value ? (value as { codes: Int32Array }).codes : null;
+    if (column) assert.ok(column.buffer instanceof SharedArrayBuffer, `${name} is not shared`);
+  }
 }
 
 function excludedOnly(r: IngestResult): Record<string, number> {
@@ -56,6 +66,8 @@ function excludedOnly(r: IngestResult): Record<string, number> {
 test("no filter: the report holds no excluded-* entry and the table is unchanged", () => {
   assert.deepEqual(excludedOnly(all), {});
   assert.deepEqual(all.report.filters, []);
+  assertShared(all.plays);
+  assertShared(relabel(all.plays, parseLabelRule("played-30s")).plays);
 });
 
 test("--exclude-platform by normalised family and by raw string, case-insensitive", () => {

@@ -80,12 +80,16 @@ test("compare-labels on data-sample: rows, agreement and per-platform disagreeme
 
   // given the run's own evaluation, the rule it was trained with takes that run's primary model: the same row as a fresh fit
   const prepared = prepareWithSplit(ingest, split, DEFAULT_PARAMS);
-  const evaluated = evaluateModels(prepared.features, await trainModels(prepared, DEFAULT_PARAMS));
-  assert.deepStrictEqual(await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, evaluated), c);
+  const trained = await trainModels(prepared, DEFAULT_PARAMS);
+  const evaluated = evaluateModels(prepared.features, trained);
+  assert.deepStrictEqual(await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, { run: trained, evaluation: evaluated }), c);
   // (it is taken, not fitted again: a marked copy shows through in reason-end's row alone)
   const marked = { ...evaluated, comparison: evaluated.comparison.map((r) => (r.model === "tfjs_logistic" ? { ...r, test_auc: 0.123 } : r)) };
-  const withMarked = await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, marked);
+  const withMarked = await compareLabels(ingest, split, DEFAULT_PARAMS, rules, undefined, { run: trained, evaluation: marked });
   assert.deepEqual(withMarked.rows.map((r) => r.test_auc), [0.123, c.rows[1].test_auc, c.rows[2].test_auc]);
+  // a run trained with another seed is not taken for this one's
+  const otherSeed = await compareLabels(ingest, split, DEFAULT_PARAMS, rules.slice(0, 1), undefined, { run: { ...trained, budgets: { ...trained.budgets, seed: 7 } }, evaluation: marked });
+  assert.equal(otherSeed.rows[0].test_auc, c.rows[0].test_auc);
 
   // outputs
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-comparison-"));

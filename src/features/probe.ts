@@ -86,7 +86,7 @@ export interface ProbeBasis {
 export function probeBasis(builder: FeatureBuilder, data: FeatureData, fs: FeatureSet): ProbeBasis {
   const lay = builder.layout(false);
   if (fs.names.length !== lay.names.length || fs.names.some((n, j) => n !== lay.names[j])) {
-    throw new Error("representativeRows: `features` must be a non-leaky transform of this builder");
+    throw new Error("probeBasis: `features` must be a non-leaky transform of this builder");
   }
   const cols = lay.names.length;
 

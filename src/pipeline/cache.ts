@@ -540,6 +540,8 @@ export function readFeatures(
     const residuals = decodeResiduals(bytes, plays);
     const file = path.join(store.entryDir("features", key), RESIDUALS_FILE);
     if (!residuals || !probe || probe.template.length !== features.cols) return { kind: "corrupt", file, reason: "its shape does not match the plays and features" };
+    // JSON keeps finite numbers exactly, and turns any other into null
+    if (!probe.template.every(Number.isFinite)) return { kind: "corrupt", file: path.join(store.entryDir("features", key), "meta.json"), reason: "its basis template holds a value that is not a finite number" };
     return { template: Float64Array.from(probe.template), categories: probe.categories, residuals };
   };
   return { features, fitted: decodeFitted(fitted), ...(summary ? { summary } : {}), ...(probe ? { loadBasis } : {}) };

@@ -234,9 +234,9 @@ export interface FeaturesMeta {
   localTime?: LocalTimeSummary;
   /** What the builder's `fit` learnt (`encodeFitted`): a cache hit restores it instead of fitting again. */
   fitted?: FittedJson;
-  /** `describeFeatures` over every row, when the writer computed it (01's head start): 02 shows it without reading the matrix. */
+  /** `describeFeatures` over every row (every writer stores it; absent in an entry that lost it): 02 shows it without reading the matrix. */
   summary?: FeatureSummaryRow[];
-  /** ProbeBasis's template and categories, when the writer computed it (01's head start); its residuals are in their own file (`encodeResiduals`). */
+  /** ProbeBasis's template and categories (every writer stores them); its residuals are in their own file (`encodeResiduals`): 04 recommends without reading the matrix. */
   probe?: { template: number[]; categories: Record<string, string> };
 }
 

@@ -1,4 +1,4 @@
-/** Worker-thread body for `prefetchFeatures` (./prepare): the features entry, built from the cached ingest entry. */
+/** Worker-thread body for `prefetchFeatures` (./prepare): the features entry, built from 01's plays once their ingest entry is on disk. */
 import { serveWorkerJob } from "../common/worker";
 import type { IngestOptions, IngestResult } from "../ingest/types";
 import type { PipelineParams } from "./params";
@@ -10,8 +10,8 @@ interface Job {
   outputDir: string;
   /** Set to 1 once the ingest entry is on disk: this thread has nothing else to do until then. */
   ingestOnDisk: Int32Array;
-  /** What that entry holds (01's plays), so the entry's files need not be read back. */
-  ingest: IngestResult;
+  /** What the entry of `key` holds (01's plays), so its files need not be read back. */
+  ingest?: { result: IngestResult; key: string };
 }
 
 serveWorkerJob<Job, Awaited<ReturnType<typeof cacheFeaturesFromIngest>>>(async ({ input, params, outputDir, ingestOnDisk, ingest }) => {

@@ -5,7 +5,8 @@
  * track lengths came from; plus the disagreement with `reason-end` per platform family.
  *
  * Every rule labels the same plays (those with a known reason_end), so one split serves
- * all of them; each rule gets its own features, because history features follow the label.
+ * all of them; each rule gets its own features, because history features follow the label
+ * (but the rule the run itself was trained with, which takes the run's model).
  */
 import type { SplitPlan } from "../features";
 import { labelRuleName, relabel } from "../ingest/label";
@@ -19,6 +20,7 @@ import { prepareWithSplit } from "./prepare";
 import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
 import { PRIMARY_MODEL, trainModels } from "./train";
+import type { ModelRun } from "./train";
 
 /** One row of label_comparison.csv / .json. */
 export interface LabelComparisonRow {
@@ -81,10 +83,11 @@ function disagreementByPlatform(rule: string, plays: PlayTable, reference: Int8A
 }
 
 /**
- * @param evaluated the run's own evaluation (of models trained on `ingest`, `split` and `params`):
+ * @param evaluated the run's own models and their evaluation (trained on `ingest` and `split`):
  *   the rule that labels the plays as `ingest` does takes its primary model's numbers (the very
  *   ones a fresh fit gives: the same features, λ and seed) instead of building its features and
- *   fitting it again (a quarter of the default comparison's time).
+ *   fitting it again (a quarter of the default comparison's time). Not when the run was trained
+ *   with another seed than `params.seed` (a notebook 04 given another SEED than 03).
  */
 export async function compareLabels(
   ingest: IngestResult,
@@ -92,8 +95,9 @@ export async function compareLabels(
   params: PipelineParams,
   rules: LabelRule[],
   progress: Progress = silentProgress,
-  evaluated?: Evaluation,
+  evaluated?: { run: ModelRun; evaluation: Evaluation },
 ): Promise<LabelComparison> {
+  const reusable = evaluated && evaluated.run.budgets.seed === params.seed ? evaluated.evaluation : undefined;
   const reference = relabel(ingest.plays, DEFAULT_LABEL_RULE).plays.completed;
   const rows: LabelComparisonRow[] = [];
   const byPlatform: LabelDisagreementRow[] = [];
@@ -103,8 +107,8 @@ export async function compareLabels(
     progress.start(stage);
     const { plays, report } = relabel(ingest.plays, rule);
     // A rule that labels every play as the run did gives the run's own features and primary model.
-    const sameLabels = evaluated !== undefined && plays.completed.every((c, i) => c === ingest.plays.completed[i]);
-    const evaluation = sameLabels ? evaluated : await fitPrimary({ ...ingest, plays, report: { ...ingest.report, label: report } }, split, params);
+    const sameLabels = reusable !== undefined && plays.completed.every((c, i) => c === ingest.plays.completed[i]);
+    const evaluation = sameLabels ? reusable : await fitPrimary({ ...ingest, plays, report: { ...ingest.report, label: report } }, split, params);
     const primary = evaluation.comparison.find((r) => r.model === PRIMARY_MODEL);
     const test = evaluation.models.find((m) => m.name === PRIMARY_MODEL)?.test;
     let agree = 0;

@@ -132,7 +132,7 @@ export type PlaysColumns = Omit<PlayTable, "ts">;
 /**
  * plays.parquet's bytes, its table built and encoded in a worker thread of its own (~0.5 s and
  * ~1 s at 1M plays that this thread spends on the other outputs meanwhile); its columns are
- * copied to the worker before this returns. Same bytes as `toParquet(playsTable(p))`, which
+ * shared with the worker (ingestion's are on SharedArrayBuffers; others are copied before this returns). Same bytes as `toParquet(playsTable(p))`, which
  * runs here when the worker cannot start or dies.
  */
 export function playsParquetInWorker(p: PlayTable): Promise<Uint8Array> {

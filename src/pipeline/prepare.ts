@@ -35,6 +35,8 @@ export interface CacheReport {
    * the cache: the end of a CLI run, a notebook's last cell.
    */
   written: () => Promise<void>;
+  /** The ingest entry's key (which version of the export the plays are); null with the cache off. */
+  ingestKey?: string | null;
 }
 
 export interface Prepared {
@@ -82,7 +84,7 @@ export async function ingestCached(input: IngestOptions, cache?: StageCacheOptio
   const ingest = stage.cached ?? (await ingestExportAsync(input));
   // 01 shows what any export holds; only one the pipeline can learn from is cached.
   if (ingest.report.labelCoverage.labelled > 0) stage.save(ingest);
-  return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes, written: stage.written } };
+  return { ...ingest, cache: { ingest: stage.use, features: "off", notes: stage.notes, written: stage.written, ingestKey: stage.key } };
 }
 
 /** What notebook 01's head start on 02 did (`prefetchFeatures`). */
@@ -115,7 +117,7 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
   // The worker loads its modules while the ingest entry is written, then waits for this flag.
   const ingestOnDisk = new Int32Array(new SharedArrayBuffer(4));
   try {
-    const job = runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir, ingestOnDisk, ingest }, [], { preload: ["apache-arrow"] });
+    const job = runWorkerJob<{ features: CacheUse | "no-ingest"; notes: string[] }>(path.join(__dirname, "featuresWorker.ts"), { input, params, outputDir: cache.outputDir, ingestOnDisk, ingest: report.ingestKey ? { result: ingest, key: report.ingestKey } : undefined }, [], { preload: ["apache-arrow"] });
     job.catch(() => {}); // handled below, once the flag is set
     await report.written().finally(() => {
       Atomics.store(ingestOnDisk, 0, 1);
@@ -131,12 +133,19 @@ export async function prefetchFeatures(input: IngestOptions, params: PipelinePar
 }
 
 /**
- * The worker side of `prefetchFeatures`: from the cached ingest entry of this export, the
- * features entry for `params` (loaded if present, else built and written), exactly what
- * `prepareAsync` does with the cache on. "no-ingest" when the ingest entry is not there.
- * @param ingested what that entry holds, when the caller has it (01's plays): its files are then not read
+ * The worker side of `prefetchFeatures`: from the ingest entry of this export (its plays as the
+ * caller holds them, or read back), the features entry for `params` (loaded if present, else
+ * built and written), exactly what `prepareAsync` does with the cache on. "no-ingest" when the
+ * ingest entry is not there.
+ * @param ingested what the entry of `key` holds, when the caller has it (01's plays): its files are
+ *   then not read, unless the export has changed since (another key: that entry is read)
  */
-export async function cacheFeaturesFromIngest(input: IngestOptions, params: PipelineParams, outputDir: string, ingested?: IngestResult): Promise<{ features: CacheUse | "no-ingest"; notes: string[] }> {
+export async function cacheFeaturesFromIngest(
+  input: IngestOptions,
+  params: PipelineParams,
+  outputDir: string,
+  ingested?: { result: IngestResult; key: string },
+): Promise<{ features: CacheUse | "no-ingest"; notes: string[] }> {
   const notes: string[] = [];
   const stage = openIngestStage(input, { outputDir, log: (m) => notes.push(m) }, ingested);
   if (!stage.cached) return { features: "no-ingest", notes };
@@ -161,8 +170,8 @@ interface IngestStage {
   key: string | null;
 }
 
-/** @param known what the ingest entry holds, when the caller has it: only the entry's presence is checked. */
-function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefined, known?: IngestResult): IngestStage {
+/** @param known what the ingest entry of `known.key` holds, when the caller has it: for that key, only the entry's presence is checked. */
+function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefined, known?: { result: IngestResult; key: string }): IngestStage {
   const notes: string[] = [];
   const log = (message: string): void => {
     notes.push(message);
@@ -181,7 +190,7 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
   const changed = store.exportChange(fingerprint);
   if (changed) log(changed);
   const key = ingestKey(fingerprint, input);
-  const found: IngestResult | ReadFailure = !known ? readIngest(store, key) : holdsIngest(store, key) ? known : { kind: "missing" };
+  const found: IngestResult | ReadFailure = known?.key !== key ? readIngest(store, key) : holdsIngest(store, key) ? known.result : { kind: "missing" };
   const hit = !("kind" in found);
   if (!hit) noteCorrupt(found, log);
   return {
@@ -199,15 +208,6 @@ function openIngestStage(input: IngestOptions, cache: StageCacheOptions | undefi
     written,
     store,
     key,
-  };
-}
-
-/** `loadBasis` that says when the stored basis cannot be trusted (the basis is then computed from the matrix). */
-function noteDamagedBasis(load: NonNullable<CachedFeatures["loadBasis"]>, log: (message: string) => void): CachedFeatures["loadBasis"] {
-  return (plays) => {
-    const found = load(plays);
-    if ("kind" in found && found.kind === "corrupt") log(`The cache file ${found.file} could not be trusted (${found.reason}), so the recommendations' basis is computed from the feature matrix instead.`);
-    return found;
   };
 }
 
@@ -238,7 +238,20 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
       return rebuilt.X;
     });
     if ("kind" in found) noteCorrupt(found, stage.log);
-    else cached = { ...found, loadBasis: found.loadBasis && noteDamagedBasis(found.loadBasis, stage.log) };
+    else {
+      const load = found.loadBasis;
+      // A damaged basis file: the basis is computed from the matrix, and the entry rewritten with it.
+      const loadBasis = load && ((plays: number, compute: () => ProbeBasis): ProbeBasis => {
+        const stored = load(plays);
+        if (!("kind" in stored)) return stored;
+        const basis = compute();
+        if (stored.kind === "corrupt") stage.log(`The cache file ${stored.file} could not be trusted (${stored.reason}), so the recommendations' basis is computed from the feature matrix and the entry rewritten.`);
+        const { features, builder } = prepared!;
+        stage.track(writeFeatures(store, key, features, builder.fitted, { summary: prepared!.featureSummary(), basis }));
+        return basis;
+      });
+      cached = { ...found, loadBasis };
+    }
     use = cached ? "hit" : "miss";
   }
   prepared = prepareWithSplit(ingest, split, params, cached ?? undefined);
@@ -259,8 +272,8 @@ interface CachedFeatures {
   features: FeatureSet;
   fitted: FittedState;
   summary?: FeatureSummaryRow[];
-  /** The entry's `probeBasis` for these plays, when it holds one (read when first asked); a failure when its file is damaged. */
-  loadBasis?: (plays: number) => ProbeBasis | ReadFailure;
+  /** The entry's `probeBasis` for these plays, when it holds one (read when first asked); `compute()`'s when its file is damaged. */
+  loadBasis?: (plays: number, compute: () => ProbeBasis) => ProbeBasis;
 }
 
 /**
@@ -279,9 +292,11 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
   const features = usable ? cached.features : builder.transform(data, split);
   // The leaky matrix is the leak-free one plus six columns: built on request by appending them
   // (not by a second full transform), whole (`leaky`) or only the rows asked for (`leakyPieces`).
-  const summary = usable ? cached.summary : undefined;
   const loadBasis = usable ? cached.loadBasis : undefined;
-  let basis: ProbeBasis | undefined; // kept once computed or read: the cache's writer and the recommendations both ask
+  // Kept once computed or read: the cache's writer asks, then 02's table or the recommendations.
+  let summary = usable ? cached.summary : undefined;
+  let basis: ProbeBasis | undefined;
+  const computeBasis = (): ProbeBasis => probeBasis(builder, data, features);
   return {
     ingest,
     split,
@@ -289,13 +304,8 @@ export function prepareWithSplit(ingest: IngestResult, split: SplitPlan, params:
     features,
     leaky: () => builder.appendLeaky(data, features),
     leakyPieces: () => leakyPieces(builder, data, features),
-    featureSummary: () => summary ?? describeFeatures(features),
-    probeBasis: () => {
-      if (basis) return basis;
-      const stored = loadBasis?.(data.plays.length);
-      basis = stored && !("kind" in stored) ? stored : probeBasis(builder, data, features);
-      return basis;
-    },
+    featureSummary: () => (summary ??= describeFeatures(features)),
+    probeBasis: () => (basis ??= loadBasis ? loadBasis(data.plays.length, computeBasis) : computeBasis()),
   };
 }
 

@@ -132,7 +132,7 @@ async function runStages(
   releaseFeatureMatrix(prepared);
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
-  const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress, evaluation) : undefined;
+  const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress, { run, evaluation }) : undefined;
   const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
   const tables = outputTables(results);
