@@ -180,7 +180,7 @@ function startPlainWorker(source: string, workerData: unknown): Worker | null {
  */
 export function shareableFloat64Array(length: number): Float64Array {
   const bytes = length * Float64Array.BYTES_PER_ELEMENT;
-  return bytes < OFF_THREAD_MIN_BYTES ? new Float64Array(length) : new Float64Array(new SharedArrayBuffer(bytes));
+  return bytes < OFF_THREAD_MIN_BYTES ? new Float64Array(length) : sharedArray(Float64Array, length);
 }
 
 /**

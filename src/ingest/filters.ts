@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import { sharedArray } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
-import { permuteDict } from "./plays";
+import { gatherRows, permuteDict } from "./plays";
 import type { DictColumn, PlayFilters, PlayTable } from "./types";
 
 export const FILTER_ORDER = ["since", "until", "platform", "country", "artists"] as const;
@@ -112,17 +112,12 @@ export function applyFilters(plays: PlayTable, filters: PlayFilters | undefined)
   return { plays: kept === plays.length ? plays : selectRows(plays, keep.subarray(0, kept)), excluded, unmatched };
 }
 
-function copyRows<T extends Float64Array | Int8Array>(out: T, from: T, rows: Uint32Array): T {
-  for (let k = 0; k < rows.length; k++) out[k] = from[rows[k]];
-  return out;
-}
-
 /** The rows `rows` (ascending) of a table, dictionaries renumbered to the values still used. */
 export function selectRows(plays: PlayTable, rows: Uint32Array): PlayTable {
   const n = rows.length;
   // shared, as ingestion's own columns are (see plays.ts)
-  const f64 = (a: Float64Array) => copyRows(sharedArray(Float64Array, n), a, rows);
-  const i8 = (a: Int8Array) => copyRows(sharedArray(Int8Array, n), a, rows);
+  const f64 = (a: Float64Array) => gatherRows(sharedArray(Float64Array, n), a, rows);
+  const i8 = (a: Int8Array) => gatherRows(sharedArray(Int8Array, n), a, rows);
   const dict = (d: DictColumn) => permuteDict(d.codes, d.values, rows);
   return {
     length: n,

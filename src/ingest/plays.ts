@@ -111,12 +111,7 @@ export class PlayBuilder {
     const dicts = {} as Record<DictName, DictColumn>;
     for (const k of DICT_COLUMNS) dicts[k] = permuteDict(this.codes[k], this.dict[k].values, order);
     const tris = {} as Record<TriName, Int8Array>;
-    for (const k of TRI_COLUMNS) {
-      const src = this.tri[k];
-      const dst = sharedArray(Int8Array, n);
-      for (let j = 0; j < n; j++) dst[j] = src[order[j]];
-      tris[k] = dst;
-    }
+    for (const k of TRI_COLUMNS) tris[k] = gatherRows(sharedArray(Int8Array, n), this.tri[k], order);
     return {
       length: n,
       ts,
@@ -151,6 +146,12 @@ function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Arr
   }
   if (!sorted) order.sort((a, b) => start[a] - start[b] || end[a] - end[b] || a - b);
   return order;
+}
+
+/** out[k] = from[rows[k]] for every k: a column's rows in a new order (or a subset of them); returns `out`. */
+export function gatherRows<T extends Float64Array | Int8Array>(out: T, from: T, rows: Uint32Array): T {
+  for (let k = 0; k < rows.length; k++) out[k] = from[rows[k]];
+  return out;
 }
 
 /** Reorders codes and renumbers values by first appearance in the new order, dropping unused values. */

@@ -445,9 +445,9 @@ export function writeIngest(store: StageStore, key: string, result: IngestResult
 /** The ingest entry's four files. */
 const INGEST_FILES = ["plays.arrow", "tech.arrow", "library.arrow", "playlists.arrow"];
 
-/** Whether the store holds this ingest entry, by its meta.json alone (the files are checked when read). */
+/** Whether the store holds this ingest entry, by its meta.json alone (listing its four files; they are checked when read). */
 export function holdsIngest(store: StageStore, key: string): boolean {
-  return !("kind" in store.read("ingest", key, [], INGEST_FILES));
+  return !("kind" in store.read("ingest", key, INGEST_FILES));
 }
 
 export function readIngest(store: StageStore, key: string): IngestResult | ReadFailure {
@@ -538,10 +538,10 @@ export function readFeatures(
     const bytes = entry.load(RESIDUALS_FILE);
     if (!Buffer.isBuffer(bytes)) return bytes;
     const residuals = decodeResiduals(bytes, plays);
-    const file = path.join(store.entryDir("features", key), RESIDUALS_FILE);
-    if (!residuals || !probe || probe.template.length !== features.cols) return { kind: "corrupt", file, reason: "its shape does not match the plays and features" };
+    const dir = store.entryDir("features", key);
+    if (!residuals || !probe || probe.template.length !== features.cols) return { kind: "corrupt", file: path.join(dir, RESIDUALS_FILE), reason: "its shape does not match the plays and features" };
     // JSON keeps finite numbers exactly, and turns any other into null
-    if (!probe.template.every(Number.isFinite)) return { kind: "corrupt", file: path.join(store.entryDir("features", key), "meta.json"), reason: "its basis template holds a value that is not a finite number" };
+    if (!probe.template.every(Number.isFinite)) return { kind: "corrupt", file: path.join(dir, "meta.json"), reason: "its basis template holds a value that is not a finite number" };
     return { template: Float64Array.from(probe.template), categories: probe.categories, residuals };
   };
   return { features, fitted: decodeFitted(fitted), ...(summary ? { summary } : {}), ...(probe ? { loadBasis } : {}) };
