@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
 import Papa from "papaparse";
-import { neutraliseCell, parseCsv, readCsv, restoreCell, toCsv, writeCsv } from "../src/report/csv";
+import { csvColumnChunks, neutraliseCell, parseCsv, readCsv, restoreCell, toCsv, writeCsv } from "../src/report/csv";
+import type { CsvColumn } from "../src/report/csv";
 
 const HOSTILE = [
   "<script>alert(1)</script>",
@@ -99,4 +100,44 @@ test("property: written data cells never start with a formula trigger", () => {
     }),
     { numRuns: 500 },
   );
+});
+
+test("property: a table written column by column is the text of its rows written by toCsv", () => {
+  const cell = fc.oneof(fc.string({ unit: "binary" }), fc.constantFrom(...HOSTILE));
+  const number = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(NaN, Infinity, -0, 1e21, 5e-12));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 40 }).chain((n) =>
+        fc.record({
+          labels: fc.array(cell, { minLength: 1, maxLength: 6 }),
+          missing: cell,
+          codes: fc.array(fc.integer({ min: -1, max: 7 }), { minLength: n, maxLength: n }),
+          numbers: fc.array(number, { minLength: n, maxLength: n }),
+          strings: fc.array(fc.option(cell), { minLength: n, maxLength: n }),
+        }),
+      ),
+      ({ labels, missing, codes, numbers, strings }) => {
+        const n = codes.length;
+        const shown = (code: number) => (code >= 0 && code < labels.length ? labels[code] : missing);
+        const rows = Array.from({ length: n }, (_, k) => ({ coded: shown(codes[k]), "=number": numbers[k], text: strings[k] }));
+        const columns: CsvColumn[] = [{ codes: Int32Array.from(codes), labels, missing }, { numbers: Float64Array.from(numbers) }, { strings }];
+        assert.equal([...csvColumnChunks(["coded", "=number", "text"], columns, n)].join(""), toCsv(rows, ["coded", "=number", "text"]));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("a column-wise table spans several chunks like its rows", () => {
+  const n = 10_000;
+  const values = Float64Array.from({ length: n }, (_, k) => k / 7);
+  const rows = Array.from(values, (v) => ({ p: v }));
+  assert.equal([...csvColumnChunks(["p"], [{ numbers: values }], n)].join(""), toCsv(rows, ["p"]));
+});
+
+test("two columns of the same numbers are formatted once and both written", () => {
+  const values = Float64Array.from({ length: 5000 }, (_, k) => Math.sin(k));
+  const rows = Array.from(values, (v) => ({ a: v, b: v, c: -v }));
+  const text = [...csvColumnChunks(["a", "b", "c"], [{ numbers: values }, { numbers: values }, { numbers: rows.map((r) => r.c) }], values.length)].join("");
+  assert.equal(text, toCsv(rows, ["a", "b", "c"]));
 });

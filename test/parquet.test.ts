@@ -92,6 +92,8 @@ test("scored_samples.parquet has the CSV's rows and columns with proper types", 
   assert.equal(column(meta, "label").type, "BOOLEAN");
   for (const c of csv.columns.filter((c) => c.startsWith("p_"))) assert.equal(column(meta, c).type, "DOUBLE", c);
   for (const c of ["artist", "split", "platform_family"]) assert.ok(encodings(meta, c).includes("RLE_DICTIONARY"), `${c} dictionary-encoded`);
+  // Scores and instants are mostly distinct values: written plain, without a dictionary attempt.
+  for (const c of ["ts", "p_complete", "session_id"]) assert.ok(!encodings(meta, c).includes("RLE_DICTIONARY"), `${c} plain`);
 
   const rows = await hp.parquetReadObjects({ file });
   csv.rows.forEach((c, i) => {

@@ -14,9 +14,10 @@ import * as path from "path";
 import * as A from "apache-arrow";
 import { runWorkerJob } from "../common/worker";
 import type { DictColumn, PlayTable, TriBool } from "../ingest/types";
-import { dictColumnOf } from "../ingest/types";
 import { parquetFromIpc } from "./parquetBytes";
-import type { ScoredRow } from "./tables";
+import type { CodedColumn } from "../report/csv";
+import { scoredColumn } from "./tables";
+import type { ScoredColumns, ScoredFileColumn } from "./tables";
 
 const UTC_MS = new A.TimestampMillisecond("UTC");
 const LOCAL_MS = new A.TimestampMillisecond();
@@ -78,11 +79,6 @@ function dictionary(col: DictColumn, id: number): A.Vector {
   return A.makeVector(A.makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls ? bitmap : undefined, data: codes, dictionary: A.vectorFromArray(col.values, new A.Utf8()) }));
 }
 
-/** Strings from rows → a dictionary column (values in first-seen order). */
-function dictionaryOf(values: (string | null)[], id: number): A.Vector {
-  return dictionary(dictColumnOf(values), id);
-}
-
 function booleans(get: (i: number) => number | null, n: number): A.Vector {
   const values = new Uint8Array((n + 7) >> 3);
   const bitmap = new Uint8Array((n + 7) >> 3);
@@ -105,9 +101,17 @@ function numbers<T extends A.Int8 | A.Int32 | A.Int64 | A.Float64>(type: T, valu
   return A.makeVector(A.makeData({ type: type as unknown as A.Float64, length: values.length, nullCount: 0, data: values as Float64Array }));
 }
 
-/** Arrow table → Parquet bytes (snappy, dictionary pages on; see ./parquetBytes). */
+/**
+ * The columns written without a dictionary (./parquetBytes): all but strings (Arrow
+ * dictionaries) and 8-bit integers (hours, weekdays: a handful of values).
+ */
+export function plainColumnsOf(table: A.Table): string[] {
+  return table.schema.fields.filter((f) => !A.DataType.isDictionary(f.type) && !(A.DataType.isInt(f.type) && f.type.bitWidth === 8)).map((f) => f.name);
+}
+
+/** Arrow table → Parquet bytes (snappy, dictionary pages for strings; see ./parquetBytes). */
 export function toParquet(table: A.Table): Uint8Array {
-  return parquetFromIpc(A.tableToIPC(table, "stream"));
+  return parquetFromIpc(A.tableToIPC(table, "stream"), plainColumnsOf(table));
 }
 
 /**
@@ -120,7 +124,7 @@ export function toParquet(table: A.Table): Uint8Array {
 export function parquetInWorker(table: A.Table): Promise<Uint8Array> {
   const ipc = A.tableToIPC(table, "stream");
   const own = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? ipc : ipc.slice();
-  return runWorkerJob<Uint8Array[]>(path.join(__dirname, "parquetWorker.ts"), { ipc: [own] }, [own.buffer as ArrayBuffer], { preload: ["parquet-wasm"] }).then(
+  return runWorkerJob<Uint8Array[]>(path.join(__dirname, "parquetWorker.ts"), { ipc: [own], plainColumns: [plainColumnsOf(table)] }, [own.buffer as ArrayBuffer], { preload: ["parquet-wasm"] }).then(
     // The stream went to the worker when it was created, whether or not it then ran.
     (bytes) => bytes?.[0] ?? toParquet(table),
   );
@@ -178,23 +182,47 @@ function wallClockMs(iso: string): number {
   return Date.parse(`${iso}Z`);
 }
 
+/** A coded column's shown values as a dictionary column (values in first-seen order, as a dictionary of its texts would be). */
+function codedDictionary(column: CodedColumn, length: number, id: number): A.Vector {
+  const index = new Map<string, number>();
+  const recoded = new Int32Array(column.labels.length + 1).fill(-1); // last: `missing`
+  const codes = new Int32Array(length);
+  for (let k = 0; k < length; k++) {
+    const code = column.codes[k];
+    const slot = code >= 0 && code < column.labels.length ? code : column.labels.length;
+    let c = recoded[slot];
+    if (c < 0) {
+      const text = slot < column.labels.length ? column.labels[slot] : column.missing;
+      c = index.get(text) ?? index.size;
+      index.set(text, c);
+      recoded[slot] = c;
+    }
+    codes[k] = c;
+  }
+  return dictionary({ codes, values: [...index.keys()] }, id);
+}
+
 /**
  * scored_samples.csv's rows and columns as a table: `ts` and `start_local` become timestamps
  * (UTC, and local wall clock without a zone), integers stay integers, p_* are doubles.
  */
-export function scoredTable(rows: ScoredRow[], columns: readonly (keyof ScoredRow)[]): A.Table {
-  const n = rows.length;
+export function scoredTable(c: ScoredColumns, columns: readonly ScoredFileColumn[]): A.Table {
+  const n = c.length;
   const out: Record<string, A.Vector> = {};
   let dictId = 0;
-  for (const c of columns) {
-    const get = (i: number) => rows[i][c];
-    if (c === "ts") out[c] = timestamps(Float64Array.from(rows, (r) => Date.parse(r.ts)), UTC_MS);
-    else if (c === "start_local") out[c] = timestamps(Float64Array.from(rows, (r) => wallClockMs(r.start_local)), LOCAL_MS);
-    else if (c === "hour_local" || c === "day_of_week") out[c] = numbers(new A.Int8(), Int8Array.from(rows, (_r, i) => get(i) as number));
-    else if (c === "session_id" || c === "session_position") out[c] = numbers(new A.Int32(), Int32Array.from(rows, (_r, i) => get(i) as number));
-    else if (c === "shuffle" || c === "label") out[c] = booleans((i) => get(i) as number | null, n);
-    else if (c.startsWith("p_")) out[c] = numbers(new A.Float64(), Float64Array.from(rows, (_r, i) => get(i) as number));
-    else out[c] = dictionaryOf(rows.map((_r, i) => (get(i) === null ? null : String(get(i)))), ++dictId);
+  // apache-arrow's IPC writer breaks on two columns over one buffer (p_complete is its model's scores): such a column goes as a copy.
+  const used = new Set<unknown>();
+  for (const name of columns) {
+    const shared = scoredColumn(c, name);
+    const column = used.has(shared) && ArrayBuffer.isView(shared) ? shared.slice() : shared;
+    used.add(shared);
+    if (name === "ts") out[name] = timestamps(Float64Array.from(c.ts, (t) => Date.parse(t)), UTC_MS);
+    else if (name === "start_local") out[name] = timestamps(Float64Array.from(c.start_local, wallClockMs), LOCAL_MS);
+    else if (name === "shuffle" || name === "label") out[name] = booleans((i) => (column as Int8Array)[i], n);
+    else if (column instanceof Int8Array) out[name] = numbers(new A.Int8(), column);
+    else if (column instanceof Int32Array) out[name] = numbers(new A.Int32(), column);
+    else if (column instanceof Float64Array) out[name] = numbers(new A.Float64(), column);
+    else out[name] = codedDictionary(column as CodedColumn, n, ++dictId);
   }
   return new A.Table(out);
 }

@@ -5,13 +5,19 @@
  */
 import type * as ParquetWasm from "parquet-wasm";
 
-/** Snappy, dictionary pages on: byte-identical for identical input. */
-export function parquetFromIpc(ipc: Uint8Array): Uint8Array {
+/**
+ * Snappy; dictionary pages for every column but `plainColumns`; byte-identical for identical input.
+ * A column of mostly distinct values (scores, instants, durations) gains nothing from a
+ * dictionary the writer builds and then abandons: at 1M plays, leaving them plain halves
+ * scored_samples.parquet's encoding (~0.65 → ~0.3 s) and makes it 6 % smaller.
+ */
+export function parquetFromIpc(ipc: Uint8Array, plainColumns: readonly string[] = []): Uint8Array {
   // Loaded on first use: the module compiles its WebAssembly when required (~0.3 s), which
   // notebooks that only import a helper from pipeline/write.ts should not pay.
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load; import() would make every writer async
   const pw = require("parquet-wasm") as typeof ParquetWasm;
   const wasm = pw.Table.fromIPCStream(ipc);
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setCreatedBy("spotify-completion-workspace").build();
-  return pw.writeParquet(wasm, props);
+  let builder = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.SNAPPY).setDictionaryEnabled(true).setCreatedBy("spotify-completion-workspace");
+  for (const name of plainColumns) builder = builder.setColumnDictionaryEnabled(name, false);
+  return pw.writeParquet(wasm, builder.build());
 }

@@ -4,8 +4,9 @@
  */
 import { civilFromDays, OffsetCache } from "../features/time";
 import type { FeatureSet, SplitPlan } from "../features";
-import { valueAt } from "../ingest/types";
-import type { PlayTable } from "../ingest/types";
+import type { DictColumn, PlayTable } from "../ingest/types";
+import type { ScoredColumn } from "../report/columns";
+import type { CodedColumn } from "../report/csv";
 import { featureImportance } from "../model/types";
 import type { ScoredSample } from "../report/figures/types";
 import type { ModelRun } from "./train";
@@ -60,42 +61,148 @@ export interface ScoredRow extends ScoredSample {
 }
 
 /**
+ * scored_samples' table as columns, each [length] (one row per scored play, in feature-row
+ * order): what the CSV and Parquet writers read, with no object per play (`scoredRows` makes
+ * the row objects the figures take). Strings stay codes into the play table's dictionaries.
+ */
+export interface ScoredColumns {
+  length: number;
+  ts: string[];
+  start_local: string[];
+  hour_local: Int8Array;
+  day_of_week: Int8Array;
+  session_id: Int32Array;
+  session_position: Int32Array;
+  spotify_track_uri: CodedColumn;
+  track: CodedColumn;
+  artist: CodedColumn;
+  album: CodedColumn;
+  platform: CodedColumn;
+  platform_family: CodedColumn;
+  conn_country: CodedColumn;
+  /** 1 / 0, -1 unknown (an empty cell, a null). */
+  shuffle: Int8Array;
+  split: CodedColumn;
+  /** 1 completed, 0 not. */
+  label: Int8Array;
+  /** The primary model's calibrated probability. */
+  p_complete: Float64Array;
+  /** One calibrated probability column per model, in the run's model order. */
+  models: { name: `p_${string}`; scores: Float64Array }[];
+}
+
+/** A dictionary column's codes at the given play rows, shown as its values (null → `missing`). */
+function codedAt(column: DictColumn, playRows: Int32Array, missing: string): CodedColumn {
+  const codes = new Int32Array(playRows.length);
+  for (let k = 0; k < playRows.length; k++) codes[k] = column.codes[playRows[k]];
+  return { codes, labels: column.values, missing };
+}
+
+/**
  * Every labelled play of the chosen roles (default: the test window) with the primary
  * model's calibrated `p_complete` and one calibrated probability column per model.
  */
-export function scoredSamples(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string, roles: number[] = [2]): ScoredRow[] {
-  const cache = new OffsetCache(zone);
+export function scoredColumns(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string, roles: number[] = [2]): ScoredColumns {
   const primary = run.models.find((m) => m.name === run.primary);
   if (!primary) throw new Error(`primary model ${run.primary} missing from the run`);
-  const rows: ScoredRow[] = [];
-  const columns = run.models.map((m) => ({ key: `p_${m.name}` as const, scores: m.calibrated }));
-  for (let r = 0; r < features.rows; r++) {
-    if (!roles.includes(features.role[r])) continue;
-    const i = features.playIndex[r];
+  let n = 0;
+  for (let r = 0; r < features.rows; r++) if (roles.includes(features.role[r])) n++;
+  const featureRows = new Int32Array(n);
+  for (let r = 0, k = 0; r < features.rows; r++) if (roles.includes(features.role[r])) featureRows[k++] = r;
+  const playRows = featureRows.map((r) => features.playIndex[r]);
+  const gather = <T extends Int8Array | Int32Array | Float64Array>(out: T, from: ArrayLike<number>, rows: Int32Array): T => {
+    for (let k = 0; k < n; k++) out[k] = from[rows[k]];
+    return out;
+  };
+  const models = run.models.map((m) => ({ name: `p_${m.name}` as const, scores: gather(new Float64Array(n), m.calibrated, featureRows) }));
+  const cache = new OffsetCache(zone);
+  const ts = new Array<string>(n);
+  const startLocal = new Array<string>(n);
+  const hour = new Int8Array(n);
+  const weekday = new Int8Array(n);
+  const label = new Int8Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = playRows[k];
     const local = localParts(cache, plays.startMs[i]);
+    ts[k] = plays.ts[i];
+    startLocal[k] = local.iso;
+    hour[k] = local.hour;
+    weekday[k] = local.dayOfWeekMon0;
+    label[k] = features.y[featureRows[k]] === 1 ? 1 : 0;
+  }
+  return {
+    length: n,
+    ts,
+    start_local: startLocal,
+    hour_local: hour,
+    day_of_week: weekday,
+    session_id: gather(new Int32Array(n), features.sessionId, featureRows),
+    session_position: gather(new Int32Array(n), features.sessionPosition, featureRows),
+    spotify_track_uri: codedAt(plays.trackUri, playRows, ""),
+    track: codedAt(plays.trackName, playRows, ""),
+    artist: codedAt(plays.artistName, playRows, ""),
+    album: codedAt(plays.albumName, playRows, ""),
+    platform: codedAt(plays.platformRaw, playRows, ""),
+    platform_family: codedAt(plays.platformFamily, playRows, "unknown"),
+    conn_country: codedAt(plays.connCountry, playRows, ""),
+    shuffle: gather(new Int8Array(n), plays.shuffle, playRows),
+    split: { codes: gather(new Int32Array(n), features.role, featureRows), labels: ROLE_NAMES, missing: "other" },
+    label,
+    // The primary model's column is p_complete itself (one array: the CSV formats it once).
+    p_complete: models[run.models.indexOf(primary)].scores,
+    models,
+  };
+}
+
+/** A column of scored_samples.csv / .parquet: the base columns, then one `p_<model>` per model. */
+export type ScoredFileColumn = ScoredColumn | `p_${string}`;
+
+/** Column `name`'s values (`ScoredColumns`' own array; a `p_<model>` column by its model). */
+export function scoredColumn(c: ScoredColumns, name: ScoredFileColumn): ScoredColumns[ScoredColumn] {
+  if (name === "p_complete" || !name.startsWith("p_")) return c[name as ScoredColumn];
+  const model = c.models.find((m) => m.name === name);
+  if (!model) throw new Error(`no scored column ${name}`);
+  return model.scores;
+}
+
+/** The text a coded column shows at row k. */
+export const codedText = (column: CodedColumn, k: number): string => {
+  const code = column.codes[k];
+  return code >= 0 && code < column.labels.length ? column.labels[code] : column.missing;
+};
+
+/** The scored plays as row objects (the figures', the notebooks' and the CSV reader's shape). */
+export function scoredRows(c: ScoredColumns): ScoredRow[] {
+  const rows = new Array<ScoredRow>(c.length);
+  for (let k = 0; k < c.length; k++) {
     const row: ScoredRow = {
-      ts: plays.ts[i],
-      start_local: local.iso,
-      hour_local: local.hour,
-      day_of_week: local.dayOfWeekMon0,
-      session_id: features.sessionId[r],
-      session_position: features.sessionPosition[r],
-      spotify_track_uri: valueAt(plays.trackUri, i) ?? "",
-      track: valueAt(plays.trackName, i) ?? "",
-      artist: valueAt(plays.artistName, i) ?? "",
-      album: valueAt(plays.albumName, i) ?? "",
-      platform: valueAt(plays.platformRaw, i) ?? "",
-      platform_family: valueAt(plays.platformFamily, i) ?? "unknown",
-      conn_country: valueAt(plays.connCountry, i) ?? "",
-      shuffle: plays.shuffle[i] < 0 ? null : plays.shuffle[i],
-      split: ROLE_NAMES[features.role[r]] ?? "other",
-      label: features.y[r] === 1 ? 1 : 0,
-      p_complete: primary.calibrated[r],
+      ts: c.ts[k],
+      start_local: c.start_local[k],
+      hour_local: c.hour_local[k],
+      day_of_week: c.day_of_week[k],
+      session_id: c.session_id[k],
+      session_position: c.session_position[k],
+      spotify_track_uri: codedText(c.spotify_track_uri, k),
+      track: codedText(c.track, k),
+      artist: codedText(c.artist, k),
+      album: codedText(c.album, k),
+      platform: codedText(c.platform, k),
+      platform_family: codedText(c.platform_family, k),
+      conn_country: codedText(c.conn_country, k),
+      shuffle: c.shuffle[k] < 0 ? null : c.shuffle[k],
+      split: codedText(c.split, k),
+      label: c.label[k] === 1 ? 1 : 0,
+      p_complete: c.p_complete[k],
     };
-    for (const c of columns) row[c.key] = c.scores[r];
-    rows.push(row);
+    for (const m of c.models) row[m.name] = m.scores[k];
+    rows[k] = row;
   }
   return rows;
+}
+
+/** `scoredRows` of `scoredColumns`: the scored plays as row objects. */
+export function scoredSamples(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string, roles: number[] = [2]): ScoredRow[] {
+  return scoredRows(scoredColumns(plays, features, run, zone, roles));
 }
 
 export interface MonthlyRow {

@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ensureDir, writeCsv, writeFileAtomic } from "../report";
-import type { ColumnOf, CsvRowOf } from "../report";
+import { ensureDir, writeCsv, writeCsvColumns, writeFileAtomic } from "../report";
+import type { ColumnOf, CsvColumn, CsvRowOf } from "../report";
 import { buildFigureData } from "../report/figures";
 import type { FigureData, FigureInputs, TrainingHistory } from "../report/figures/types";
 import { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
@@ -17,8 +17,8 @@ import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
 import { parquetInWorker, playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
-import { monthlyCompletion, scoredSamples } from "./tables";
-import type { MonthlyRow, ScoredRow } from "./tables";
+import { monthlyCompletion, scoredColumn, scoredColumns, scoredRows } from "./tables";
+import type { MonthlyRow, ScoredColumns, ScoredFileColumn, ScoredRow } from "./tables";
 
 // Column lists live with the report stage (one definition, checked against outputs-template/schema).
 export { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
@@ -38,7 +38,9 @@ export function trainingHistories(run: ModelRun): TrainingHistory[] {
 
 /** The row tables both the standard outputs and the figures are made of, computed once per run. */
 export interface OutputTables {
-  /** The scored test plays (scored_samples.csv / .parquet, most figures). */
+  /** The scored test plays as columns (scored_samples.csv / .parquet). */
+  scoredColumns: ScoredColumns;
+  /** The same plays as row objects (most figures). */
   scored: ScoredRow[];
   /** Per local month over every play (monthly_completion.csv, completion over time). */
   monthly: MonthlyRow[];
@@ -47,7 +49,8 @@ export interface OutputTables {
 export function outputTables(results: RunResults): OutputTables {
   const { prepared, run } = results;
   const zone = prepared.builder.timeZone.zone;
-  return { scored: scoredSamples(prepared.ingest.plays, prepared.features, run, zone), monthly: monthlyCompletion(prepared.ingest.plays, zone) };
+  const columns = scoredColumns(prepared.ingest.plays, prepared.features, run, zone);
+  return { scoredColumns: columns, scored: scoredRows(columns), monthly: monthlyCompletion(prepared.ingest.plays, zone) };
 }
 
 /** Inputs of every figure, straight from the run (no CSV round trip). */
@@ -72,7 +75,7 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
  * table is built here, from the row objects the CSV is written from.
  */
 function parquetOutputs(results: RunResults, tables: OutputTables): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
-  const scored = () => scoredTable(tables.scored, scoredColumns(results.run));
+  const scored = () => scoredTable(tables.scoredColumns, scoredFileColumns(results.run));
   const plays = results.prepared.ingest.plays;
   return [
     { name: "scored_samples.parquet", bytes: () => toParquet(scored()), bytesInWorker: () => parquetInWorker(scored()) },
@@ -80,7 +83,18 @@ function parquetOutputs(results: RunResults, tables: OutputTables): { name: stri
   ];
 }
 
-const scoredColumns = (run: ModelRun) => [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
+const scoredFileColumns = (run: ModelRun): ScoredFileColumn[] => [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
+
+/** scored_samples.csv from its columns: the shuffle flag's -1 is an empty cell, as a null was. */
+function writeScoredCsv(file: string, c: ScoredColumns, names: readonly ScoredFileColumn[]): void {
+  const columns = names.map((name): CsvColumn => {
+    const column = scoredColumn(c, name);
+    if (name === "shuffle") return { codes: column as Int8Array, labels: ["0", "1"], missing: "" };
+    if (name === "ts" || name === "start_local") return { strings: column as string[] };
+    return "codes" in column ? column : { numbers: column as ArrayLike<number> };
+  });
+  writeCsvColumns(file, names, columns, c.length);
+}
 
 /** @returns the paths written. */
 export function writeStandardOutputs(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): string[] {
@@ -174,7 +188,8 @@ function writeTextOutputs(results: RunResults, outputDir: string, tables: Output
   csv("model_comparison.csv", results.evaluation.comparison, COMPARISON_COLUMNS);
   json("model_comparison.json", results.evaluation.comparison);
   csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
-  csv("scored_samples.csv", tables.scored, scoredColumns(run));
+  writeScoredCsv(out("scored_samples.csv"), tables.scoredColumns, scoredFileColumns(run));
+  written.push(out("scored_samples.csv"));
   csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
   csv("monthly_completion.csv", tables.monthly, MONTHLY_COLUMNS);
   json("ingest_report.json", prepared.ingest.report);

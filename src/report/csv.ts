@@ -99,6 +99,70 @@ export function* csvChunks<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: r
   }
 }
 
+/** A dictionary-coded column: row k shows `labels[codes[k]]`, or `missing` for a code outside them (-1: null). */
+export interface CodedColumn {
+  codes: ArrayLike<number>;
+  labels: readonly string[];
+  missing: string;
+}
+
+/**
+ * One column of a table written column by column (`csvColumnChunks`): numbers (a non-finite
+ * one → an empty cell), strings (null → empty), or codes shown as their labels.
+ */
+export type CsvColumn = { numbers: ArrayLike<number> } | { strings: readonly (string | null)[] } | CodedColumn;
+
+/** Column `column`'s cells for rows [start, end), as `cellCsv` writes them (`codedCells`: its labels' cells). */
+function columnCells(column: CsvColumn, codedCells: string[] | null, start: number, end: number, out: string[]): void {
+  if ("codes" in column) {
+    const missing = codedCells![codedCells!.length - 1];
+    for (let k = start; k < end; k++) {
+      const code = column.codes[k];
+      out[k - start] = code >= 0 && code < codedCells!.length - 1 ? codedCells![code] : missing;
+    }
+  } else if ("numbers" in column) {
+    for (let k = start; k < end; k++) {
+      const v = column.numbers[k];
+      out[k - start] = Number.isFinite(v) ? String(v) : "";
+    }
+  } else {
+    for (let k = start; k < end; k++) out[k - start] = cellCsv(column.strings[k]);
+  }
+}
+
+/**
+ * `csvChunks` of a table held as columns (`length` rows): the same text as writing its rows
+ * with those cells, without an object per row, each label of a coded column formatted once.
+ */
+export function* csvColumnChunks(names: readonly string[], columns: readonly CsvColumn[], length: number): Generator<string> {
+  if (names.length === 0 || names.length !== columns.length) throw new Error(`csvColumnChunks: ${names.length} names for ${columns.length} columns`);
+  yield names.map((f) => quoteCell(neutraliseCell(f))).join(",") + "\n";
+  const coded = columns.map((c) => ("codes" in c ? [...c.labels.map(cellCsv), cellCsv(c.missing)] : null));
+  // A column of the same numbers as an earlier one (a run's primary model and p_complete) shares its cells.
+  const first = columns.map((column, c) => ("numbers" in column ? columns.findIndex((d) => "numbers" in d && d.numbers === column.numbers) : c));
+  const cells = columns.map(() => new Array<string>(CHUNK_ROWS));
+  first.forEach((f, c) => (cells[c] = cells[f]));
+  const line = new Array<string>(columns.length);
+  for (let start = 0; start < length; start += CHUNK_ROWS) {
+    const end = Math.min(length, start + CHUNK_ROWS);
+    columns.forEach((column, c) => {
+      if (first[c] === c) columnCells(column, coded[c], start, end, cells[c]);
+    });
+    const lines: string[] = [];
+    for (let k = 0; k < end - start; k++) {
+      for (let c = 0; c < columns.length; c++) line[c] = cells[c][k];
+      lines.push(line.join(","));
+    }
+    lines.push("");
+    yield lines.join("\n");
+  }
+}
+
+/** Write a table held as columns as CSV atomically (see `csvColumnChunks`). */
+export function writeCsvColumns(file: string, names: readonly string[], columns: readonly CsvColumn[], length: number): void {
+  writeFileAtomic(file, csvColumnChunks(names, columns, length));
+}
+
 /** CSV text for the given columns (see `csvChunks`). */
 export function toCsv<T extends CsvRowOf<K>, K extends ColumnOf<T>>(rows: readonly T[], columns: readonly K[]): string {
   return [...csvChunks(rows, columns)].join("");
