@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
 import Papa from "papaparse";
-import { csvColumnChunks, neutraliseCell, parseCsv, readCsv, restoreCell, toCsv, writeCsv } from "../src/report/csv";
+import * as zlib from "zlib";
+import { csvColumnChunks, writeCsvColumns, neutraliseCell, parseCsv, readCsv, restoreCell, toCsv, writeCsv } from "../src/report/csv";
 import type { CsvColumn } from "../src/report/csv";
 
 const HOSTILE = [
@@ -140,4 +141,14 @@ test("two columns of the same numbers are formatted once and both written", () =
   const rows = Array.from(values, (v) => ({ a: v, b: v, c: -v }));
   const text = [...csvColumnChunks(["a", "b", "c"], [{ numbers: values }, { numbers: values }, { numbers: rows.map((r) => r.c) }], values.length)].join("");
   assert.equal(text, toCsv(rows, ["a", "b", "c"]));
+});
+
+test("writeCsvColumns reports the length and CRC-32 of the file it wrote", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "csv-digest-"));
+  const file = path.join(dir, "t.csv");
+  const values = Float64Array.from({ length: 20_000 }, (_, k) => k / 3);
+  const digest = writeCsvColumns(file, ["v", "label"], [{ numbers: values }, { codes: Int32Array.from(values, (_, k) => k % 3), labels: ["a", "=b"], missing: "" }], values.length);
+  const bytes = fs.readFileSync(file);
+  assert.deepEqual(digest, { bytes: bytes.length, crc32: zlib.crc32(bytes) });
+  fs.rmSync(dir, { recursive: true });
 });

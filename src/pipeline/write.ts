@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ensureDir, writeCsv, writeCsvColumns, writeFileAtomic } from "../report";
-import type { ColumnOf, CsvColumn, CsvRowOf } from "../report";
+import type { ColumnOf, CsvColumn, CsvRowOf, FileDigest } from "../report";
 import { buildFigureData } from "../report/figures";
 import type { FigureData, FigureInputs, TrainingHistory } from "../report/figures/types";
 import { COMPARISON_COLUMNS, IMPORTANCE_COLUMNS, MONTHLY_COLUMNS, PLAYLIST_COLUMNS, SCORED_BASE_COLUMNS } from "../report/columns";
@@ -85,25 +85,31 @@ function parquetOutputs(results: RunResults, tables: OutputTables): { name: stri
 
 const scoredFileColumns = (run: ModelRun): ScoredFileColumn[] => [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
 
-/** scored_samples.csv from its columns: the shuffle flag's -1 is an empty cell, as a null was. */
-function writeScoredCsv(file: string, c: ScoredColumns, names: readonly ScoredFileColumn[]): void {
+/** scored_samples.csv from its columns: the shuffle flag's -1 is an empty cell, as a null was. @returns its length and CRC-32 */
+function writeScoredCsv(file: string, c: ScoredColumns, names: readonly ScoredFileColumn[]): FileDigest {
   const columns = names.map((name): CsvColumn => {
     const column = scoredColumn(c, name);
     if (name === "shuffle") return { codes: column as Int8Array, labels: ["0", "1"], missing: "" };
     if (name === "ts" || name === "start_local") return { strings: column as string[] };
     return "codes" in column ? column : { numbers: column as ArrayLike<number> };
   });
-  writeCsvColumns(file, names, columns, c.length);
+  return writeCsvColumns(file, names, columns, c.length);
 }
 
 /** @returns the paths written. */
 export function writeStandardOutputs(results: RunResults, outputDir: string, tables: OutputTables = outputTables(results)): string[] {
-  const written = writeTextOutputs(results, outputDir, tables);
+  return writeAllInline(results, outputDir, tables).written;
+}
+
+/** `writeStandardOutputs`, with the scored CSV's digest (`TextOutputs`). */
+function writeAllInline(results: RunResults, outputDir: string, tables: OutputTables): TextOutputs {
+  const outputs = writeTextOutputs(results, outputDir, tables);
+  const { written } = outputs;
   for (const { name, bytes } of parquetOutputs(results, tables)) {
     writeFileAtomic(path.join(outputDir, name), bytes());
     written.push(path.join(outputDir, name));
   }
-  return written;
+  return outputs;
 }
 
 /**
@@ -137,22 +143,23 @@ export interface OutputWriteOptions {
  */
 export async function writeStandardOutputsAsync(results: RunResults, outputDir: string, options: OutputWriteOptions = {}): Promise<string[]> {
   const tables = options.tables ?? outputTables(results);
-  const saveFigures = () => {
+  const saveFigures = ({ digests }: TextOutputs) => {
     const { figureData } = options;
-    if (figureData) saveFigureData(outputDir, figureData === true ? buildFigureData(figureInputs(results, tables)) : figureData);
+    if (figureData) saveFigureData(outputDir, figureData === true ? buildFigureData(figureInputs(results, tables)) : figureData, digests);
   };
   if (!(options.inWorker ?? outputWorkersFor(results))) {
-    const written = writeStandardOutputs(results, outputDir, tables);
-    saveFigures();
-    return written;
+    const outputs = writeAllInline(results, outputDir, tables);
+    saveFigures(outputs);
+    return outputs.written;
   }
   // One worker per file, both started before the CSVs are written: the encodings run side by side.
   const parquet = parquetOutputs(results, tables);
   const encoding = Promise.all(parquet.map((p) => p.bytesInWorker()));
   let written: string[];
   try {
-    written = writeTextOutputs(results, outputDir, tables);
-    saveFigures();
+    const outputs = writeTextOutputs(results, outputDir, tables);
+    saveFigures(outputs);
+    written = outputs.written;
   } catch (error) {
     await encoding.catch(() => undefined);
     throw error;
@@ -165,8 +172,14 @@ export async function writeStandardOutputsAsync(results: RunResults, outputDir: 
   return written;
 }
 
-/** Every standard output but the Parquet files. @returns the paths written. */
-function writeTextOutputs(results: RunResults, outputDir: string, tables: OutputTables): string[] {
+/** The paths written, and the length and CRC-32 of the big ones, taken while writing (by file name). */
+interface TextOutputs {
+  written: string[];
+  digests: Record<string, FileDigest>;
+}
+
+/** Every standard output but the Parquet files. */
+function writeTextOutputs(results: RunResults, outputDir: string, tables: OutputTables): TextOutputs {
   ensureDir(outputDir);
   const { prepared, run } = results;
   const out = (name: string) => path.join(outputDir, name);
@@ -188,7 +201,7 @@ function writeTextOutputs(results: RunResults, outputDir: string, tables: Output
   csv("model_comparison.csv", results.evaluation.comparison, COMPARISON_COLUMNS);
   json("model_comparison.json", results.evaluation.comparison);
   csv("feature_importance.csv", results.importance, IMPORTANCE_COLUMNS);
-  writeScoredCsv(out("scored_samples.csv"), tables.scoredColumns, scoredFileColumns(run));
+  const scoredDigest = writeScoredCsv(out("scored_samples.csv"), tables.scoredColumns, scoredFileColumns(run));
   written.push(out("scored_samples.csv"));
   csv("top_resume_playlist.csv", results.playlist.rows, PLAYLIST_COLUMNS);
   csv("monthly_completion.csv", tables.monthly, MONTHLY_COLUMNS);
@@ -209,5 +222,5 @@ function writeTextOutputs(results: RunResults, outputDir: string, tables: Output
   }
   text("RESULTS.md", resultsMarkdown(results));
   text("resume_project_summary.md", projectSummaryMarkdown(results));
-  return written;
+  return { written, digests: { "scored_samples.csv": scoredDigest } };
 }

@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import Papa from "papaparse";
 import { writeFileAtomic } from "./files";
+import type { FileDigest } from "./files";
 import { cellText } from "./rows";
 import type { ColumnOf } from "./rows";
 
@@ -158,9 +159,9 @@ export function* csvColumnChunks(names: readonly string[], columns: readonly Csv
   }
 }
 
-/** Write a table held as columns as CSV atomically (see `csvColumnChunks`). */
-export function writeCsvColumns(file: string, names: readonly string[], columns: readonly CsvColumn[], length: number): void {
-  writeFileAtomic(file, csvColumnChunks(names, columns, length));
+/** Write a table held as columns as CSV atomically (see `csvColumnChunks`). @returns the file's length and CRC-32 */
+export function writeCsvColumns(file: string, names: readonly string[], columns: readonly CsvColumn[], length: number): FileDigest {
+  return writeFileAtomic(file, csvColumnChunks(names, columns, length), { digest: true });
 }
 
 /** CSV text for the given columns (see `csvChunks`). */
