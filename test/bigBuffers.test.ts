@@ -1,6 +1,6 @@
 /**
- * Large buffers whose CRC-32 is summed on another thread (src/common/bigBuffers.ts): the same
- * sum as zlib's on this thread, whichever thread computes it.
+ * Large buffers written or read with their CRC-32 summed on another thread (src/common/bigBuffers.ts):
+ * the same bytes and sums as zlib's on this thread, whichever thread computes them.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { createRequire } from "module";
-import { crc32Chunks, crc32Thread, OFF_THREAD_MIN_BYTES, prefaultPages, readFileWithCrc32, shareableFloat64Array } from "../src/common/bigBuffers";
+import { OFF_THREAD_MIN_BYTES, prefaultPages, readFileWithCrc32, shareableFloat64Array, writeFilesWithCrc32 } from "../src/common/bigBuffers";
 
 const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
 const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -40,39 +40,42 @@ test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one do
   assert.ok(big.every((v) => v === 0) && small.every((v) => v === 0));
 });
 
-test("crc32Chunks sums a big shared chunk in a worker, with small plain chunks around it, to zlib's CRC-32 in order", async () => {
+const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "write-files-"));
+
+test("writeFilesWithCrc32 writes a big entry on a worker (a shared chunk in place, plain chunks around it): each file as its chunks in order, with zlib's CRC-32", async () => {
   const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8 + 3);
   for (let i = 0; i < X.length; i += 97) X[i] = Math.sin(i) * 1e6;
-  const chunks = [Uint8Array.from([1, 2, 3, 250]), bytesOf(X), new Uint8Array(5).fill(7)];
-  assert.equal(crc32Thread(chunks), "worker");
-  const sum = await crc32Chunks(chunks);
-  assert.equal(sum, inlineCrc(chunks));
-  // the order counts: a sum that ignored it would not tell these apart
-  assert.notEqual(await crc32Chunks([chunks[2], chunks[1], chunks[0]]), sum);
-});
-
-test("when the worker answers, this thread sums nothing, not even after the worker exits", async () => {
-  const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8);
-  X[0] = 1;
-  const expected = inlineCrc([bytesOf(X)]);
-  const { calls, result } = await crc32CallsHere(async () => {
-    const sum = await crc32Chunks([bytesOf(X)]);
-    // the worker's exit follows its answer: give it time to arrive
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    return sum;
+  const dir = tmpDir();
+  const files = [
+    { path: path.join(dir, "big"), chunks: [Uint8Array.from([1, 2, 3, 250]), bytesOf(X), new Uint8Array(5).fill(7)] },
+    { path: path.join(dir, "small"), chunks: [Uint8Array.from([9, 8])] },
+  ];
+  const { calls, result } = await crc32CallsHere(() => writeFilesWithCrc32(files));
+  assert.equal(calls, 0, "the worker wrote and summed them");
+  files.forEach((f, k) => {
+    const bytes = fs.readFileSync(f.path);
+    assert.ok(bytes.equals(Buffer.concat(f.chunks)), `${f.path}: its chunks in order`);
+    assert.deepEqual(result[k], { bytes: bytes.length, crc32: inlineCrc(f.chunks) });
   });
-  assert.equal(result, expected);
-  assert.equal(calls, 0);
+  fs.rmSync(dir, { recursive: true });
 });
 
-test("crc32Chunks sums small or plain chunks on this thread, to the same CRC-32", async () => {
-  const plain = [new Uint8Array(1 << 16).map((_, i) => i * 31), Uint8Array.from([9])];
-  assert.equal(crc32Thread(plain), "inline");
-  assert.equal(await crc32Chunks(plain), inlineCrc(plain));
+test("writeFilesWithCrc32 writes a small entry on this thread, with the same sums", async () => {
+  const dir = tmpDir();
   const smallShared = bytesOf(new Float64Array(new SharedArrayBuffer(4096)).fill(0.5));
-  assert.equal(crc32Thread([smallShared]), "inline");
-  assert.equal(await crc32Chunks([smallShared]), inlineCrc([smallShared]));
-  assert.equal(await crc32Chunks([]), 0);
+  const files = [{ path: path.join(dir, "a"), chunks: [new Uint8Array(1 << 16).map((_, i) => i * 31), smallShared] }, { path: path.join(dir, "empty"), chunks: [] }];
+  const { calls, result } = await crc32CallsHere(() => writeFilesWithCrc32(files));
+  assert.ok(calls > 0, "summed here");
+  assert.deepEqual(result, [{ bytes: (1 << 16) + 4096, crc32: inlineCrc(files[0].chunks) }, { bytes: 0, crc32: 0 }]);
+  assert.equal(fs.readFileSync(files[1].path).length, 0);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test("writeFilesWithCrc32 rejects with the system error's code when a file cannot be written, on the worker or here", async () => {
+  const missing = path.join(tmpDir(), "no-such-folder", "f");
+  const big = bytesOf(shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8));
+  await assert.rejects(writeFilesWithCrc32([{ path: missing, chunks: [big] }]), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
+  await assert.rejects(writeFilesWithCrc32([{ path: missing, chunks: [Uint8Array.from([1])] }]), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
 });
 
 test("prefaultPages maps a shared array's pages from another thread and never changes a value, whoever writes a page first", async () => {

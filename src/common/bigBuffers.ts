@@ -1,7 +1,7 @@
 /**
- * Large buffers whose checksum is summed on the second core: at 1M plays the feature matrix is
- * 0.67 GB, and its CRC-32 for the stage cache costs ~0.2 s on the thread that builds the
- * matrix otherwise, while the other core sits idle.
+ * Large buffers written and checksummed on the second core: at 1M plays the feature matrix is
+ * 0.67 GB, and its write and CRC-32 for the stage cache would otherwise wait on the thread that
+ * builds the matrix and then trains the models (`writeFilesWithCrc32`).
  *
  * They are also filled on one thread while another maps their pages (`prefaultPages`): a first
  * write to a 4 KiB page costs ~12 µs on this VM (measured 2026-12-02: 2.0–2.5 s for the 1M-play
@@ -25,12 +25,31 @@ import * as zlib from "zlib";
 /** Below this many bytes a checksum costs less than starting a worker (~10 ms at 3.5 GB/s). */
 export const OFF_THREAD_MIN_BYTES = 32 << 20;
 
-const CRC32 = `
+const WRITE_FILES = `
 const { workerData, parentPort } = require("worker_threads");
+const fs = require("fs");
 const zlib = require("zlib");
-let crc = 0;
-for (const chunk of workerData.chunks) crc = zlib.crc32(chunk, crc);
-parentPort.postMessage(crc);
+const written = [];
+try {
+  for (const file of workerData.files) {
+    const fd = fs.openSync(file.path, "w");
+    let crc = 0;
+    let bytes = 0;
+    try {
+      for (const chunk of file.chunks) {
+        for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off);
+        crc = zlib.crc32(chunk, crc);
+        bytes += chunk.length;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    written.push({ bytes, crc32: crc });
+  }
+  parentPort.postMessage({ written });
+} catch (error) {
+  parentPort.postMessage({ error: { message: String(error && error.message), code: error && error.code } });
+}
 `;
 
 // Touches each 4 KiB page from the end backwards with a compare-exchange of 0 by 0 on its first
@@ -175,7 +194,7 @@ function startPlainWorker(source: string, workerData: unknown): Worker | null {
 
 /**
  * A zeroed Float64Array of `length`, on a SharedArrayBuffer from OFF_THREAD_MIN_BYTES (a plain
- * one below that), so that a worker can read it in place (`crc32Chunks`). It reads and writes
+ * one below that), so that a worker can read it in place (`writeFilesWithCrc32`). It reads and writes
  * like any other; a worker it is posted to shares it instead of copying it.
  */
 export function shareableFloat64Array(length: number): Float64Array {
@@ -192,34 +211,56 @@ export function sharedArray<T>(type: { new (buffer: SharedArrayBuffer): T; reado
   return new type(new SharedArrayBuffer(length * type.BYTES_PER_ELEMENT));
 }
 
-/** Where `crc32Chunks` sums these chunks: in a worker when one is big and shared, and the plain ones (copied to it) are small. */
-export function crc32Thread(chunks: readonly Uint8Array[]): "worker" | "inline" {
-  const shared = (c: Uint8Array) => c.buffer instanceof SharedArrayBuffer;
-  const plainBytes = chunks.reduce((n, c) => n + (shared(c) ? 0 : c.byteLength), 0);
-  return chunks.some((c) => shared(c) && c.byteLength >= OFF_THREAD_MIN_BYTES) && plainBytes < OFF_THREAD_MIN_BYTES ? "worker" : "inline";
+/** A file to write: where, and its bytes as chunks in order (never joined into one copy). */
+export interface ChunkedFile {
+  path: string;
+  chunks: readonly Uint8Array[];
+}
+
+/** A written file's length and CRC-32 (zlib's, chained over its chunks). */
+export interface WrittenFile {
+  bytes: number;
+  crc32: number;
 }
 
 /**
- * CRC-32 of `chunks` in order (zlib's, as `zlib.crc32` chained over them). A worker computes
- * it when a chunk of at least OFF_THREAD_MIN_BYTES lies on a SharedArrayBuffer (it reads that
- * memory in place; plain chunks are copied to it, so they must be small); otherwise inline.
+ * Writes each file and sums its CRC-32. From OFF_THREAD_MIN_BYTES in all, a worker thread does
+ * both with synchronous writes, so the files reach the disk however busy this thread is:
+ * Node's asynchronous writes wait for this thread's event loop between pieces, and the stage
+ * cache's 0.67 GB matrix at 1M plays, written that way beside the model stages, was still
+ * being written (and held in memory) at the end of the run. Chunks on a SharedArrayBuffer are
+ * read in place; plain ones are copied to the worker once. Below that size, or when no worker
+ * starts, the files are written here (asynchronously) with the same sums.
  * The chunks must not change until the promise settles.
+ * @returns one entry per file, in order; rejects with the write's error (its `code` kept)
  */
-export function crc32Chunks(chunks: readonly Uint8Array[]): Promise<number> {
-  const inline = (): number => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
-  if (crc32Thread(chunks) === "inline") return Promise.resolve(inline());
-  const worker = startPlainWorker(CRC32, { chunks });
-  if (!worker) return Promise.resolve(inline());
-  return new Promise<number>((resolve) => {
-    let settled = false;
-    // `sum` is called only by the first event: the worker's answer, or (if it died without one) the inline sum
-    const settle = (sum: () => number) => {
-      if (settled) return;
-      settled = true;
-      resolve(sum());
-    };
-    worker.once("message", (crc: number) => settle(() => crc));
-    worker.once("error", () => settle(inline));
-    worker.once("exit", () => settle(inline));
+export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
+  const total = files.reduce((n, f) => n + f.chunks.reduce((m, c) => m + c.byteLength, 0), 0);
+  const worker = total >= OFF_THREAD_MIN_BYTES ? startPlainWorker(WRITE_FILES, { files }) : null;
+  return worker ? answerOf(worker) : writeFilesHere(files);
+}
+
+/**
+ * The writing worker's answer. Its listeners close over nothing but the worker: the caller's
+ * chunks (a 0.67 GB matrix) are not kept alive until this thread's event loop takes the answer.
+ */
+function answerOf(worker: Worker): Promise<WrittenFile[]> {
+  return new Promise<WrittenFile[]>((resolve, reject) => {
+    worker.once("message", (answer: { written: WrittenFile[] } | { error: { message: string; code?: string } }) => {
+      if ("written" in answer) resolve(answer.written);
+      else reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
+    });
+    worker.once("error", reject);
+    worker.once("exit", () => reject(new Error("the thread writing the files stopped before it answered")));
   });
+}
+
+/** `writeFilesWithCrc32` on this thread: Node's asynchronous writes, the sums inline. */
+async function writeFilesHere(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
+  const written: WrittenFile[] = [];
+  for (const file of files) {
+    await fs.promises.writeFile(file.path, file.chunks);
+    written.push({ bytes: file.chunks.reduce((n, c) => n + c.byteLength, 0), crc32: file.chunks.reduce((crc, c) => zlib.crc32(c, crc), 0) });
+  }
+  return written;
 }

@@ -21,7 +21,7 @@
  *   agents or profile names: ingestion drops them while parsing).
  * - An unwritable cache folder is a warning; the run continues uncached.
  */
-import { crc32Chunks, readFileWithCrc32 } from "../common/bigBuffers";
+import { readFileWithCrc32, writeFilesWithCrc32 } from "../common/bigBuffers";
 import { hasFilters } from "../ingest/filters";
 import { labelRuleName } from "../ingest/label";
 import * as crypto from "crypto";
@@ -303,11 +303,11 @@ export class StageStore {
 
   /**
    * Writes an entry atomically (temporary folder, meta.json last, rename) and removes the
-   * stage's other entries. The temporary folder is made before this returns; the bytes are then
-   * written by Node's thread pool (the feature matrix is 0.67 GB at 1M plays: 1.6 s of writing on
-   * the bench machine, which the caller spends computing) while their CRC-32s are summed, so
-   * `files` must not change until the promise settles, and the entry exists only then. An
-   * unwritable cache folder is reported once and the run goes on.
+   * stage's other entries. The temporary folder is made before this returns; a big entry's files
+   * are then written, and their CRC-32s summed, by a worker thread (`writeFilesWithCrc32`: the
+   * feature matrix is 0.67 GB at 1M plays, 1.6 s of writing on the bench machine, which the
+   * caller spends computing), so `files` must not change until the promise settles, and the
+   * entry exists only then. An unwritable cache folder is reported once and the run goes on.
    * @param files each file as its chunks in order (written as they are, never joined into one copy)
    * @returns whether the entry was written (never rejects).
    */
@@ -329,12 +329,14 @@ export class StageStore {
     } catch (error) {
       return Promise.resolve(failed(error));
     }
-    // the CRC-32s are summed while the thread pool writes (a big shared matrix's on another thread: bigBuffers.ts)
-    const sums = Object.entries(files).map(([name, chunks]) => crc32Chunks(chunks).then((crc32): [string, FileCheck] => [name, { bytes: chunks.reduce((n, c) => n + c.byteLength, 0), crc32 }]));
+    // Started now: a worker writes a big entry whatever this thread does meanwhile. No closure
+    // here names `files`, so the awaiting below does not keep the chunks alive.
+    const names = Object.keys(files);
+    const writing = writeFilesWithCrc32(Object.entries(files).map(([name, chunks]) => ({ path: path.join(tmp, name), chunks })));
     return (async () => {
       try {
-        for (const [name, chunks] of Object.entries(files)) await fs.promises.writeFile(path.join(tmp, name), chunks);
-        const meta: EntryMeta<T> = { key, files: Object.fromEntries(await Promise.all(sums)), data };
+        const checks = await writing;
+        const meta: EntryMeta<T> = { key, files: Object.fromEntries(names.map((name, k): [string, FileCheck] => [name, checks[k]])), data };
         await fs.promises.writeFile(path.join(tmp, "meta.json"), JSON.stringify(meta));
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(tmp, dir);
