@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { createRequire } from "module";
-import { OFF_THREAD_MIN_BYTES, prefaultPages, readFileWithCrc32, shareableFloat64Array, writeFilesWithCrc32 } from "../src/common/bigBuffers";
+import { OFF_THREAD_MIN_BYTES, prefaultPages, readFileWithCrc32, shareableFloat64Array, writeFilesWithCrc32, writesOffThread } from "../src/common/bigBuffers";
 
 const inlineCrc = (chunks: Uint8Array[]) => chunks.reduce((crc, c) => zlib.crc32(c, crc), 0);
 const bytesOf = (x: Float64Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
@@ -42,22 +42,36 @@ test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one do
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "write-files-"));
 
-test("writeFilesWithCrc32 writes a big entry on a worker (a shared chunk in place, plain chunks around it): each file as its chunks in order, with zlib's CRC-32", async () => {
+test("writeFilesWithCrc32 writes a file with a big shared chunk on a worker (the chunk in place, small plain chunks around it), the others here: each as its chunks in order, with zlib's CRC-32", async () => {
   const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8 + 3);
   for (let i = 0; i < X.length; i += 97) X[i] = Math.sin(i) * 1e6;
   const dir = tmpDir();
-  const files = [
-    { path: path.join(dir, "big"), chunks: [Uint8Array.from([1, 2, 3, 250]), bytesOf(X), new Uint8Array(5).fill(7)] },
-    { path: path.join(dir, "small"), chunks: [Uint8Array.from([9, 8])] },
-  ];
-  const { calls, result } = await crc32CallsHere(() => writeFilesWithCrc32(files));
-  assert.equal(calls, 0, "the worker wrote and summed them");
+  const big = { path: path.join(dir, "big"), chunks: [Uint8Array.from([1, 2, 3, 250]), bytesOf(X), new Uint8Array(5).fill(7)] };
+  const small = { path: path.join(dir, "small"), chunks: [Uint8Array.from([9, 8])] };
+  assert.equal(writesOffThread(big.chunks), true);
+  assert.equal(writesOffThread(small.chunks), false);
+  const alone = await crc32CallsHere(() => writeFilesWithCrc32([big]));
+  assert.equal(alone.calls, 0, "the worker wrote and summed it");
+  const files = [small, big];
+  const { result } = await crc32CallsHere(() => writeFilesWithCrc32(files));
   files.forEach((f, k) => {
     const bytes = fs.readFileSync(f.path);
     assert.ok(bytes.equals(Buffer.concat(f.chunks)), `${f.path}: its chunks in order`);
     assert.deepEqual(result[k], { bytes: bytes.length, crc32: inlineCrc(f.chunks) });
   });
+  assert.deepEqual(alone.result, [result[1]]);
   fs.rmSync(dir, { recursive: true });
+});
+
+test("a file goes to the writing worker only with a big shared chunk and small plain ones (which are copied to it)", () => {
+  const bigShared = bytesOf(shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8));
+  const bigPlain = new Uint8Array(OFF_THREAD_MIN_BYTES);
+  const smallShared = bytesOf(new Float64Array(new SharedArrayBuffer(4096)));
+  assert.equal(writesOffThread([bigShared]), true);
+  assert.equal(writesOffThread([bigShared, bigPlain]), false);
+  assert.equal(writesOffThread([bigPlain]), false);
+  assert.equal(writesOffThread([smallShared]), false);
+  assert.equal(writesOffThread([]), false);
 });
 
 test("writeFilesWithCrc32 writes a small entry on this thread, with the same sums", async () => {

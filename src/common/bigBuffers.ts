@@ -224,20 +224,35 @@ export interface WrittenFile {
 }
 
 /**
- * Writes each file and sums its CRC-32. From OFF_THREAD_MIN_BYTES in all, a worker thread does
- * both with synchronous writes, so the files reach the disk however busy this thread is:
- * Node's asynchronous writes wait for this thread's event loop between pieces, and the stage
- * cache's 0.67 GB matrix at 1M plays, written that way beside the model stages, was still
- * being written (and held in memory) at the end of the run. Chunks on a SharedArrayBuffer are
- * read in place; plain ones are copied to the worker once. Below that size, or when no worker
- * starts, the files are written here (asynchronously) with the same sums.
- * The chunks must not change until the promise settles.
- * @returns one entry per file, in order; rejects with the write's error (its `code` kept)
+ * Writes each file and sums its CRC-32. A file holding a chunk of OFF_THREAD_MIN_BYTES or more
+ * on a SharedArrayBuffer (and only small plain ones besides: they are copied to it) is written,
+ * and summed, by a worker thread with synchronous writes, so it reaches the disk however busy
+ * this thread is: Node's asynchronous writes wait for this thread's event loop between pieces,
+ * and the stage cache's 0.67 GB matrix at 1M plays, written that way beside the model stages,
+ * was still being written (and held in memory) at the end of the run. The worker reads the
+ * shared chunks in place. The other files, or all when no worker starts, are written here,
+ * synchronously, with the same sums. The chunks must not change until the promise settles.
+ * @returns one entry per file, in order; rejects with a write's error (its `code` kept)
  */
 export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
-  const total = files.reduce((n, f) => n + f.chunks.reduce((m, c) => m + c.byteLength, 0), 0);
-  const worker = total >= OFF_THREAD_MIN_BYTES ? startPlainWorker(WRITE_FILES, { files }) : null;
-  return worker ? answerOf(worker) : writeFilesHere(files);
+  const offThread = files.filter((f) => writesOffThread(f.chunks));
+  const worker = offThread.length > 0 ? startPlainWorker(WRITE_FILES, { files: offThread }) : null;
+  const here = worker ? files.filter((f) => !offThread.includes(f)) : files;
+  // Where each file's answer comes from: nothing that waits below holds the worker's chunks.
+  const from = files.map((f): [boolean, number] => (worker && offThread.includes(f) ? [true, offThread.indexOf(f)] : [false, here.indexOf(f)]));
+  return inOrder(worker ? answerOf(worker) : Promise.resolve([]), writeFilesHere(here), from);
+}
+
+async function inOrder(there: Promise<WrittenFile[]>, local: Promise<WrittenFile[]>, from: [boolean, number][]): Promise<WrittenFile[]> {
+  const [a, b] = await Promise.all([there, local]);
+  return from.map(([onWorker, k]) => (onWorker ? a[k] : b[k]));
+}
+
+/** Whether `writeFilesWithCrc32` gives a file with these chunks to its worker: a big chunk is shared, and the plain ones (copied) are small. */
+export function writesOffThread(chunks: readonly Uint8Array[]): boolean {
+  const shared = (c: Uint8Array) => c.buffer instanceof SharedArrayBuffer;
+  const plainBytes = chunks.reduce((n, c) => n + (shared(c) ? 0 : c.byteLength), 0);
+  return chunks.some((c) => shared(c) && c.byteLength >= OFF_THREAD_MIN_BYTES) && plainBytes < OFF_THREAD_MIN_BYTES;
 }
 
 /**
@@ -255,12 +270,26 @@ function answerOf(worker: Worker): Promise<WrittenFile[]> {
   });
 }
 
-/** `writeFilesWithCrc32` on this thread: Node's asynchronous writes, the sums inline. */
+/**
+ * `writeFilesWithCrc32` on this thread, with synchronous writes: the bytes are on disk (and free
+ * to go) when this returns, not held until an event loop that the model stages keep busy turns
+ * often enough (the ingest entry's 85 MB at 1M plays took the whole run that way).
+ */
+// eslint-disable-next-line @typescript-eslint/require-await -- async only so that a failed write becomes a rejection
 async function writeFilesHere(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
-  const written: WrittenFile[] = [];
-  for (const file of files) {
-    await fs.promises.writeFile(file.path, file.chunks);
-    written.push({ bytes: file.chunks.reduce((n, c) => n + c.byteLength, 0), crc32: file.chunks.reduce((crc, c) => zlib.crc32(c, crc), 0) });
-  }
-  return written;
+  return files.map((file) => {
+    const fd = fs.openSync(file.path, "w");
+    let bytes = 0;
+    let crc32 = 0;
+    try {
+      for (const chunk of file.chunks) {
+        for (let off = 0; off < chunk.byteLength; ) off += fs.writeSync(fd, chunk, off);
+        bytes += chunk.byteLength;
+        crc32 = zlib.crc32(chunk, crc32);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { bytes, crc32 };
+  });
 }
