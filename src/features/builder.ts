@@ -31,6 +31,7 @@
  * 3 seeds each, closed-loop logistic): none moved mean test AUC by more than ~0.002, within
  * seed noise, so such interactions are left to the MLP.
  */
+import { valuesAt } from "../common/arrays";
 import { prefaultPages, shareableFloat64Array } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
 import { ACCOUNT_COLUMNS, indexAccount, playlistsBefore } from "./account";
@@ -209,12 +210,16 @@ export class FeatureBuilder {
     }
     const cols = writer.cols;
     const X = new Float64Array(picked.length * cols);
-    const y = Float64Array.from(picked, (i) => plays.completed[i]);
+    const y = valuesAt(plays.completed, picked);
     picked.forEach((i, r) => writer.write(i, X, r * cols));
     const columns = stage1Columns(writer.lay);
     // each from the base rate: a start at the other fold's fit would carry that fold's labels
     // into this one (to rounding), and the own-label leakage test is exact
-    const fit = (f: number) => fitStage1(X, cols, y, Uint8Array.from(pickedFold, (g) => (g === f ? 0 : 255)), columns, { maxRows: perFold });
+    const fit = (f: number) => {
+      const role = new Uint8Array(pickedFold.length);
+      for (let r = 0; r < role.length; r++) role[r] = pickedFold[r] === f ? 0 : 255;
+      return fitStage1(X, cols, y, role, columns, { maxRows: perFold });
+    };
     return [fit(0), fit(1)];
   }
 

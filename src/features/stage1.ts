@@ -16,6 +16,7 @@
  * stage 1 (a single fit would move a training row's residual features with its own label by
  * O(columns / rows), 0.03 at 300 training rows). Validation and test labels are never read.
  */
+import { valuesAt } from "../common/arrays";
 
 export interface Stage1Model {
   /** Columns of the full feature row the model reads. */
@@ -61,7 +62,7 @@ export function fitStage1(
   const m = rows.length;
   const scale = columnScales(X, cols, rows, columns);
   const design = sparseDesign(X, cols, rows, columns, scale);
-  const yy = Float64Array.from(rows, (r) => y[r]);
+  const yy = valuesAt(y, rows);
   let rate = 0;
   for (let k = 0; k < m; k++) rate += yy[k];
   rate = m ? Math.min(1 - 1e-6, Math.max(1e-6, rate / m)) : 0.5;

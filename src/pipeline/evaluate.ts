@@ -9,6 +9,7 @@ import { rankingColumn } from "../report/columns";
 import type { RankingColumn } from "../report/columns";
 import type { FeatureSet } from "../features";
 import { roleRows } from "../model/types";
+import { valuesAt } from "../common/arrays";
 import type { ModelRun } from "./train";
 
 export interface ModelEvaluation {
@@ -69,11 +70,12 @@ function rankingValues(ranking: RankingReport): Record<RankingColumn, number | n
 
 export function evaluateModels(features: FeatureSet, run: ModelRun): Evaluation {
   const test = roleRows(features, 2);
-  const y = Float64Array.from(test, (i) => features.y[i]);
-  const mask = Uint8Array.from(features.role, (r) => (r === 2 ? 1 : 0));
+  const y = valuesAt(features.y, test);
+  const mask = new Uint8Array(features.rows);
+  for (const r of test) mask[r] = 1;
   const models: ModelEvaluation[] = run.models.map((m) => {
-    const calibrated = Float64Array.from(test, (i) => m.calibrated[i]);
-    const raw = Float64Array.from(test, (i) => m.raw[i]);
+    const calibrated = valuesAt(m.calibrated, test);
+    const raw = valuesAt(m.raw, test);
     return {
       name: m.name,
       deployable: m.deployable,

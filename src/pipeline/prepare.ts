@@ -11,6 +11,7 @@ import { PREDICT_CHUNK_ROWS, seededSubsampleRows } from "../model/rows";
 import { roleRows } from "../model/types";
 import type { FitOptions, TrainStats } from "../model/types";
 import * as path from "path";
+import { valuesAt } from "../common/arrays";
 import { UserInputError } from "../common/errors";
 import { runWorkerJob } from "../common/worker";
 import { ingestExport, ingestExportAsync } from "../ingest";
@@ -351,10 +352,10 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
       const std = Float64Array.from([...base.std, ...leakStats.std]);
       return {
         X: builder.leakyRows(data, features, sample),
-        y: Float64Array.from(sample, (r) => features.y[r]),
+        y: valuesAt(features.y, sample),
         options: {
           XVal: builder.leakyRows(data, features, val),
-          yVal: Float64Array.from(val, (r) => features.y[r]),
+          yVal: valuesAt(features.y, val),
           seed,
           presampled: { rowsGiven: train.length, mean, std },
         },
