@@ -365,8 +365,12 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
       const k = LEAKY_COLUMNS.indexOf(name);
       if (k < 0) return null;
       const width = LEAKY_COLUMNS.length;
-      const all = builder.leakColumns(data, features, Int32Array.from({ length: features.rows }, (_, r) => r));
-      return Float64Array.from({ length: features.rows }, (_, r) => all[r * width + k]);
+      const every = new Int32Array(features.rows);
+      for (let r = 0; r < every.length; r++) every[r] = r;
+      const all = builder.leakColumns(data, features, every);
+      const out = new Float64Array(features.rows);
+      for (let r = 0; r < out.length; r++) out[r] = all[r * width + k];
+      return out;
     },
     scores(predict) {
       const out = new Float64Array(features.rows);
