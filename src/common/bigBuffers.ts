@@ -218,9 +218,26 @@ export interface ChunkedFile {
 }
 
 /** A written file's length and CRC-32 (zlib's, chained over its chunks). */
-export interface WrittenFile {
+export interface FileDigest {
   bytes: number;
   crc32: number;
+}
+
+/** Writes `chunks` to `file` in order (strings as UTF-8) with synchronous writes. @returns its length and CRC-32, summed as written */
+export function writeChunksSync(file: string, chunks: Iterable<string | Uint8Array>): FileDigest {
+  const fd = fs.openSync(file, "w");
+  const digest = { bytes: 0, crc32: 0 };
+  try {
+    for (const chunk of chunks) {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+      for (let off = 0; off < bytes.byteLength; ) off += fs.writeSync(fd, bytes, off);
+      digest.bytes += bytes.byteLength;
+      digest.crc32 = zlib.crc32(bytes, digest.crc32);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return digest;
 }
 
 /**
@@ -234,7 +251,7 @@ export interface WrittenFile {
  * synchronously, with the same sums. The chunks must not change until the promise settles.
  * @returns one entry per file, in order; rejects with a write's error (its `code` kept)
  */
-export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
+export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<FileDigest[]> {
   const offThread = files.filter((f) => writesOffThread(f.chunks));
   const worker = offThread.length > 0 ? startPlainWorker(WRITE_FILES, { files: offThread }) : null;
   const here = worker ? files.filter((f) => !offThread.includes(f)) : files;
@@ -243,7 +260,7 @@ export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<Writ
   return inOrder(worker ? answerOf(worker) : Promise.resolve([]), writeFilesHere(here), from);
 }
 
-async function inOrder(there: Promise<WrittenFile[]>, local: Promise<WrittenFile[]>, from: [boolean, number][]): Promise<WrittenFile[]> {
+async function inOrder(there: Promise<FileDigest[]>, local: Promise<FileDigest[]>, from: [boolean, number][]): Promise<FileDigest[]> {
   const [a, b] = await Promise.all([there, local]);
   return from.map(([onWorker, k]) => (onWorker ? a[k] : b[k]));
 }
@@ -259,9 +276,9 @@ export function writesOffThread(chunks: readonly Uint8Array[]): boolean {
  * The writing worker's answer. Its listeners close over nothing but the worker: the caller's
  * chunks (a 0.67 GB matrix) are not kept alive until this thread's event loop takes the answer.
  */
-function answerOf(worker: Worker): Promise<WrittenFile[]> {
-  return new Promise<WrittenFile[]>((resolve, reject) => {
-    worker.once("message", (answer: { written: WrittenFile[] } | { error: { message: string; code?: string } }) => {
+function answerOf(worker: Worker): Promise<FileDigest[]> {
+  return new Promise<FileDigest[]>((resolve, reject) => {
+    worker.once("message", (answer: { written: FileDigest[] } | { error: { message: string; code?: string } }) => {
       if ("written" in answer) resolve(answer.written);
       else reject(Object.assign(new Error(answer.error.message), { code: answer.error.code }));
     });
@@ -276,20 +293,6 @@ function answerOf(worker: Worker): Promise<WrittenFile[]> {
  * often enough (the ingest entry's 85 MB at 1M plays took the whole run that way).
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- async only so that a failed write becomes a rejection
-async function writeFilesHere(files: readonly ChunkedFile[]): Promise<WrittenFile[]> {
-  return files.map((file) => {
-    const fd = fs.openSync(file.path, "w");
-    let bytes = 0;
-    let crc32 = 0;
-    try {
-      for (const chunk of file.chunks) {
-        for (let off = 0; off < chunk.byteLength; ) off += fs.writeSync(fd, chunk, off);
-        bytes += chunk.byteLength;
-        crc32 = zlib.crc32(chunk, crc32);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return { bytes, crc32 };
-  });
+async function writeFilesHere(files: readonly ChunkedFile[]): Promise<FileDigest[]> {
+  return files.map((file) => writeChunksSync(file.path, file.chunks));
 }

@@ -22,6 +22,7 @@
  * - An unwritable cache folder is a warning; the run continues uncached.
  */
 import { readFileWithCrc32, writeFilesWithCrc32 } from "../common/bigBuffers";
+import type { FileDigest } from "../common/bigBuffers";
 import { hasFilters } from "../ingest/filters";
 import { labelRuleName } from "../ingest/label";
 import * as crypto from "crypto";
@@ -190,14 +191,10 @@ export function featuresKey(ingest: string, params: { testFraction: number; vali
 
 // ---------------------------------------------------------------- entries on disk
 
-interface FileCheck {
-  bytes: number;
-  crc32: number;
-}
 
 interface EntryMeta<T> {
   key: string;
-  files: Record<string, FileCheck>;
+  files: Record<string, FileDigest>;
   data: T;
 }
 
@@ -336,7 +333,7 @@ export class StageStore {
     return (async () => {
       try {
         const checks = await writing;
-        const meta: EntryMeta<T> = { key, files: Object.fromEntries(names.map((name, k): [string, FileCheck] => [name, checks[k]])), data };
+        const meta: EntryMeta<T> = { key, files: Object.fromEntries(names.map((name, k): [string, FileDigest] => [name, checks[k]])), data };
         await fs.promises.writeFile(path.join(tmp, "meta.json"), JSON.stringify(meta));
         fs.rmSync(dir, { recursive: true, force: true });
         fs.renameSync(tmp, dir);

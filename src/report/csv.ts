@@ -161,7 +161,7 @@ export function* csvColumnChunks(names: readonly string[], columns: readonly Csv
 
 /** Write a table held as columns as CSV atomically (see `csvColumnChunks`). @returns the file's length and CRC-32 */
 export function writeCsvColumns(file: string, names: readonly string[], columns: readonly CsvColumn[], length: number): FileDigest {
-  return writeFileAtomic(file, csvColumnChunks(names, columns, length), { digest: true });
+  return writeFileAtomic(file, csvColumnChunks(names, columns, length));
 }
 
 /** CSV text for the given columns (see `csvChunks`). */

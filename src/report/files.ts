@@ -5,8 +5,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as zlib from "zlib";
+import { writeChunksSync } from "../common/bigBuffers";
+import type { FileDigest } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
+
+export type { FileDigest } from "../common/bigBuffers";
 
 /** A system error (`code` set, e.g. ENOSPC, EACCES, EROFS) while writing `file`, as a message the CLI prints. */
 export function writeFailure(file: string, error: unknown): Error {
@@ -32,48 +35,23 @@ export function ensureDir(dir: string): void {
 
 let counter = 0;
 
-/** A written file's length and CRC-32 (zlib's), taken as it was written. */
-export interface FileDigest {
-  bytes: number;
-  crc32: number;
-}
-
-function writeChunks(file: string, chunks: Iterable<string | Uint8Array>, digest: FileDigest | null): void {
-  const fd = fs.openSync(file, "w");
-  try {
-    for (const chunk of chunks) {
-      const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
-      for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off);
-      if (digest) {
-        digest.bytes += bytes.length;
-        digest.crc32 = zlib.crc32(bytes, digest.crc32);
-      }
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /**
  * Write `data` to `file` via a temporary file in the same directory followed by a rename,
  * so readers never see a half-written file. Creates the parent directory. `data` may come as
  * chunks (strings are written as UTF-8), written in order as they are produced.
- * With `{ digest: true }`: also the file's length and CRC-32, taken while writing (no re-read).
+ * @returns the file's length and CRC-32, taken while writing (no re-read)
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>): void;
-export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>, options: { digest: true }): FileDigest;
-export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>, options?: { digest: true }): FileDigest | void {
+export function writeFileAtomic(file: string, data: string | Uint8Array | Iterable<string | Uint8Array>): FileDigest {
   const dir = path.dirname(path.resolve(file));
   ensureDir(dir);
   counter += 1;
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${counter}.tmp`);
-  const digest = options?.digest ? { bytes: 0, crc32: 0 } : null;
   try {
-    writeChunks(tmp, typeof data === "string" || data instanceof Uint8Array ? [data] : data, digest);
+    const digest = writeChunksSync(tmp, typeof data === "string" || data instanceof Uint8Array ? [data] : data);
     fs.renameSync(tmp, file);
+    return digest;
   } catch (error) {
     fs.rmSync(tmp, { force: true });
     throw writeFailure(file, error);
   }
-  return digest ?? undefined;
 }
