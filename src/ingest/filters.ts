@@ -10,7 +10,8 @@
 import * as fs from "fs";
 import { sharedArray } from "../common/bigBuffers";
 import { UserInputError } from "../common/errors";
-import { gatherRows, permuteDict } from "./plays";
+import { gatherRows } from "../common/arrays";
+import { permuteDict } from "./plays";
 import type { DictColumn, PlayFilters, PlayTable } from "./types";
 
 export const FILTER_ORDER = ["since", "until", "platform", "country", "artists"] as const;

@@ -3,6 +3,7 @@
  * Rows are appended in input order; `finish()` orders them by start time and
  * renumbers dictionaries so they hold only values of kept rows, in first-seen order.
  */
+import { gatherRows } from "../common/arrays";
 import { sharedArray } from "../common/bigBuffers";
 import type { DictColumn, PlayTable } from "./types";
 import { platformFamily } from "./platform";
@@ -146,12 +147,6 @@ function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Arr
   }
   if (!sorted) order.sort((a, b) => start[a] - start[b] || end[a] - end[b] || a - b);
   return order;
-}
-
-/** out[k] = from[rows[k]] for every k: a column's rows in a new order (or a subset of them); returns `out`. */
-export function gatherRows<T extends Float64Array | Int8Array>(out: T, from: T, rows: Uint32Array): T {
-  for (let k = 0; k < rows.length; k++) out[k] = from[rows[k]];
-  return out;
 }
 
 /** Reorders codes and renumbers values by first appearance in the new order, dropping unused values. */

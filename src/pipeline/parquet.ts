@@ -182,6 +182,13 @@ function wallClockMs(iso: string): number {
   return Date.parse(`${iso}Z`);
 }
 
+/** Each text's instant (a loop: `Float64Array.from(texts, parse)` goes through the iterator protocol, ~20× slower). */
+function instants(texts: readonly string[], parse: (text: string) => number): Float64Array {
+  const ms = new Float64Array(texts.length);
+  for (let k = 0; k < texts.length; k++) ms[k] = parse(texts[k]);
+  return ms;
+}
+
 /** A coded column's shown values as a dictionary column (values in first-seen order, as a dictionary of its texts would be). */
 function codedDictionary(column: CodedColumn, length: number, id: number): A.Vector {
   const index = new Map<string, number>();
@@ -216,8 +223,8 @@ export function scoredTable(c: ScoredColumns, columns: readonly ScoredFileColumn
     const shared = scoredColumn(c, name);
     const column = used.has(shared) && ArrayBuffer.isView(shared) ? shared.slice() : shared;
     used.add(shared);
-    if (name === "ts") out[name] = timestamps(Float64Array.from(c.ts, (t) => Date.parse(t)), UTC_MS);
-    else if (name === "start_local") out[name] = timestamps(Float64Array.from(c.start_local, wallClockMs), LOCAL_MS);
+    if (name === "ts") out[name] = timestamps(instants(c.ts, Date.parse), UTC_MS);
+    else if (name === "start_local") out[name] = timestamps(instants(c.start_local, wallClockMs), LOCAL_MS);
     else if (name === "shuffle" || name === "label") out[name] = booleans((i) => (column as Int8Array)[i], n);
     else if (column instanceof Int8Array) out[name] = numbers(new A.Int8(), column);
     else if (column instanceof Int32Array) out[name] = numbers(new A.Int32(), column);

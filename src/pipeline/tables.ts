@@ -2,6 +2,7 @@
  * Row tables derived from a run, shared by the CLI's outputs and the notebooks:
  * scored test plays, monthly completion, feature importance. Functions return data.
  */
+import { gatherRows, valuesAt } from "../common/arrays";
 import { civilFromDays, OffsetCache } from "../features/time";
 import type { FeatureSet, SplitPlan } from "../features";
 import type { DictColumn, PlayTable } from "../ingest/types";
@@ -93,9 +94,7 @@ export interface ScoredColumns {
 
 /** A dictionary column's codes at the given play rows, shown as its values (null → `missing`). */
 function codedAt(column: DictColumn, playRows: Int32Array, missing: string): CodedColumn {
-  const codes = new Int32Array(playRows.length);
-  for (let k = 0; k < playRows.length; k++) codes[k] = column.codes[playRows[k]];
-  return { codes, labels: column.values, missing };
+  return { codes: gatherRows(new Int32Array(playRows.length), column.codes, playRows), labels: column.values, missing };
 }
 
 /**
@@ -109,12 +108,8 @@ export function scoredColumns(plays: PlayTable, features: FeatureSet, run: Model
   for (let r = 0; r < features.rows; r++) if (roles.includes(features.role[r])) n++;
   const featureRows = new Int32Array(n);
   for (let r = 0, k = 0; r < features.rows; r++) if (roles.includes(features.role[r])) featureRows[k++] = r;
-  const playRows = featureRows.map((r) => features.playIndex[r]);
-  const gather = <T extends Int8Array | Int32Array | Float64Array>(out: T, from: ArrayLike<number>, rows: Int32Array): T => {
-    for (let k = 0; k < n; k++) out[k] = from[rows[k]];
-    return out;
-  };
-  const models = run.models.map((m) => ({ name: `p_${m.name}` as const, scores: gather(new Float64Array(n), m.calibrated, featureRows) }));
+  const playRows = gatherRows(new Int32Array(n), features.playIndex, featureRows);
+  const models = run.models.map((m) => ({ name: `p_${m.name}` as const, scores: valuesAt(m.calibrated, featureRows) }));
   const cache = new OffsetCache(zone);
   const ts = new Array<string>(n);
   const startLocal = new Array<string>(n);
@@ -136,8 +131,8 @@ export function scoredColumns(plays: PlayTable, features: FeatureSet, run: Model
     start_local: startLocal,
     hour_local: hour,
     day_of_week: weekday,
-    session_id: gather(new Int32Array(n), features.sessionId, featureRows),
-    session_position: gather(new Int32Array(n), features.sessionPosition, featureRows),
+    session_id: gatherRows(new Int32Array(n), features.sessionId, featureRows),
+    session_position: gatherRows(new Int32Array(n), features.sessionPosition, featureRows),
     spotify_track_uri: codedAt(plays.trackUri, playRows, ""),
     track: codedAt(plays.trackName, playRows, ""),
     artist: codedAt(plays.artistName, playRows, ""),
@@ -145,8 +140,8 @@ export function scoredColumns(plays: PlayTable, features: FeatureSet, run: Model
     platform: codedAt(plays.platformRaw, playRows, ""),
     platform_family: codedAt(plays.platformFamily, playRows, "unknown"),
     conn_country: codedAt(plays.connCountry, playRows, ""),
-    shuffle: gather(new Int8Array(n), plays.shuffle, playRows),
-    split: { codes: gather(new Int32Array(n), features.role, featureRows), labels: ROLE_NAMES, missing: "other" },
+    shuffle: gatherRows(new Int8Array(n), plays.shuffle, playRows),
+    split: { codes: gatherRows(new Int32Array(n), features.role, featureRows), labels: ROLE_NAMES, missing: "other" },
     label,
     // The primary model's column is p_complete itself (one array: the CSV formats it once).
     p_complete: models[run.models.indexOf(primary)].scores,
