@@ -161,10 +161,10 @@ export function scoredColumn(c: ScoredColumns, name: ScoredFileColumn): ScoredCo
 }
 
 /** The text a coded column shows at row k. */
-export const codedText = (column: CodedColumn, k: number): string => {
+function codedText(column: CodedColumn, k: number): string {
   const code = column.codes[k];
   return code >= 0 && code < column.labels.length ? column.labels[code] : column.missing;
-};
+}
 
 /** The scored plays as row objects (the figures', the notebooks' and the CSV reader's shape). */
 export function scoredRows(c: ScoredColumns): ScoredRow[] {
@@ -193,11 +193,6 @@ export function scoredRows(c: ScoredColumns): ScoredRow[] {
     rows[k] = row;
   }
   return rows;
-}
-
-/** `scoredRows` of `scoredColumns`: the scored plays as row objects. */
-export function scoredSamples(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string, roles: number[] = [2]): ScoredRow[] {
-  return scoredRows(scoredColumns(plays, features, run, zone, roles));
 }
 
 export interface MonthlyRow {
