@@ -212,6 +212,53 @@ test("newtonLogistic takes the rows over: it empties the holder (so their float3
   assert.throws(() => newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options), /already handed over/);
 });
 
+test("newtonLogistic streamed in a row order (TfjsLogisticOptions.start): the resident descent's numbers on the rows permuted beforehand, bit for bit", async () => {
+  await initBackend();
+  const cols = 4;
+  const rows = 3000;
+  const d = makeSynthetic({ rows, cols, seed: 12 });
+  const scaler = new Standardizer().fit(d.X, rows, cols);
+  const xs = new Float32Array(rows * cols);
+  scaler.transformInto(d.X, 0, rows, xs);
+  const ys = Float32Array.from(d.y);
+  const order = seededPermutation(rows, mulberry32(5));
+  const permuted = { xs: new Float32Array(rows * cols), ys: new Float32Array(rows) };
+  for (let i = 0; i < rows; i++) {
+    permuted.xs.set(xs.subarray(order[i] * cols, (order[i] + 1) * cols), i * cols);
+    permuted.ys[i] = ys[order[i]];
+  }
+  // Small chunks, a Hessian from a few of them: most chunks are streamed, each pass.
+  const options = { l2: 1e-4, gradTol: GRADIENT_TOLERANCE, maxIter: 100, chunkRows: 256, hessianRows: 512 };
+  const start = { weights: new Float64Array(cols), intercept: 0 };
+  const resident = newtonLogistic(permuted, cols, start, options);
+  const streamed = newtonLogistic({ xs, ys, order }, cols, start, { ...options, streamed: true });
+  assert.ok(resident.result.converged && resident.result.iterations > 1, JSON.stringify(resident.result));
+  assert.deepEqual(streamed.weights, resident.weights);
+  assert.equal(streamed.intercept, resident.intercept);
+  assert.deepEqual({ ...streamed.result, seconds: 0 }, { ...resident.result, seconds: 0 });
+  assert.throws(() => newtonLogistic({ xs, ys, order }, cols, start, { ...options, helper: { load: () => true } as never }), /cannot be combined with a helper/);
+});
+
+test("TfjsLogistic started at the closed loop's minimiser (options.start): no Adam epochs, tfjs's gradient within the tolerance, the scores of Adam then Newton", async () => {
+  const choice = chooseL2(parts.train, parts.validation);
+  const selected = choice.selected!;
+  const cl = new ClosedLoopLogistic({ l2: choice.l2, start: selected }).fit(parts.train.X, parts.train.y);
+  const started = await new TfjsLogistic({ l2: choice.l2, start: { ...selected, coefficients: cl.coefficients(), logits: null } }).fit(parts.train.X, parts.train.y, fitOpts);
+  const adam = await new TfjsLogistic({ ...small, l2: choice.l2 }).fit(parts.train.X, parts.train.y, fitOpts);
+  const h = started.history!;
+  assert.deepEqual([h.epochsRun, h.trainLoss.length, h.valLoss.length], [0, 0, 0]);
+  assert.ok(h.newton!.converged && h.newton!.gradNorm <= GRADIENT_TOLERANCE, JSON.stringify(h.newton));
+  const a = started.coefficients();
+  const b = adam.coefficients();
+  for (let j = 0; j < 10; j++) assert.ok(Math.abs(a.weights[j] - b.weights[j]) <= 1e-4, `weight ${j}: ${a.weights[j]} vs ${b.weights[j]}`);
+  assert.ok(Math.abs(auc(parts.test.y, started.predictProba(parts.test.X)) - auc(parts.test.y, adam.predictProba(parts.test.X))) <= 1e-4);
+  // the start is used once, on the rows it was found on, and never with a subsample
+  assert.throws(() => new TfjsLogistic({ start: selected, maxTrainRows: 100 }), /cannot be combined with maxTrainRows/);
+  await assert.rejects(new TfjsLogistic({ start: selected }).fit(parts.validation.X, parts.validation.y), /fitted on other rows/);
+  started.dispose();
+  adam.dispose();
+});
+
 test("tfjs training is deterministic: same seed → identical predictions", async () => {
   const opts = { ...small, maxEpochs: 3 };
   const a = await new TfjsLogistic(opts).fit(parts.train.X, parts.train.y, fitOpts);

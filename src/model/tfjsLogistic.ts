@@ -15,7 +15,11 @@ import {
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
 import { NewtonHelper } from "./newtonHelper";
-import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients } from "./types";
+import type { ClosedLoopStart } from "./closedLoop";
+import { initBackend } from "./backend";
+import { mulberry32 } from "../common/rng";
+import { seededPermutation } from "./rows";
+import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, checkLabels, inferCols } from "./types";
 
 export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /**
@@ -46,6 +50,16 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
    * `trainRows` and `trainRowsGiven`.
    */
   maxTrainRows?: number;
+  /**
+   * A minimiser of the same objective to start from, with the float32 standardised training rows
+   * it was found on (a closed-loop fit at this λ: `TrainOptions.primaryFromClosedLoop`). Then no
+   * Adam epochs, so no training curve: the Newton steps start at its weights and run until tfjs's
+   * own gradient is within `gradTol` (from the closed loop's minimiser: one pass, no step, on the
+   * exports measured). The rows are read in a seeded order and uploaded chunk by chunk for each
+   * pass, on this thread: no second copy of them, in JS or in the backend's heap. For refits that
+   * are only scored: the label comparison. Null (default): Adam first.
+   */
+  start?: ClosedLoopStart | null;
 }
 
 /**
@@ -67,9 +81,11 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
   readonly maxNewtonIter: number;
   private readonly newton: { hessianRows?: number; chunkRows?: number };
   private readonly newtonHelperMinRows: number;
+  /** `options.start` until the fit that uses it (then dropped: it holds a copy of the training rows). */
+  private start: ClosedLoopStart | null;
 
   constructor(options: TfjsLogisticOptions = {}) {
-    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, newtonHelperMinRows = NEWTON_HELPER_MIN_ROWS, ...train } = options;
+    const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, newtonHelperMinRows = NEWTON_HELPER_MIN_ROWS, start = null, ...train } = options;
     // Convex model: end at the penalised optimum (see TfjsTrainOptions.restoreBest).
     const warmup = { restoreBest: false, maxEpochs: 5, maxRowVisits: LOGISTIC_WARMUP_ROW_VISITS };
     super(resolveTrainOptions({ ...warmup, ...train, ...(earlyStopping ? {} : { patience: Infinity }) }, defaultTrainOptions), maxTrainRows);
@@ -77,25 +93,15 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     this.gradTol = gradTol;
     this.maxNewtonIter = maxNewtonIter;
     this.newtonHelperMinRows = newtonHelperMinRows;
+    if (start && maxTrainRows < Infinity) throw new Error("TfjsLogistic: options.start continues a fit on every training row, so it cannot be combined with maxTrainRows");
+    this.start = start;
   }
 
   /** @param X [rows * cols] raw training rows; y [rows] 0/1; XVal/yVal: the training curve (and early stopping, when on). */
   async fit(X: Float64Array, y: Float64Array, options: FitOptions = {}): Promise<this> {
+    if (this.start) return this.continueFit(X, y, options);
     const { cols, seed, sample, rowsGiven } = await this.standardizeAndSample(X, y, options, "TfjsLogistic.fit");
-    this.model?.dispose();
-    const model = tf.sequential();
-    model.add(
-      tf.layers.dense({
-        inputShape: [cols],
-        units: 1,
-        activation: "sigmoid",
-        kernelInitializer: tf.initializers.glorotUniform({ seed }),
-        biasInitializer: "zeros",
-        // The bias is not regularised, like the closed-loop intercept.
-        kernelRegularizer: tf.regularizers.l2({ l2: this.options.l2 }),
-      }),
-    );
-    this.model = model;
+    const model = this.build(cols, seed);
     const t0 = Date.now();
     // Started now, so the helper's tfjs start-up overlaps the Adam epochs.
     const helper = sample.y.length >= this.newtonHelperMinRows ? NewtonHelper.start() : null;
@@ -111,15 +117,75 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     const { history } = trained;
     if (sample.y !== y || rowsGiven !== y.length) history.trainRowsGiven = rowsGiven;
     const { weights, intercept, result } = newton;
+    this.setWeights(model, cols, weights, intercept);
+    history.newton = { ...result, gradTol: this.gradTol };
+    history.seconds = (Date.now() - t0) / 1000;
+    this.history = history;
+    return this;
+  }
+
+  /** `fit` from `options.start`: its rows and weights, Newton steps only (see `TfjsLogisticOptions.start`). */
+  private async continueFit(X: Float64Array, y: Float64Array, options: FitOptions): Promise<this> {
+    const start = this.start!;
+    // Dropped now: the rows are handed over below, and nothing else may hold them.
+    this.start = null;
+    start.logits?.close();
+    const cols = inferCols(X, y.length, "TfjsLogistic.fit");
+    if (start.Xs.length !== X.length || start.mean.length !== cols) throw new Error("TfjsLogistic: options.start was fitted on other rows");
+    checkLabels(y, "TfjsLogistic.fit");
+    const backend = (await initBackend()).name;
+    const seed = options.seed ?? 0;
+    this.scaler.setStats(start.mean, start.std);
+    const model = this.build(cols, seed);
+    const t0 = Date.now();
+    const ys = new Float32Array(y.length);
+    for (let i = 0; i < y.length; i++) ys[i] = y[i];
+    // In a seeded random order, as after Adam: in time order (the closed loop's rows) each chunk's
+    // float32 sums round alike, which left a gradient floor of ~5e-7 (at 200k plays) above gradTol.
+    const order = seededPermutation(y.length, mulberry32(seed ^ 0x5eed));
+    const newton = newtonLogistic({ xs: start.Xs, ys, order }, cols, start.coefficients, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper: null, streamed: true });
+    this.setWeights(model, cols, newton.weights, newton.intercept);
+    this.history = {
+      trainLoss: [],
+      valLoss: [],
+      epochsRun: 0,
+      bestEpoch: 0,
+      stoppedEarly: false,
+      backend,
+      seconds: (Date.now() - t0) / 1000,
+      epochSeconds: [],
+      trainRows: y.length,
+      newton: { ...newton.result, gradTol: this.gradTol },
+    };
+    return this;
+  }
+
+  /** A fresh model: one dense sigmoid unit over `cols` inputs, L2 on its kernel (not its bias). */
+  private build(cols: number, seed: number): tf.Sequential {
+    this.model?.dispose();
+    const model = tf.sequential();
+    model.add(
+      tf.layers.dense({
+        inputShape: [cols],
+        units: 1,
+        activation: "sigmoid",
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+        biasInitializer: "zeros",
+        // The bias is not regularised, like the closed-loop intercept.
+        kernelRegularizer: tf.regularizers.l2({ l2: this.options.l2 }),
+      }),
+    );
+    this.model = model;
+    return model;
+  }
+
+  /** Sets the dense unit's kernel [cols, 1] and bias from float64 weights (stored as float32). */
+  private setWeights(model: tf.Sequential, cols: number, weights: Float64Array, intercept: number): void {
     const kernel = tf.tensor2d(Float32Array.from(weights), [cols, 1]);
     const bias = tf.tensor1d([intercept]);
     model.layers[0].setWeights([kernel, bias]);
     kernel.dispose();
     bias.dispose();
-    history.newton = { ...result, gradTol: this.gradTol };
-    history.seconds = (Date.now() - t0) / 1000;
-    this.history = history;
-    return this;
   }
 
   /** Weights on standardised inputs (with sign) + intercept, for feature_importance.csv. */
