@@ -89,6 +89,14 @@ export interface TrainOptions {
   workerMinCells?: number;
   /** Train just these models (e.g. the primary for each rule of `--compare-labels`); must include the primary. */
   only?: string[];
+  /**
+   * The primary starts at the closed loop's minimiser (`TfjsLogisticOptions.start`; the closed
+   * loop must be among the models): tfjs's Newton steps check and refine it on the λ selection's
+   * copy of the training rows, so no Adam epochs and no training curve (its history has no
+   * epochs). The same minimiser to the gradient tolerance, for refits that are only scored: each
+   * rule of `--compare-labels`.
+   */
+  primaryFromClosedLoop?: boolean;
 }
 
 export const DEFAULT_WORKER_MIN_CELLS = 1_000_000;
@@ -107,6 +115,8 @@ interface ModelContext {
   l2: number;
   /** The λ selection's closed-loop fit at `l2` (null when λ was not chosen by fitting). */
   selected: ClosedLoopStart | null;
+  /** Where the primary starts (`TrainOptions.primaryFromClosedLoop`): set once the closed loop has its minimiser. */
+  primaryStart?: ClosedLoopStart | null;
 }
 
 /** The models whose histories model_metrics.json reports, as `make` created them this run. */
@@ -147,7 +157,13 @@ export const TRAINING_ORDER: readonly string[] = ["closed_loop_logistic", "leaky
 /** The model specs of a run (in model_metrics.json's order); `core` collects the instances whose histories are reported. */
 function modelSpecs(core: CoreModels): ModelSpec[] {
   return [
-    { name: "tfjs_logistic", deployable: true, primary: true, description: "logistic regression, one dense sigmoid unit in tfjs", make: (_, c) => (core.tfjsLogistic = new TfjsLogistic({ l2: c.l2 })) },
+    {
+      name: "tfjs_logistic",
+      deployable: true,
+      primary: true,
+      description: "logistic regression, one dense sigmoid unit in tfjs",
+      make: (_, c) => (core.tfjsLogistic = new TfjsLogistic({ l2: c.l2, start: c.primaryStart })),
+    },
     {
       name: "closed_loop_logistic",
       deployable: true,
@@ -264,6 +280,8 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     });
     const chosen = chooseL2(trainRows, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
+    const fromClosedLoop = options.primaryFromClosedLoop === true;
+    if (fromClosedLoop && !specs.some((s) => s.name === "closed_loop_logistic")) throw new Error("primaryFromClosedLoop needs closed_loop_logistic among the models");
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     if (!context.selected) chosen.selected?.logits?.close();
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
@@ -273,8 +291,12 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       const k = specs.findIndex((s) => s.name === name);
       if (k < 0 || pending.some((p) => p.k === k)) continue;
       await trainInline(k);
-      // The λ selection's copy of the training rows is only for the model that continues its fit.
-      if (name === "closed_loop_logistic") context = { ...context, selected: null };
+      // The λ selection's copy of the training rows is only for the model that continues its fit,
+      // and the primary when it starts at that model's minimiser (it takes the rows over).
+      if (name === "closed_loop_logistic") {
+        const from: ClosedLoopStart | null = fromClosedLoop && context.selected ? { ...context.selected, coefficients: core.closedLoop!.coefficients(), logits: null } : null;
+        context = { ...context, selected: null, primaryStart: from };
+      } else if (name === PRIMARY_MODEL) context = { ...context, primaryStart: null };
     }
     await joinWorkers();
   } finally {
