@@ -97,6 +97,13 @@ test("compare-labels on data-sample: rows, agreement and per-platform disagreeme
   const otherSeed = await compareLabels(ingest, split, DEFAULT_PARAMS, rules.slice(0, 1), undefined, { run: { ...trained, budgets: { ...trained.budgets, seed: 7 } }, evaluation: marked });
   assert.equal(otherSeed.rows[0].test_auc, c.rows[0].test_auc);
 
+  // each refit's primary starts at its closed loop's minimiser: no Adam epochs, tfjs's gradient within the tolerance
+  const refit = await trainModels(prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic", "closed_loop_logistic"], primaryFromClosedLoop: true });
+  const newton = refit.histories.tfjs_logistic!.newton!;
+  assert.equal(refit.histories.tfjs_logistic!.epochsRun, 0);
+  assert.ok(newton.converged && newton.iterations <= 1, JSON.stringify(newton));
+  await assert.rejects(trainModels(prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic"], primaryFromClosedLoop: true }), /needs closed_loop_logistic/);
+
   // outputs
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "label-comparison-"));
   const file = path.join(dir, "label_comparison.csv");

@@ -11,13 +11,13 @@ import {
   TfjsTrainOptions,
   defaultTrainOptions,
   resolveTrainOptions,
+  adamRandom,
   trainLayersModelKeepingRows,
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
 import { NewtonHelper } from "./newtonHelper";
 import type { ClosedLoopStart } from "./closedLoop";
 import { initBackend } from "./backend";
-import { mulberry32 } from "../common/rng";
 import { seededPermutation } from "./rows";
 import { Classifier, FitOptions, GRADIENT_TOLERANCE, LinearCoefficients, checkLabels, inferCols } from "./types";
 
@@ -59,8 +59,11 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
    * pass, on this thread: no second copy of them, in JS or in the backend's heap. For refits that
    * are only scored: the label comparison. Null (default): Adam first.
    */
-  start?: ClosedLoopStart | null;
+  start?: MinimiserStart | null;
 }
+
+/** A minimiser to start from (`TfjsLogisticOptions.start`): standardised weights, and the rows standardised with mean / std. */
+export type MinimiserStart = Pick<ClosedLoopStart, "Xs" | "mean" | "std" | "coefficients">;
 
 /**
  * Adam warm-up budget (epochs × training rows): it only brings the weights near the minimum
@@ -82,7 +85,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
   private readonly newton: { hessianRows?: number; chunkRows?: number };
   private readonly newtonHelperMinRows: number;
   /** `options.start` until the fit that uses it (then dropped: it holds a copy of the training rows). */
-  private start: ClosedLoopStart | null;
+  private start: MinimiserStart | null;
 
   constructor(options: TfjsLogisticOptions = {}) {
     const { earlyStopping = false, gradTol = GRADIENT_TOLERANCE, maxNewtonIter = 100, maxTrainRows = Infinity, hessianRows, newtonChunkRows, newtonHelperMinRows = NEWTON_HELPER_MIN_ROWS, start = null, ...train } = options;
@@ -127,9 +130,8 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
   /** `fit` from `options.start`: its rows and weights, Newton steps only (see `TfjsLogisticOptions.start`). */
   private async continueFit(X: Float64Array, y: Float64Array, options: FitOptions): Promise<this> {
     const start = this.start!;
-    // Dropped now: the rows are handed over below, and nothing else may hold them.
+    // Dropped now, so the fitted model (kept for its history) does not keep the rows alive.
     this.start = null;
-    start.logits?.close();
     const cols = inferCols(X, y.length, "TfjsLogistic.fit");
     if (start.Xs.length !== X.length || start.mean.length !== cols) throw new Error("TfjsLogistic: options.start was fitted on other rows");
     checkLabels(y, "TfjsLogistic.fit");
@@ -140,9 +142,10 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     const t0 = Date.now();
     const ys = new Float32Array(y.length);
     for (let i = 0; i < y.length; i++) ys[i] = y[i];
-    // In a seeded random order, as after Adam: in time order (the closed loop's rows) each chunk's
-    // float32 sums round alike, which left a gradient floor of ~5e-7 (at 200k plays) above gradTol.
-    const order = seededPermutation(y.length, mulberry32(seed ^ 0x5eed));
+    // In Adam's own first order (its seeded stream's first draw): in time order (the closed loop's
+    // rows) each chunk's float32 sums round alike, which left a gradient floor of ~5e-7 (at 200k
+    // plays) above gradTol, and a chunk would be no random sample for the Hessian.
+    const order = seededPermutation(y.length, adamRandom(seed));
     const newton = newtonLogistic({ xs: start.Xs, ys, order }, cols, start.coefficients, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper: null, streamed: true });
     this.setWeights(model, cols, newton.weights, newton.intercept);
     this.history = {

@@ -5,7 +5,8 @@
  * is at most `gradTol`: the same objective and stopping rule as the closed loop, so both end at
  * its one minimum. tfjs computes each row chunk's loss and gradient X̃ᵀ(p − y) on the float32
  * standardised rows, and the Hessian X̃ᵀ diag(p(1 − p)) X̃ on a sample of chunks (≤ 32k rows, a
- * random sample: the rows are in Adam's seeded order; the gradient always comes from every row);
+ * random sample: the rows are in Adam's seeded order, or read in `HandedOverRows.order`; the
+ * gradient always comes from every row);
  * the chunks are summed in float64 (one float32 sum over 300k rows would round away the digits
  * the tolerance needs), and the (cols + 1)² Newton system is solved by Cholesky in JS, with
  * Armijo backtracking. θ enters each pass as float32 hi + lo parts (`splitFloat32`): rounded to
@@ -106,7 +107,8 @@ interface Evaluation {
  * The rows a descent starts from: xs [rows * cols] float32 standardised training rows, ys [rows]
  * 0/1. `newtonLogistic` takes them out (sets both to null) once they are on the backend, so
  * this copy (240 MB at 1M plays) is garbage during the passes, where the backend's chunks and
- * XNNPACK's packed copies of them grow: its owner must keep no other reference to them.
+ * XNNPACK's packed copies of them grow: its owner must keep no other reference to them. Streamed
+ * (`newtonLogistic`'s `streamed`), the descent reads them in place for every pass instead.
  */
 export interface HandedOverRows {
   xs: Float32Array | null;
@@ -135,12 +137,12 @@ interface UploadedChunks {
 
 /**
  * Uploads the handed-over rows chunk by chunk (the helper's chunks to the helper) and empties
- * `input`: when this returns, no frame holds the float32 copy any more. `streamed`: only the
- * Hessian chunks are uploaded now; the others each pass, from the rows kept in `streamed`.
+ * `input`: when this returns, no frame holds the float32 copy any more (unless `streamed`: only
+ * the Hessian chunks are uploaded now, the others for each pass, from the rows kept in `streamed`).
  *
  * The Hessian (a cols² pass, ~cols times the cost of the gradient) comes from at most
  * `hessianRows` rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order,
- * so a chunk is a random sample). Its factor only shapes the steps; the gradient and f, which
+ * or read in `order`, so a chunk is a random sample). Its factor only shapes the steps; the gradient and f, which
  * decide convergence, always use every row.
  */
 function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessianRows: number, helper: ChunkHelper | null, streamed: boolean): UploadedChunks {

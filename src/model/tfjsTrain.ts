@@ -79,6 +79,11 @@ export interface TfjsHistory {
   newton?: NewtonResult & { gradTol: number };
 }
 
+/** The seeded stream Adam draws its row order (first) and batch orders from. */
+export function adamRandom(seed: number): () => number {
+  return mulberry32(seed ^ 0x5eed);
+}
+
 export const defaultTrainOptions: Required<TfjsTrainOptions> = {
   // 1M plays (706k training rows × 68) on 2 cores (wasm): ~0.25 s/epoch at 4096; the val loss settles in ~5 epochs.
   batchSize: 4096,
@@ -137,7 +142,7 @@ export async function trainLayersModelKeepingRows(
   checkLabels(y, "tfjs fit");
   const { XVal, yVal } = fitOptions;
   const hasVal = !!XVal && !!yVal && yVal.length > 0;
-  const rand = mulberry32((fitOptions.seed ?? 0) ^ 0x5eed);
+  const rand = adamRandom(fitOptions.seed ?? 0);
 
   // A direct optimiser step (optimizer.minimize → tf.variableGrads) instead of
   // model.trainOnBatch, which runs the Layers training machinery and reads the loss back per

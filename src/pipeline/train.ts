@@ -27,7 +27,7 @@ import {
   selectRole,
   Standardizer,
 } from "../model";
-import type { BackendInfo, Classifier, FitOptions, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, TfjsHistory } from "../model";
+import type { BackendInfo, Classifier, FitOptions, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, MinimiserStart, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { PipelineParams } from "./params";
@@ -94,7 +94,8 @@ export interface TrainOptions {
    * loop must be among the models): tfjs's Newton steps check and refine it on the λ selection's
    * copy of the training rows, so no Adam epochs and no training curve (its history has no
    * epochs). The same minimiser to the gradient tolerance, for refits that are only scored: each
-   * rule of `--compare-labels`.
+   * rule of `--compare-labels`. When λ was not chosen by fitting (no training or validation rows:
+   * no selection to continue), the primary trains as usual, Adam then Newton.
    */
   primaryFromClosedLoop?: boolean;
 }
@@ -116,7 +117,7 @@ interface ModelContext {
   /** The λ selection's closed-loop fit at `l2` (null when λ was not chosen by fitting). */
   selected: ClosedLoopStart | null;
   /** Where the primary starts (`TrainOptions.primaryFromClosedLoop`): set once the closed loop has its minimiser. */
-  primaryStart?: ClosedLoopStart | null;
+  primaryStart?: MinimiserStart | null;
 }
 
 /** The models whose histories model_metrics.json reports, as `make` created them this run. */
@@ -147,7 +148,7 @@ interface ModelSpec {
 /**
  * The main thread's training order (after the λ selection; a worker model is skipped here when
  * it runs in its worker). The closed loop first: it continues the λ selection's fit, whose copy
- * of the training rows it then frees. The leaky reference next: its pieces (a subsample, the
+ * of the training rows it then frees (or hands to the primary: `primaryFromClosedLoop`). The leaky reference next: its pieces (a subsample, the
  * validation rows, its scores chunk by chunk: prepare.ts) come and go before tfjs_logistic's
  * Newton stage grows the wasm heap by a float32 copy of the training rows, which WebAssembly
  * memory never gives back. Then the rest.
@@ -198,6 +199,8 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   const backend = await initBackend();
   const core: CoreModels = {};
   const specs = modelSpecs(core).filter((s) => !options.only || options.only.includes(s.name));
+  const fromClosedLoop = options.primaryFromClosedLoop === true;
+  if (fromClosedLoop && !specs.some((s) => s.name === "closed_loop_logistic")) throw new Error("primaryFromClosedLoop needs closed_loop_logistic among the models");
   const slots: (ModelResult | undefined)[] = specs.map(() => undefined);
   const coefficients: Record<string, LinearCoefficients> = {};
   let primaryScorer: LinearScorerParams | null = null;
@@ -280,12 +283,11 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     });
     const chosen = chooseL2(trainRows, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
-    const fromClosedLoop = options.primaryFromClosedLoop === true;
-    if (fromClosedLoop && !specs.some((s) => s.name === "closed_loop_logistic")) throw new Error("primaryFromClosedLoop needs closed_loop_logistic among the models");
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     if (!context.selected) chosen.selected?.logits?.close();
     // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
-    // at 1M plays), and only until the closed loop has continued from it (its logits thread too).
+    // at 1M plays), and only until the closed loop has continued from it (its logits thread too),
+    // or with `primaryFromClosedLoop`, until the primary has started from the closed loop's minimiser.
     chosen.selected = null;
     for (const name of TRAINING_ORDER) {
       const k = specs.findIndex((s) => s.name === name);
@@ -294,7 +296,8 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       // The λ selection's copy of the training rows is only for the model that continues its fit,
       // and the primary when it starts at that model's minimiser (it takes the rows over).
       if (name === "closed_loop_logistic") {
-        const from: ClosedLoopStart | null = fromClosedLoop && context.selected ? { ...context.selected, coefficients: core.closedLoop!.coefficients(), logits: null } : null;
+        const rows: ClosedLoopStart | null = context.selected;
+        const from: MinimiserStart | null = fromClosedLoop && rows ? { Xs: rows.Xs, mean: rows.mean, std: rows.std, coefficients: core.closedLoop!.coefficients() } : null;
         context = { ...context, selected: null, primaryStart: from };
       } else if (name === PRIMARY_MODEL) context = { ...context, primaryStart: null };
     }
