@@ -66,11 +66,12 @@ export interface LabelComparison {
  * The primary model, on its own features for these labels, with its own λ. Only its scores are
  * read here, not a training curve: it starts at the closed loop's minimiser and tfjs checks it
  * (`primaryFromClosedLoop`; at 1M plays 12–16 s a rule instead of 19–26 with Adam then Newton,
- * and a peak 0.45–0.7 GB lower). The closed loop is scored and evaluated too; only the primary's row is read.
+ * and a peak 0.45–0.7 GB lower). Only the primary is evaluated: its row is all the comparison reads.
  */
 async function fitPrimary(ingest: IngestResult, split: SplitPlan, params: PipelineParams): Promise<Evaluation> {
   const prepared = prepareWithSplit(ingest, split, params);
-  return evaluateModels(prepared.features, await trainModels(prepared, params, silentProgress, { only: [PRIMARY_MODEL, "closed_loop_logistic"], primaryFromClosedLoop: true }));
+  const run = await trainModels(prepared, params, silentProgress, { only: [PRIMARY_MODEL, "closed_loop_logistic"], primaryFromClosedLoop: true });
+  return evaluateModels(prepared.features, { ...run, models: run.models.filter((m) => m.name === PRIMARY_MODEL) });
 }
 
 /** Per platform family: labelled plays and how many `completed` labels differ from `reference`. */
