@@ -195,15 +195,20 @@ test("tfjs logistic reaches the closed loop's minimum (test AUC within 0.001, co
   tf.dispose();
 });
 
-test("newtonLogistic takes the rows over: it empties the holder (so their float32 copy can be freed during the passes) and refuses a second use", async () => {
-  await initBackend();
-  const cols = 4;
-  const rows = 3000;
-  const d = makeSynthetic({ rows, cols, seed: 11 });
+/** Synthetic rows standardised to float32, as a Newton descent takes them: xs [rows * cols], ys [rows]. */
+function standardisedRows(rows: number, cols: number, seed: number): { xs: Float32Array; ys: Float32Array } {
+  const d = makeSynthetic({ rows, cols, seed });
   const scaler = new Standardizer().fit(d.X, rows, cols);
   const xs = new Float32Array(rows * cols);
   scaler.transformInto(d.X, 0, rows, xs);
-  const input = { xs: xs as Float32Array | null, ys: Float32Array.from(d.y) as Float32Array | null };
+  return { xs, ys: Float32Array.from(d.y) };
+}
+
+test("newtonLogistic takes the rows over: it empties the holder (so their float32 copy can be freed during the passes) and refuses a second use", async () => {
+  await initBackend();
+  const cols = 4;
+  const { xs, ys } = standardisedRows(3000, cols, 11);
+  const input = { xs: xs as Float32Array | null, ys: ys as Float32Array | null };
   const options = { l2: 1e-4, gradTol: GRADIENT_TOLERANCE, maxIter: 100 };
   const fit = newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options);
   assert.ok(fit.result.converged, JSON.stringify(fit.result));
@@ -216,11 +221,7 @@ test("newtonLogistic streamed in a row order (TfjsLogisticOptions.start): the re
   await initBackend();
   const cols = 4;
   const rows = 3000;
-  const d = makeSynthetic({ rows, cols, seed: 12 });
-  const scaler = new Standardizer().fit(d.X, rows, cols);
-  const xs = new Float32Array(rows * cols);
-  scaler.transformInto(d.X, 0, rows, xs);
-  const ys = Float32Array.from(d.y);
+  const { xs, ys } = standardisedRows(rows, cols, 12);
   const order = seededPermutation(rows, mulberry32(5));
   const permuted = { xs: new Float32Array(rows * cols), ys: new Float32Array(rows) };
   for (let i = 0; i < rows; i++) {

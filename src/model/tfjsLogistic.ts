@@ -12,6 +12,7 @@ import {
   defaultTrainOptions,
   resolveTrainOptions,
   adamRandom,
+  historyBeforeEpochs,
   trainLayersModelKeepingRows,
 } from "./tfjsTrain";
 import { newtonLogistic } from "./tfjsNewton";
@@ -148,18 +149,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     const order = seededPermutation(y.length, adamRandom(seed));
     const newton = newtonLogistic({ xs: start.Xs, ys, order }, cols, start.coefficients, { l2: this.options.l2, gradTol: this.gradTol, maxIter: this.maxNewtonIter, ...this.newton, helper: null, streamed: true });
     this.setWeights(model, cols, newton.weights, newton.intercept);
-    this.history = {
-      trainLoss: [],
-      valLoss: [],
-      epochsRun: 0,
-      bestEpoch: 0,
-      stoppedEarly: false,
-      backend,
-      seconds: (Date.now() - t0) / 1000,
-      epochSeconds: [],
-      trainRows: y.length,
-      newton: { ...newton.result, gradTol: this.gradTol },
-    };
+    this.history = { ...historyBeforeEpochs(backend, y.length), seconds: (Date.now() - t0) / 1000, newton: { ...newton.result, gradTol: this.gradTol } };
     return this;
   }
 

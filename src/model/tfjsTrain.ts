@@ -84,6 +84,14 @@ export function adamRandom(seed: number): () => number {
   return mulberry32(seed ^ 0x5eed);
 }
 
+/** A history before any epoch (what a fit with no Adam epochs reports, `batchSize` then unset). */
+export function historyBeforeEpochs(backend: BackendName, trainRows: number, batchSize?: number): TfjsHistory {
+  const history: TfjsHistory = { trainLoss: [], valLoss: [], epochsRun: 0, bestEpoch: 0, stoppedEarly: false, backend, seconds: 0, epochSeconds: [] };
+  if (batchSize !== undefined) history.batchSize = batchSize;
+  history.trainRows = trainRows;
+  return history;
+}
+
 export const defaultTrainOptions: Required<TfjsTrainOptions> = {
   // 1M plays (706k training rows × 68) on 2 cores (wasm): ~0.25 s/epoch at 4096; the val loss settles in ~5 epochs.
   batchSize: 4096,
@@ -171,18 +179,7 @@ export async function trainLayersModelKeepingRows(
   const reshuffleEveryEpoch = batchSize <= 512;
   let { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand), shared && !reshuffleEveryEpoch);
   const xValAll = hasVal ? standardizedF32(scaler, XVal) : null;
-  const history: TfjsHistory = {
-    trainLoss: [],
-    valLoss: [],
-    epochsRun: 0,
-    bestEpoch: 0,
-    stoppedEarly: false,
-    backend,
-    seconds: 0,
-    epochSeconds: [],
-    batchSize,
-    trainRows: rows,
-  };
+  const history = historyBeforeEpochs(backend, rows, batchSize);
   let best = Infinity;
   let bestWeights: tf.Tensor[] | null = null;
   let wait = 0;
