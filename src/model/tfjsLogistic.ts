@@ -141,8 +141,7 @@ export class TfjsLogistic extends TfjsLayersClassifier implements Classifier {
     this.scaler.setStats(start.mean, start.std);
     const model = this.build(cols, seed);
     const t0 = Date.now();
-    const ys = new Float32Array(y.length);
-    for (let i = 0; i < y.length; i++) ys[i] = y[i];
+    const ys = new Float32Array(y);
     // In Adam's own first order (its seeded stream's first draw): in time order (the closed loop's
     // rows) each chunk's float32 sums round alike, which left a gradient floor of ~5e-7 (at 200k
     // plays) above gradTol, and a chunk would be no random sample for the Hessian.

@@ -142,8 +142,8 @@ interface UploadedChunks {
  *
  * The Hessian (a cols² pass, ~cols times the cost of the gradient) comes from at most
  * `hessianRows` rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order,
- * or read in `order`, so a chunk is a random sample). Its factor only shapes the steps; the gradient and f, which
- * decide convergence, always use every row.
+ * or read in `order`, so a chunk is a random sample). Its factor only shapes the steps; the
+ * gradient and f, which decide convergence, always use every row.
  */
 function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessianRows: number, helper: ChunkHelper | null, streamed: boolean): UploadedChunks {
   const { xs, ys, order = null } = input;

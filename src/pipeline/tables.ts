@@ -8,7 +8,7 @@ import type { FeatureSet, SplitPlan } from "../features";
 import type { DictColumn, PlayTable } from "../ingest/types";
 import type { ScoredColumn } from "../report/columns";
 import type { CodedColumn } from "../report/csv";
-import { featureImportance } from "../model/types";
+import { featureImportance, roleRows } from "../model/types";
 import type { ScoredSample } from "../report/figures/types";
 import type { ModelRun } from "./train";
 
@@ -98,16 +98,14 @@ function codedAt(column: DictColumn, playRows: Int32Array, missing: string): Cod
 }
 
 /**
- * Every labelled play of the chosen roles (default: the test window) with the primary
- * model's calibrated `p_complete` and one calibrated probability column per model.
+ * Every labelled play of the test window with the primary model's calibrated `p_complete` and
+ * one calibrated probability column per model.
  */
-export function scoredColumns(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string, roles: number[] = [2]): ScoredColumns {
+export function scoredColumns(plays: PlayTable, features: FeatureSet, run: ModelRun, zone: string): ScoredColumns {
   const primary = run.models.find((m) => m.name === run.primary);
   if (!primary) throw new Error(`primary model ${run.primary} missing from the run`);
-  let n = 0;
-  for (let r = 0; r < features.rows; r++) if (roles.includes(features.role[r])) n++;
-  const featureRows = new Int32Array(n);
-  for (let r = 0, k = 0; r < features.rows; r++) if (roles.includes(features.role[r])) featureRows[k++] = r;
+  const featureRows = roleRows(features, 2);
+  const n = featureRows.length;
   const playRows = gatherRows(new Int32Array(n), features.playIndex, featureRows);
   const models = run.models.map((m) => ({ name: `p_${m.name}` as const, scores: valuesAt(m.calibrated, featureRows) }));
   const cache = new OffsetCache(zone);

@@ -148,10 +148,10 @@ interface ModelSpec {
 /**
  * The main thread's training order (after the λ selection; a worker model is skipped here when
  * it runs in its worker). The closed loop first: it continues the λ selection's fit, whose copy
- * of the training rows it then frees (or hands to the primary: `primaryFromClosedLoop`). The leaky reference next: its pieces (a subsample, the
- * validation rows, its scores chunk by chunk: prepare.ts) come and go before tfjs_logistic's
- * Newton stage grows the wasm heap by a float32 copy of the training rows, which WebAssembly
- * memory never gives back. Then the rest.
+ * of the training rows it then frees (or hands to the primary: `primaryFromClosedLoop`). The
+ * leaky reference next: its pieces (a subsample, the validation rows, its scores chunk by
+ * chunk: prepare.ts) come and go before tfjs_logistic's Newton stage grows the wasm heap by a
+ * float32 copy of the training rows, which WebAssembly memory never gives back. Then the rest.
  */
 export const TRAINING_ORDER: readonly string[] = ["closed_loop_logistic", "leaky_reference", "tfjs_logistic", "prior_heuristic", "popularity", "tfjs_mlp"];
 

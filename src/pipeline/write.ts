@@ -72,7 +72,7 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
  * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts),
  * each encoded on this thread (`bytes`) or in a worker thread of its own (`bytesInWorker`,
  * started on call; the same bytes). The play table is built in its worker too; the scored rows'
- * table is built here, from the row objects the CSV is written from.
+ * table is built here, from the columns the CSV is written from (`ScoredColumns`).
  */
 function parquetOutputs(results: RunResults, tables: OutputTables): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
   const scored = () => scoredTable(tables.scoredColumns, scoredFileColumns(results.run));
