@@ -31,31 +31,19 @@ type Rec = Record<string, unknown>;
  */
 export const MAX_MS_PLAYED = 30 * 24 * 3600 * 1000;
 
-/** The one record shape we read. Personal fields are deliberately absent. */
-interface PlayRecord {
-  ts?: unknown;
-  ms_played?: unknown;
-  platform?: unknown;
-  conn_country?: unknown;
-  master_metadata_track_name?: unknown;
-  master_metadata_album_artist_name?: unknown;
-  master_metadata_album_album_name?: unknown;
-  spotify_track_uri?: unknown;
-  reason_start?: unknown;
-  reason_end?: unknown;
-  shuffle?: unknown;
-  offline?: unknown;
-  incognito_mode?: unknown;
-  skipped?: unknown;
-  offline_timestamp?: unknown;
-  episode_name?: unknown;
-  episode_show_name?: unknown;
-  spotify_episode_uri?: unknown;
-  audiobook_title?: unknown;
-  audiobook_uri?: unknown;
-  audiobook_chapter_uri?: unknown;
-  audiobook_chapter_title?: unknown;
-}
+/**
+ * The fields of a play record that are read, in the order recent exports write them.
+ * Personal fields are deliberately absent.
+ */
+export const RECORD_FIELDS = [
+  "ts", "platform", "ms_played", "conn_country", "master_metadata_track_name", "master_metadata_album_artist_name",
+  "master_metadata_album_album_name", "spotify_track_uri", "episode_name", "episode_show_name", "spotify_episode_uri",
+  "audiobook_title", "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title", "reason_start", "reason_end",
+  "shuffle", "skipped", "offline", "offline_timestamp", "incognito_mode",
+] as const;
+
+/** One record as read: every field may be missing or of any type until validated. */
+export type PlayRecord = { [K in (typeof RECORD_FIELDS)[number]]?: unknown };
 
 /** null/undefined → null, string → itself, anything else → BAD. */
 const BAD = Symbol("bad");
@@ -130,54 +118,55 @@ const NF = CHUNK_FIELDS.length;
 const SIDE_TABLE = 8;
 
 /**
- * Validates one file's records exactly as `ExtendedReader.readFile` does (same checks, same
- * order, same first invalid field) and codes the valid ones into an ExtendedChunk. No
- * dedup here: that needs every earlier file, so it runs where the chunks are consumed.
+ * Validates records exactly as `ExtendedReader.readFile` does (same checks, same order, same
+ * first invalid field) and codes the valid ones into an ExtendedChunk. Fed record by record
+ * by `parseChunk` (parsed JSON) and by `scanExtendedArray` (./scan, straight from the bytes),
+ * so both share this one implementation. No dedup here: that needs every earlier file, so it
+ * runs where the chunks are consumed.
  */
-export function parseChunk(records: unknown[]): ExtendedChunk {
-  const cap = records.length;
-  const endMsA = new Float64Array(cap);
-  const msA = new Float64Array(cap);
-  const offA = new Float64Array(cap);
-  const flagsA = new Uint8Array(cap);
-  const codes = new Int32Array(cap * NF);
-  const tables: Interner[] = [];
-  for (let k = 0; k <= SIDE_TABLE; k++) tables.push(new Interner());
-  const [tUri, tTrack, tArtist, tAlbum, tPlat, tCountry, tStart, tEnd, tSide] = tables;
-  const tsParts: string[] = [];
-  const tsEnd = new Uint32Array(cap);
-  let tsLen = 0;
-  let invalidCount = 0;
-  let firstInvalid: { index: number; field: string } | null = null;
-  let firstRecord: Rec | null = null;
-  let n = 0;
-  const invalid = (index: number, field: string): void => {
-    invalidCount++;
-    if (!firstInvalid) firstInvalid = { index, field };
-  };
-  for (let i = 0; i < records.length; i++) {
-    const raw = records[i];
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      invalid(i, "(record is not an object)");
-      continue;
-    }
-    const r = raw as PlayRecord;
-    if (!firstRecord) firstRecord = raw as Rec;
+export class ChunkCoder {
+  private cap: number;
+  private endMs: Float64Array;
+  private msPlayed: Float64Array;
+  private offTs: Float64Array;
+  private flags: Uint8Array;
+  private codes: Int32Array;
+  private tsEnd: Uint32Array;
+  private readonly tables: Interner[] = [];
+  private readonly tsParts: string[] = [];
+  private tsLen = 0;
+  private rows = 0;
+  private invalid = 0;
+  private firstInvalid: { index: number; field: string } | null = null;
+  private n = 0;
+
+  /** `capacity`: records expected (the arrays grow past it). */
+  constructor(capacity: number) {
+    this.cap = Math.max(16, capacity);
+    this.endMs = new Float64Array(this.cap);
+    this.msPlayed = new Float64Array(this.cap);
+    this.offTs = new Float64Array(this.cap);
+    this.flags = new Uint8Array(this.cap);
+    this.codes = new Int32Array(this.cap * NF);
+    this.tsEnd = new Uint32Array(this.cap);
+    for (let k = 0; k <= SIDE_TABLE; k++) this.tables.push(new Interner());
+  }
+
+  /** A record that is not a JSON object (counted as invalid). */
+  addNonObject(): void {
+    this.rows++;
+    this.markInvalid("(record is not an object)");
+  }
+
+  /** One record, the next in file order. It is read here and not kept. */
+  add(r: PlayRecord): void {
+    this.rows++;
     const ts = r.ts;
-    if (typeof ts !== "string") {
-      invalid(i, "ts");
-      continue;
-    }
+    if (typeof ts !== "string") return this.markInvalid("ts");
     const endMs = parseUtcMs(ts);
-    if (endMs !== endMs) {
-      invalid(i, "ts");
-      continue;
-    }
+    if (endMs !== endMs) return this.markInvalid("ts");
     const ms = r.ms_played;
-    if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_MS_PLAYED) {
-      invalid(i, "ms_played");
-      continue;
-    }
+    if (typeof ms !== "number" || !(ms >= 0) || ms > MAX_MS_PLAYED) return this.markInvalid("ms_played");
     const uri = optStr(r.spotify_track_uri);
     const track = optStr(r.master_metadata_track_name);
     const artist = optStr(r.master_metadata_album_artist_name);
@@ -205,13 +194,16 @@ export function parseChunk(records: unknown[]): ExtendedChunk {
       epName === BAD || epShow === BAD || epUri === BAD || abTitle === BAD || abUri === BAD || abChUri === BAD ||
       abChTitle === BAD || offTs === BAD
     ) {
-      invalid(i, firstBadField(r));
-      continue;
+      return this.markInvalid(firstBadField(r));
     }
-    endMsA[n] = endMs;
-    msA[n] = ms;
-    offA[n] = offTs === null ? NaN : offTs;
-    flagsA[n] = (tShuffle + 1) | ((tOffline + 1) << 2) | ((tIncognito + 1) << 4) | ((tSkipped + 1) << 6);
+    const n = this.n;
+    if (n === this.cap) this.grow();
+    this.endMs[n] = endMs;
+    this.msPlayed[n] = ms;
+    this.offTs[n] = offTs === null ? NaN : offTs;
+    this.flags[n] = (tShuffle + 1) | ((tOffline + 1) << 2) | ((tIncognito + 1) << 4) | ((tSkipped + 1) << 6);
+    const [tUri, tTrack, tArtist, tAlbum, tPlat, tCountry, tStart, tEnd, tSide] = this.tables;
+    const codes = this.codes;
     const o = n * NF;
     codes[o] = tUri.code(uri);
     codes[o + 1] = tTrack.code(track);
@@ -228,26 +220,67 @@ export function parseChunk(records: unknown[]): ExtendedChunk {
     codes[o + 12] = tSide.code(abUri);
     codes[o + 13] = tSide.code(abChUri);
     codes[o + 14] = tSide.code(abChTitle);
-    tsParts.push(ts);
-    tsLen += ts.length;
-    tsEnd[n] = tsLen;
-    n++;
+    this.tsParts.push(ts);
+    this.tsLen += ts.length;
+    this.tsEnd[n] = this.tsLen;
+    this.n = n + 1;
   }
-  return {
-    rows: records.length,
-    invalid: invalidCount,
-    firstInvalid,
-    variant: extendedVariant(firstRecord),
-    n,
-    endMs: endMsA.slice(0, n),
-    msPlayed: msA.slice(0, n),
-    offTs: offA.slice(0, n),
-    flags: flagsA.slice(0, n),
-    codes: codes.slice(0, n * NF),
-    strings: tables.map((t) => t.values),
-    ts: tsParts.join(""),
-    tsEnd: tsEnd.slice(0, n),
-  };
+
+  /** The chunk of every record added; `variant` describes the file (`extendedVariant`). */
+  finish(variant: string): ExtendedChunk {
+    const n = this.n;
+    return {
+      rows: this.rows,
+      invalid: this.invalid,
+      firstInvalid: this.firstInvalid,
+      variant,
+      n,
+      endMs: this.endMs.slice(0, n),
+      msPlayed: this.msPlayed.slice(0, n),
+      offTs: this.offTs.slice(0, n),
+      flags: this.flags.slice(0, n),
+      codes: this.codes.slice(0, n * NF),
+      strings: this.tables.map((t) => t.values),
+      ts: this.tsParts.join(""),
+      tsEnd: this.tsEnd.slice(0, n),
+    };
+  }
+
+  /** The record just counted in `rows` is invalid; `field` is the one at fault. */
+  private markInvalid(field: string): void {
+    this.invalid++;
+    if (!this.firstInvalid) this.firstInvalid = { index: this.rows - 1, field };
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const bigger = <T extends Float64Array | Uint8Array | Int32Array | Uint32Array>(a: T, make: new (n: number) => T, per = 1): T => {
+      const b = new make(this.cap * per);
+      b.set(a);
+      return b;
+    };
+    this.endMs = bigger(this.endMs, Float64Array);
+    this.msPlayed = bigger(this.msPlayed, Float64Array);
+    this.offTs = bigger(this.offTs, Float64Array);
+    this.flags = bigger(this.flags, Uint8Array);
+    this.codes = bigger(this.codes, Int32Array, NF);
+    this.tsEnd = bigger(this.tsEnd, Uint32Array);
+  }
+}
+
+/** `ChunkCoder` over records already parsed from JSON. */
+export function parseChunk(records: unknown[]): ExtendedChunk {
+  const coder = new ChunkCoder(records.length);
+  let first: Rec | null = null;
+  for (const raw of records) {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      coder.addNonObject();
+      continue;
+    }
+    if (!first) first = raw as Rec;
+    coder.add(raw);
+  }
+  return coder.finish(extendedVariant(first));
 }
 
 export class ExtendedReader {
