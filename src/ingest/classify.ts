@@ -43,6 +43,11 @@ export function roleFromName(base: string, hint: PackageName | null): Role | nul
   return null;
 }
 
+/** Whether a JSON file may hold extended history: named so, or unnamed in the Extended Streaming History package. */
+export function mayBeExtended(nameRole: Role | null, hint: PackageName | null): boolean {
+  return nameRole?.role === "extended" || (nameRole === null && hint === "extended");
+}
+
 /** Role from the parsed value, or null when the content is not recognisable (e.g. `[]`). */
 export function roleFromContent(value: unknown, base: string): Role | null {
   if (Array.isArray(value)) {

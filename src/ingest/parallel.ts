@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startWorker } from "../common/worker";
-import { isJsonName, roleFromName } from "./classify";
+import { isJsonName, mayBeExtended, roleFromName } from "./classify";
 import { ingestSteps } from "./steps";
 import { preParse, type PreParsed, type PreParseTask } from "./preparse";
 import type { PreParseReply } from "./parseWorker";
@@ -68,8 +68,7 @@ export async function ingestExportAsync(
   let bytes = 0;
   for (const src of plan) {
     if (!(src.path || src.zip) || !isJsonName(src.base)) continue;
-    const nameRole = roleFromName(src.base, src.hint);
-    if (!(nameRole?.role === "extended" || (nameRole === null && src.hint === "extended"))) continue;
+    if (!mayBeExtended(roleFromName(src.base, src.hint), src.hint)) continue;
     if (src.path) {
       try {
         bytes += fs.statSync(src.path).size;

@@ -6,9 +6,10 @@
  * warning and error comes from the one sequential code path.
  */
 import { inflateEntry, readFileShared, type ZipEntryRef } from "./sources";
-import { parseJsonBytes } from "./json";
+import { parseJsonBytes, type JsonParseResult } from "./json";
 import { resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { parseChunk, type ExtendedChunk } from "./extended";
+import { scanExtendedArray } from "./scan";
 import type { PackageName } from "./types";
 
 /** An extended-history file parsed outside the ingestion loop. */
@@ -32,15 +33,34 @@ export function preParse(task: PreParseTask): PreParsed | null {
   try {
     const bytes = task.path !== undefined ? readFileShared(task.path) : task.zip ? inflateEntry(task.zip) : null;
     if (!bytes) return null;
-    const parsed = parseJsonBytes(bytes);
-    if (!parsed.ok) return null;
-    const value = parsed.value;
-    const role = resolveRole(roleFromName(task.base, task.hint), roleFromContent(value, task.base));
-    if (role.role !== "extended" || !Array.isArray(value)) return null;
-    return { role, replacedInvalid: parsed.replacedInvalid, chunk: parseChunk(value) };
+    const read = preParseBytes(bytes, task.base, task.hint);
+    return "pre" in read ? read.pre : null;
   } catch {
     return null;
   }
+}
+
+/** A file's bytes as JSON, and whether invalid UTF-8 was replaced to read them. */
+export type ParsedBytes = JsonParseResult & { replacedInvalid: boolean };
+
+/**
+ * The bytes of a file that may hold extended history: its chunk when it does (scanned from the
+ * bytes when `scanExtendedArray` accepts them, else parsed and coded), or else the parsed JSON,
+ * for the caller to classify or report, so no file is parsed twice.
+ */
+export function preParseBytes(bytes: Uint8Array, base: string, hint: PackageName | null): { pre: PreParsed } | { parsed: ParsedBytes } {
+  const nameRole = roleFromName(base, hint);
+  const scanned = scanExtendedArray(bytes);
+  if (scanned) {
+    const role = resolveRole(nameRole, roleFromContent([scanned.first], base));
+    if (role.role === "extended") return { pre: { role, replacedInvalid: false, chunk: scanned.chunk } };
+  }
+  const parsed = parseJsonBytes(bytes);
+  if (!parsed.ok) return { parsed };
+  const value = parsed.value;
+  const role = resolveRole(nameRole, roleFromContent(value, base));
+  if (role.role !== "extended" || !Array.isArray(value)) return { parsed };
+  return { pre: { role, replacedInvalid: parsed.replacedInvalid, chunk: parseChunk(value) } };
 }
 
 /** The buffers of a chunk, to transfer rather than copy. */

@@ -11,9 +11,9 @@ import * as path from "path";
 import { UserInputError, isUserInputError } from "../common/errors";
 import type { AccountData, FileReport, IngestOptions, IngestReport, IngestResult, PackageName, TechEvents } from "./types";
 import { emptyAccount, isLibrary, isPlaylists, readLibrary, readPlaylists, readUserdata } from "./account";
-import { expectsArray, isJsonName, packageOf, resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
+import { expectsArray, isJsonName, mayBeExtended, packageOf, resolveRole, roleFromContent, roleFromName, type Role } from "./classify";
 import { DROP_REASONS, ExtendedReader } from "./extended";
-import type { PreParsed } from "./preparse";
+import { preParseBytes, type ParsedBytes, type PreParsed } from "./preparse";
 import { parseJsonBytes } from "./json";
 import { applyFilters, describeFilters, FILTER_ORDER } from "./filters";
 import { DEFAULT_LABEL_RULE, relabel } from "./label";
@@ -99,7 +99,7 @@ interface ReadFile {
   src: SourceFile;
   role: Role;
   pkg: PackageName;
-  /** The parsed JSON (null when a worker parsed an extended file into `pre`). */
+  /** The parsed JSON (null for an extended file read into `pre`). */
   value: unknown;
   pre: PreParsed | undefined;
 }
@@ -219,7 +219,12 @@ function readFile(src: SourceFile, nameRole: Role | null, pre: PreParsed | undef
     return { file: { src, role: pre.role, pkg: packageOf(pre.role, src.hint), value: null, pre }, bytes: null };
   }
   const bytes = src.read();
-  const parsed = parseJsonBytes(bytes);
+  let parsed: ParsedBytes;
+  if (mayBeExtended(nameRole, src.hint)) {
+    const read = preParseBytes(bytes, src.base, src.hint);
+    if ("pre" in read) return readFile(src, nameRole, read.pre, t);
+    parsed = read.parsed;
+  } else parsed = parseJsonBytes(bytes);
   if (parsed.replacedInvalid) t.warnings.push(`"${src.rel}" contains bytes that are not valid UTF-8; they were replaced (U+FFFD) and the file was read anyway.`);
   if ("where" in parsed) {
     const problem = `is not valid JSON (${parsed.where}). The file is damaged or incomplete: download or unzip it again`;
