@@ -12,6 +12,8 @@ export interface DecodedText {
 }
 
 const utf8 = new TextDecoder("utf-8");
+/** For pieces of a file: a U+FEFF at a piece's start is text (JSON.parse must see it), not a BOM to drop. */
+const utf8Piece = new TextDecoder("utf-8", { ignoreBOM: true });
 
 export function decodeText(bytes: Uint8Array): DecodedText {
   // A UTF-16 export is unheard of, but a re-saved file can be; honour its BOM.
@@ -59,7 +61,7 @@ export function parseJsonArrayInPieces(bytes: Uint8Array, pieceBytes = JSON_PIEC
   const parsePiece = (from: number, to: number): boolean => {
     let part: unknown;
     try {
-      part = JSON.parse("[" + utf8.decode(bytes.subarray(from, to)) + "]");
+      part = JSON.parse("[" + utf8Piece.decode(bytes.subarray(from, to)) + "]");
     } catch {
       return false;
     }
