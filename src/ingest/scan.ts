@@ -14,8 +14,8 @@
  * every input the result equals `parseChunk(JSON.parse(text))`: test/ingest-scan.test.ts
  * checks that on generated and hand-written files.
  *
- * Measured on the bench's 200k-play export (17 files, 194 MB): JSON.parse + parseChunk
- * 2.4–3.6 s, this scanner 1.2–1.9 s (bench/README, fourteenth pass).
+ * Measured on the bench's 200k-play export (16 files, 194 MB): JSON.parse + parseChunk
+ * 2.1–2.8 s, this scanner 1.0–1.8 s (bench/README, fourteenth pass).
  */
 import { isUtf8 } from "buffer";
 import { ChunkCoder, extendedVariant, RECORD_FIELDS, type ExtendedChunk, type PlayRecord } from "./extended";
@@ -32,7 +32,7 @@ export interface ScannedFile {
 const READ_FIELDS = RECORD_FIELDS.length;
 /** Distinct keys a file may use before the scanner gives up (records have ~25). */
 const MAX_KEYS = 64;
-/** Fewest bytes a record takes in an export (compact JSON ~430, indented ~700): the coder's first capacity. */
+/** Bytes per record, low (data-sample's records: ~650 as compact JSON, ~870 indented): sizes the coder's arrays once, with room. */
 const MIN_RECORD_BYTES = 400;
 
 const QUOTE = 34;
@@ -202,7 +202,7 @@ class KeyTable {
   }
 }
 
-/** Stores a read field's value on the reused record (a switch keeps each store monomorphic). */
+/** Stores read field k (RECORD_FIELDS order) on the reused record: a switch keeps each store monomorphic. */
 function setField(r: PlayRecord, k: number, v: unknown): void {
   switch (k) {
     case 0: r.ts = v; break;
