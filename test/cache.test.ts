@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { cacheEnabledByEnv, exportFingerprint, ingestKey, StageStore, writeIngest } from "../src/pipeline/cache";
+import { OFF_THREAD_MIN_BYTES } from "../src/common/bigBuffers";
 import { decodeMatrix, encodeMatrix } from "../src/pipeline/cacheCodec";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { ingestCached, prefetchFeatures, prepare, releaseFeatureMatrix } from "../src/pipeline/prepare";
@@ -333,6 +334,32 @@ test("a run's write leaves the entry complete once written() settles; temporary 
   const left = entries(out).map((n) => n.replace(/-[0-9a-f]{24}$/, "")).sort();
   assert.deepEqual(left, ["features", `features-0123.tmp-${gone}-elsewhere@another-host`, `features-0123.tmp-${process.pid}-live@${host}`, "ingest"].sort());
   assert.equal((await run(SAMPLE, out)).use?.features, "hit");
+});
+
+test("an entry's late part (data and small files computed while its big file is written) lands with it; a late part that throws leaves nothing", async () => {
+  const out = outDir();
+  const store = new StageStore(out, () => {});
+  // Big and shared: written by the writing thread, while the late part is computed here.
+  const big = new Uint8Array(new SharedArrayBuffer(OFF_THREAD_MIN_BYTES));
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i >> 12) & 255;
+  let calledDuringWrite = false;
+  const written = store.write("demo", "k1", { "big.bin": [big] }, () => {
+    calledDuringWrite = true;
+    return { data: { answer: 42 }, files: { "small.bin": [Uint8Array.of(1, 2, 3)] } };
+  });
+  assert.ok(calledDuringWrite, "the late part is computed before write returns, with the big file under way");
+  assert.equal(await written, true);
+  const entry = store.read<{ answer: number }>("demo", "k1");
+  assert.ok(!("kind" in entry));
+  assert.deepEqual(entry.meta.data, { answer: 42 });
+  assert.deepEqual([...entry.files["small.bin"]], [1, 2, 3]);
+  assert.ok(entry.files["big.bin"].equals(Buffer.from(big.buffer)));
+  // A late part that throws: the error is the caller's, and no entry and no temporary folder remain once the big write ends.
+  const boom = new Error("the summary failed");
+  assert.throws(() => store.write("demo", "k2", { "big.bin": [big] }, () => { throw boom; }), (e) => e === boom);
+  for (let k = 0; k < 200 && entries(out).some((n) => n.includes("k2") || n.includes(".tmp-")); k++) await new Promise((r) => setTimeout(r, 25));
+  assert.deepEqual(entries(out).filter((n) => n.startsWith("demo-")), ["demo-k1"].map((n) => n), "only the first entry");
+  assert.equal(await store.write("demo", "k3", { "small.bin": [Uint8Array.of(7)] }, { answer: 1 }), true, "the store is still writable");
 });
 
 test("the feature matrix goes to disk as the Arrow IPC file of X, its body a view of X itself (no copy)", () => {

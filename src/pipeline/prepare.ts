@@ -260,8 +260,8 @@ function afterIngest(input: IngestOptions, ingest: IngestResult, params: Pipelin
   // 02, the CLI): 02 and 04 then never read the matrix. At 1M plays the summary costs the
   // writer ~0.4 s; the basis it computes once (the recommendations take it from `prepared`).
   if (stage.store && key && use === "miss") {
-    const derived = { summary: prepared.featureSummary(), basis: prepared.probeBasis() };
-    stage.track(writeFeatures(stage.store, key, prepared.features, prepared.builder.fitted, derived));
+    const made = prepared;
+    stage.track(writeFeatures(stage.store, key, made.features, made.builder.fitted, () => ({ summary: made.featureSummary(), basis: made.probeBasis() })));
   }
   if (stage.store) prepared.cache = { ingest: stage.use, features: use, notes: stage.notes, written: stage.written };
   progress.done("features", `${prepared.features.rows} rows × ${prepared.features.cols} features${use === "hit" ? " (cached)" : ""}`);
