@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { scanExtendedArray } from "../src/ingest/scan";
 import { parseChunk, RECORD_FIELDS } from "../src/ingest/extended";
 import { preParseBytes } from "../src/ingest/preparse";
+import { roleFromName } from "../src/ingest/classify";
 
 const SEED = Number(process.env.SCAN_SEED ?? 20261203);
 const RUNS = Number(process.env.SCAN_RUNS ?? 200);
@@ -205,26 +206,29 @@ test("scanner: the sample's extended-history files are scanned, not declined, an
   for (const f of files) assert.ok(agrees(fs.readFileSync(path.join(dir, f), "utf8")), f);
 });
 
+/** preParseBytes for a file of the Extended Streaming History package. */
+const fromExtendedFolder = (bytes: Uint8Array, base: string) => preParseBytes(bytes, base, roleFromName(base, "extended"));
+
 test("preParseBytes: extended files become chunks by scan or by parse; other content comes back parsed", () => {
   const extended = Buffer.from(JSON.stringify([base]));
-  const scanned = preParseBytes(extended, "Streaming_History_Audio_2021.json", "extended");
+  const scanned = fromExtendedFolder(extended, "Streaming_History_Audio_2021.json");
   assert.ok("pre" in scanned && scanned.pre.chunk.n === 1 && scanned.pre.role.kind === "extended-audio");
   // The same records, not scannable (a nested value), through JSON.parse: the same chunk.
-  const nested = preParseBytes(Buffer.from(JSON.stringify([{ ...base, extra: { a: 1 } }])), "Streaming_History_Audio_2021.json", "extended");
+  const nested = fromExtendedFolder(Buffer.from(JSON.stringify([{ ...base, extra: { a: 1 } }])), "Streaming_History_Audio_2021.json");
   assert.ok("pre" in nested);
   assert.deepStrictEqual(nested.pre.chunk.endMs, scanned.pre.chunk.endMs);
   // Named extended but holding another package's records (scanned, then classified by content): parsed, for the caller.
-  const accountRecords = preParseBytes(Buffer.from(JSON.stringify([{ endTime: "2021-03-04 18:24", msPlayed: 5, trackName: "t", artistName: "a" }])), "Streaming_History_Audio_2021.json", "extended");
+  const accountRecords = fromExtendedFolder(Buffer.from(JSON.stringify([{ endTime: "2021-03-04 18:24", msPlayed: 5, trackName: "t", artistName: "a" }])), "Streaming_History_Audio_2021.json");
   assert.ok("parsed" in accountRecords && accountRecords.parsed.ok);
   // Extended records in a file known by its folder only.
-  const byFolder = preParseBytes(extended, "history.json", "extended");
+  const byFolder = fromExtendedFolder(extended, "history.json");
   assert.ok("pre" in byFolder && byFolder.pre.role.kind === "extended");
   // An empty array and an array of an empty record, named extended: chunks, as JSON.parse + parseChunk make them.
   for (const t of ["[]", "[{}]"]) {
-    const r = preParseBytes(Buffer.from(t), "endsong_0.json", "extended");
+    const r = fromExtendedFolder(Buffer.from(t), "endsong_0.json");
     assert.ok("pre" in r, t);
     assert.deepStrictEqual(r.pre.chunk, parseChunk(JSON.parse(t) as unknown[]), t);
   }
-  const broken = preParseBytes(Buffer.from("[{"), "endsong_0.json", "extended");
+  const broken = fromExtendedFolder(Buffer.from("[{"), "endsong_0.json");
   assert.ok("parsed" in broken && !broken.parsed.ok);
 });

@@ -33,7 +33,7 @@ export function preParse(task: PreParseTask): PreParsed | null {
   try {
     const bytes = task.path !== undefined ? readFileShared(task.path) : task.zip ? inflateEntry(task.zip) : null;
     if (!bytes) return null;
-    const read = preParseBytes(bytes, task.base, task.hint);
+    const read = preParseBytes(bytes, task.base, roleFromName(task.base, task.hint));
     return "pre" in read ? read.pre : null;
   } catch {
     return null;
@@ -44,12 +44,11 @@ export function preParse(task: PreParseTask): PreParsed | null {
 export type ParsedBytes = JsonParseResult & { replacedInvalid: boolean };
 
 /**
- * The bytes of a file that may hold extended history: its chunk when it does (scanned from the
+ * The bytes of a file that may hold extended history (`nameRole`: what its name says, `roleFromName`): its chunk when it does (scanned from the
  * bytes when `scanExtendedArray` accepts them, else parsed and coded), or else the parsed JSON,
  * for the caller to classify or report, so no file is parsed twice.
  */
-export function preParseBytes(bytes: Uint8Array, base: string, hint: PackageName | null): { pre: PreParsed } | { parsed: ParsedBytes } {
-  const nameRole = roleFromName(base, hint);
+export function preParseBytes(bytes: Uint8Array, base: string, nameRole: Role | null): { pre: PreParsed } | { parsed: ParsedBytes } {
   const scanned = scanExtendedArray(bytes);
   if (scanned) {
     const role = resolveRole(nameRole, roleFromContent([scanned.first], base));

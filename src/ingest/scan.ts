@@ -104,7 +104,7 @@ function scanString(bytes: Uint8Array, from: number, out: StringSpan): void {
 }
 
 /** End of the JSON number starting at `from`, or -1 when it is not one (`-`, `01`, `2.`, `1e+`). */
-export function numberEnd(bytes: Uint8Array, from: number): number {
+function numberEnd(bytes: Uint8Array, from: number): number {
   let i = from;
   if (bytes[i] === 45) i++; // -
   const d0 = bytes[i];
@@ -143,7 +143,7 @@ function readNumber(buf: SlicingBuffer, from: number, to: number): number {
   return Number(sliceText(buf, from, to, true));
 }
 
-/** Whether bytes at `at` spell `word` (ASCII). */
+/** Whether the bytes at `at` are those of `word`. */
 function spells(bytes: Uint8Array, at: number, word: Uint8Array): boolean {
   for (let k = 0; k < word.length; k++) if (bytes[at + k] !== word[k]) return false;
   return true;
@@ -171,11 +171,8 @@ class KeyTable {
   find(src: Uint8Array, from: number, prev: number, span: StringSpan): number {
     // The guess: its bytes then a quote. Its name has no quote, backslash or control byte, so that is the whole key.
     const guess = this.after[prev];
-    const bytes = this.bytes[guess];
-    const len = bytes.length;
-    let j = 0;
-    while (j < len && src[from + j] === bytes[j]) j++;
-    if (j === len && src[from + len] === QUOTE) {
+    const len = this.bytes[guess].length;
+    if (spells(src, from, this.bytes[guess]) && src[from + len] === QUOTE) {
       span.end = from + len;
       return guess;
     }
@@ -195,10 +192,7 @@ class KeyTable {
   }
 
   private matches(k: number, src: Uint8Array, from: number, to: number): boolean {
-    const key = this.bytes[k];
-    if (key.length !== to - from) return false;
-    for (let j = 0; j < key.length; j++) if (src[from + j] !== key[j]) return false;
-    return true;
+    return this.bytes[k].length === to - from && spells(src, from, this.bytes[k]);
   }
 }
 

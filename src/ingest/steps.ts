@@ -221,7 +221,7 @@ function readFile(src: SourceFile, nameRole: Role | null, pre: PreParsed | undef
   const bytes = src.read();
   let parsed: ParsedBytes;
   if (mayBeExtended(nameRole, src.hint)) {
-    const read = preParseBytes(bytes, src.base, src.hint);
+    const read = preParseBytes(bytes, src.base, nameRole);
     if ("pre" in read) return readFile(src, nameRole, read.pre, t);
     parsed = read.parsed;
   } else parsed = parseJsonBytes(bytes);
