@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/model/backend";
 import { Standardizer } from "../src/model/standardize";
-import { ClosedLoopLogistic, logisticLossAndGrad, meanLogLoss } from "../src/model/closedLoop";
+import { ClosedLoopLogistic, initialGram, logisticLossAndGrad, meanLogLoss } from "../src/model/closedLoop";
 import { DEFAULT_L2, L2_GRID, chooseL2 } from "../src/model/regularisation";
 import { LogitsHelper } from "../src/model/logitsHelper";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
@@ -132,6 +132,25 @@ test("closed-loop pass: the 8-row blocks give the row-at-a-time loop's numbers, 
   const grad = new Float64Array(cols + 1);
   assert.equal(logisticLossAndGrad(Xs, y, theta, l2, grad), loss / rows + l2 * penalty);
   assert.deepEqual(Array.from(grad), [...Array.from(rx, (v, j) => v / rows + 2 * l2 * theta[j]), rSum / rows]);
+});
+
+test("initialGram: the blocked sums give the row-at-a-time Gram's numbers, bit for bit, on every row or a stride of them", () => {
+  const cols = 6;
+  const rand = mulberry32(9);
+  // 20,013 rows: every row, not a multiple of the block; 45,001: every 2nd row (the 20k-row cap)
+  for (const rows of [3, 20_013, 45_001]) {
+    const Xs = Float32Array.from({ length: rows * cols }, () => (rand() < 0.2 ? 0 : rand() * 4 - 2));
+    const dim = cols + 1;
+    const stride = Math.max(1, Math.floor(rows / 20_000));
+    const H = new Float64Array(dim * dim);
+    let m = 0;
+    for (let i = 0; i < rows; i += stride, m++) {
+      const x = [...Xs.subarray(i * cols, (i + 1) * cols), 1];
+      for (let a = 0; a < dim; a++) for (let c = 0; c <= a; c++) H[a * dim + c] += x[a] * x[c];
+    }
+    for (let a = 0; a < dim; a++) for (let c = 0; c <= a; c++) H[a * dim + c] = H[c * dim + a] = (0.25 * H[a * dim + c]) / m;
+    assert.deepEqual(Array.from(initialGram(Xs, rows, cols)), Array.from(H), `${rows} rows`);
+  }
 });
 
 test("closed-loop pass with a logits thread (LogitsHelper): the same numbers, bit for bit; the λ selection with it too", () => {

@@ -529,19 +529,19 @@ export function initialGram(Xs: Float32Array, rows: number, cols: number): Float
   const dim = cols + 1;
   const H = new Float64Array(dim * dim);
   const stride = Math.max(1, Math.floor(rows / 20_000));
-  const xt = new Float64Array(dim);
-  xt[cols] = 1;
-  let m = 0;
-  for (let i = 0; i < rows; i += stride) {
-    m++;
-    const off = i * cols;
-    for (let j = 0; j < cols; j++) xt[j] = Xs[off + j];
-    for (let a = 0; a < dim; a++) {
-      const xa = xt[a];
-      if (xa === 0) continue;
-      const row = a * dim;
-      for (let c = 0; c <= a; c++) H[row + c] += xa * xt[c];
+  const m = Math.ceil(rows / stride);
+  // Rows in blocks of GRAM_BLOCK (each x̃ = [x, 1], as float64): every H element is loaded and
+  // stored once a block instead of once a row (2–3× faster), its products still added in row order.
+  const block = new Float64Array(GRAM_BLOCK * dim);
+  for (let first = 0; first < m; first += GRAM_BLOCK) {
+    const n = Math.min(GRAM_BLOCK, m - first);
+    for (let k = 0; k < n; k++) {
+      const off = (first + k) * stride * cols;
+      for (let j = 0; j < cols; j++) block[k * dim + j] = Xs[off + j];
+      block[k * dim + cols] = 1;
     }
+    if (n === GRAM_BLOCK) addBlockOf8(H, block, dim);
+    else for (let k = 0; k < n; k++) addRow(H, block, k * dim, dim);
   }
   for (let a = 0; a < dim; a++) {
     for (let c = 0; c <= a; c++) {
@@ -551,6 +551,40 @@ export function initialGram(Xs: Float32Array, rows: number, cols: number): Float
     }
   }
   return H;
+}
+
+/** Rows of `initialGram`'s blocks. */
+const GRAM_BLOCK = 8;
+
+/** H's lower triangle += x̃_k x̃_kᵀ for the block's 8 rows (block [8 * dim]), one row after another for each element. */
+function addBlockOf8(H: Float64Array, block: Float64Array, dim: number): void {
+  const o1 = dim, o2 = 2 * dim, o3 = 3 * dim, o4 = 4 * dim, o5 = 5 * dim, o6 = 6 * dim, o7 = 7 * dim;
+  for (let a = 0; a < dim; a++) {
+    const x0 = block[a], x1 = block[o1 + a], x2 = block[o2 + a], x3 = block[o3 + a];
+    const x4 = block[o4 + a], x5 = block[o5 + a], x6 = block[o6 + a], x7 = block[o7 + a];
+    const row = a * dim;
+    for (let c = 0; c <= a; c++) {
+      let h = H[row + c];
+      h += x0 * block[c];
+      h += x1 * block[o1 + c];
+      h += x2 * block[o2 + c];
+      h += x3 * block[o3 + c];
+      h += x4 * block[o4 + c];
+      h += x5 * block[o5 + c];
+      h += x6 * block[o6 + c];
+      h += x7 * block[o7 + c];
+      H[row + c] = h;
+    }
+  }
+}
+
+/** H's lower triangle += x̃ x̃ᵀ for the row at `off` of `block`. */
+function addRow(H: Float64Array, block: Float64Array, off: number, dim: number): void {
+  for (let a = 0; a < dim; a++) {
+    const xa = block[off + a];
+    const row = a * dim;
+    for (let c = 0; c <= a; c++) H[row + c] += xa * block[off + c];
+  }
 }
 
 /**
