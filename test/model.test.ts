@@ -236,6 +236,30 @@ test("newtonLogistic takes the rows over: it empties the holder (so their float3
   assert.throws(() => newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options), /already handed over/);
 });
 
+test("newtonLogistic with a helper that fails to load its chunks evaluates them on this thread: the one-thread fit, bit for bit", async () => {
+  await initBackend();
+  const cols = 5;
+  const rows = 6000;
+  const options = { l2: 1e-4, gradTol: GRADIENT_TOLERANCE, maxIter: 100, chunkRows: 1000, hessianRows: 2000 };
+  const start = { weights: new Float64Array(cols), intercept: 0 };
+  const calls: string[] = [];
+  const failing = {
+    load: () => (calls.push("load"), true),
+    loaded: () => (calls.push("loaded"), false),
+    begin: () => assert.fail("a helper that failed was given a pass"),
+    beginDirection: () => assert.fail("a helper that failed was given a pass"),
+    wait: () => assert.fail("a helper that failed was waited for"),
+    packed: () => assert.fail("a helper that failed was read"),
+    close: () => undefined,
+  };
+  const helped = newtonLogistic(standardisedRows(rows, cols, 13), cols, start, { ...options, helper: failing });
+  const alone = newtonLogistic(standardisedRows(rows, cols, 13), cols, start, options);
+  assert.deepEqual(calls, ["load", "loaded"]);
+  assert.equal(helped.result.helperChunks, 0);
+  assert.ok(alone.result.converged, JSON.stringify(alone.result));
+  assert.deepEqual([helped.weights, helped.intercept, helped.result.passes], [alone.weights, alone.intercept, alone.result.passes]);
+});
+
 test("newtonLogistic streamed in a row order (TfjsLogisticOptions.start): the resident descent's numbers on the rows permuted beforehand, bit for bit", async () => {
   await initBackend();
   const cols = 4;

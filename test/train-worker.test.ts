@@ -109,6 +109,7 @@ test("tfjs_logistic's Newton passes with a helper thread give the same bits as o
     assert.ok(helped.history?.newton?.converged);
     assert.deepEqual(helped.coefficients(), alone.coefficients(), `${rows} rows`);
     assert.equal(helped.history?.newton?.passes, alone.history?.newton?.passes);
+    assert.equal(helped.history?.newton?.directionPasses, alone.history?.newton?.directionPasses);
     assert.deepEqual(helped.predictProba(data.X), alone.predictProba(data.X));
   }
 });

@@ -26,12 +26,12 @@ export const CTRL = {
   done: 1,
   /** HelperState */
   state: 2,
-  /** The command: EVALUATE or STOP. */
+  /** The command: evaluate, direction or stop. */
   command: 3,
 } as const;
 
 export const HelperState = { starting: 0, ready: 1, loaded: 2, failed: -1 } as const;
-export const Command = { evaluate: 1, stop: 2 } as const;
+export const Command = { evaluate: 1, stop: 2, direction: 3 } as const;
 
 /** What the worker starts with. */
 export interface HelperInit {
@@ -48,7 +48,7 @@ export interface HelperLoad {
   cols: number;
   /** Per helper chunk: its index, rows, float32 rows [n * cols] and labels [n]. */
   chunks: { k: number; n: number; xs: Float32Array; ys: Float32Array }[];
-  /** [2 * cols + 2] θ's float32 parts, written by `begin`. */
+  /** [2 * cols + 2] θ's float32 parts, written by `begin` (or a direction's [cols] weights, by `beginDirection`). */
   params: SharedArrayBuffer;
   /** Each chunk's `chunkPass` result, back to back in `chunks` order. */
   results: SharedArrayBuffer;
@@ -115,6 +115,10 @@ export class NewtonHelper implements ChunkHelper {
     this.params = new Float32Array(load.params);
     this.results = new Float32Array(load.results);
     this.worker.postMessage(load, shared ? [] : load.chunks.flatMap((c) => [c.xs.buffer as ArrayBuffer, c.ys.buffer as ArrayBuffer]));
+    return true;
+  }
+
+  loaded(): boolean {
     return this.waitForState(HelperState.loaded);
   }
 
@@ -123,6 +127,11 @@ export class NewtonHelper implements ChunkHelper {
     params.set(w, 0);
     params.set(b, w.length);
     this.command(Command.evaluate);
+  }
+
+  beginDirection(d: Float32Array): void {
+    this.params!.set(d, 0);
+    this.command(Command.direction);
   }
 
   wait(): void {

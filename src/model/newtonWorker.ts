@@ -1,14 +1,14 @@
 /**
  * Worker-thread body of `NewtonHelper` (./newtonHelper.ts): starts tfjs on the main thread's
  * backend, takes its chunks of the training rows, then evaluates them at each θ it is given
- * (`chunkPass`, as the main thread does its own) until told to stop. It blocks in
+ * (`chunkPass`, as the main thread does its own) or along each direction (`chunkDirection`) until told to stop. It blocks in
  * `Atomics.wait` between passes: nothing else runs on this thread.
  */
 import { parentPort, workerData } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
 import type { BackendName } from "./backend";
-import { chunkPass, uploadChunk } from "./tfjsNewton";
+import { chunkDirection, chunkPass, uploadChunk } from "./tfjsNewton";
 import { Command, CTRL, HelperState } from "./newtonHelper";
 import type { HelperInit, HelperLoad } from "./newtonHelper";
 
@@ -54,14 +54,16 @@ function run(ctrl: Int32Array, load: HelperLoad): void {
     for (;;) {
       Atomics.wait(ctrl, CTRL.seq, seen);
       seen = Atomics.load(ctrl, CTRL.seq);
-      if (Atomics.load(ctrl, CTRL.command) === Command.stop) return;
-      const w = tf.tensor2d(params.subarray(0, 2 * cols), [2, cols]);
+      const command = Atomics.load(ctrl, CTRL.command);
+      if (command === Command.stop) return;
+      const direction = command === Command.direction;
+      const w = direction ? tf.tensor2d(params.subarray(0, cols), [1, cols]) : tf.tensor2d(params.subarray(0, 2 * cols), [2, cols]);
       const b = params.subarray(2 * cols, 2 * cols + 2);
+      // Each chunk's result at its slot (n + cols + 1 floats); a direction's fills the first n.
       let at = 0;
       for (const c of chunks) {
-        const v = chunkPass(w, b, c.xT, c.y, c.n, cols);
-        results.set(v, at);
-        at += v.length;
+        results.set(direction ? chunkDirection(w, c.xT) : chunkPass(w, b, c.xT, c.y, c.n, cols), at);
+        at += c.n + cols + 1;
       }
       w.dispose();
       Atomics.store(ctrl, CTRL.done, seen);

@@ -1,9 +1,10 @@
 /**
  * TfjsLogistic: logistic regression as one dense sigmoid unit in TensorFlow.js, minimising
  * mean log loss + λ Σ w_j² on the standardised training rows (the closed loop's objective):
- * a few epochs of Adam on seeded mini-batches (the training curve), then full-batch Newton
- * steps in tfjs until every gradient component is at most `gradTol`. Both models therefore
- * end at the objective's one minimum, whatever the export (no early stopping decides it).
+ * a few epochs of Adam on seeded mini-batches (the training curve), then full-batch
+ * Newton-preconditioned steps in tfjs (tfjsNewton.ts) until every gradient component is at
+ * most `gradTol`. Both models therefore end at the objective's one minimum, whatever the
+ * export (no early stopping decides it).
  */
 import * as tf from "@tensorflow/tfjs";
 import { TfjsLayersClassifier } from "./tfjsLayers";
@@ -31,8 +32,8 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   /** Newton steps stop when every component of the objective's gradient is at most this. */
   gradTol?: number;
   /**
-   * At most this many Newton steps (default 100). Most are chord steps (one cheap pass each,
-   * see tfjsNewton.ts): real exports take ~25, the near-separable leaky reference ~50.
+   * At most this many Newton steps (default 100; each a pass and a matrix product, see
+   * tfjsNewton.ts): generated exports from 30k to 1M plays take 10–12, the leaky reference ~12.
    */
   maxNewtonIter?: number;
   /** Newton's Hessian comes from at most this many rows (`newtonLogistic`'s `hessianRows`). */

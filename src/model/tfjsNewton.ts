@@ -1,29 +1,30 @@
 /**
- * Full-batch Newton steps in tfjs for a logistic regression (one dense sigmoid unit), run until
- * every component of the gradient of
+ * Full-batch second-order steps in tfjs for a logistic regression (one dense sigmoid unit), run
+ * until every component of the gradient of
  *   f(w, b) = mean log loss + λ Σ w_j²
  * is at most `gradTol`: the same objective and stopping rule as the closed loop, so both end at
- * its one minimum. tfjs computes each row chunk's loss and gradient X̃ᵀ(p − y) on the float32
+ * its one minimum. tfjs computes each row chunk's logits and gradient X̃ᵀ(p − y) on the float32
  * standardised rows, and the Hessian X̃ᵀ diag(p(1 − p)) X̃ on a sample of chunks (≤ 32k rows, a
  * random sample: the rows are in Adam's seeded order, or read in `HandedOverRows.order`; the
  * gradient always comes from every row);
  * the chunks are summed in float64 (one float32 sum over 300k rows would round away the digits
- * the tolerance needs), and the (cols + 1)² Newton system is solved by Cholesky in JS, with
- * Armijo backtracking. θ enters each pass as float32 hi + lo parts (`splitFloat32`): rounded to
+ * the tolerance needs). θ enters each pass as float32 hi + lo parts (`splitFloat32`): rounded to
  * float32, the leaky reference's weights (|w| ≈ 5) left a gradient floor of 3e-7 on data-sample.
  *
- * Convergence is linear, not quadratic, on real exports even with the exact Hessian (a float64
- * Newton with the full Hessian shrinks the gradient ~3× a step between 1e-5 and 1e-7 at 300k
- * plays): the collinear one-hot groups leave a direction curved mostly by the small λ. So the
- * Hessian's factor is kept while chord steps shrink the gradient by ≥ 10 % (`refreshBelow`), and a
- * chord step's line search starts at twice the last accepted step rather than at 1 (the sampled
- * Hessian overshoots the valley: from 1 it took 2–3 halvings a step, at 300k 52 → 40 passes).
+ * The steps: conjugate gradients preconditioned by that Hessian (its Cholesky factor, computed
+ * again when a step fails or the gradient stops halving every three steps), each with an exact
+ * line search. Plain Newton steps
+ * converge linearly, not quadratically, here even with the exact Hessian (a float64 Newton with
+ * the full Hessian shrinks the gradient ~3× a step between 1e-5 and 1e-7 at 300k plays): the
+ * collinear one-hot groups leave a direction curved mostly by the small λ, and the minimum along
+ * a Newton direction lies anywhere from 0.1 to 1 times it. Conjugate directions take that
+ * curvature into account. The line search costs one matrix product per step, not a pass per
+ * trial: tfjs gives every row's logit z at θ with the gradient, and its change x·d along the
+ * direction d; f along the line then follows from those in JS (`lineMinimum`). At 1M plays this
+ * took 45 passes (18 steps) down to 13 passes and 12 products (12 steps).
  */
 import * as tf from "@tensorflow/tfjs";
 import { choleskyInPlace, choleskySolve, dot, maxAbs } from "./linalg";
-
-/** A chord step that leaves more than this fraction of the gradient's max norm triggers a fresh Hessian. */
-export const NEWTON_REFRESH_BELOW = 0.9;
 
 /**
  * Evaluates some of the Newton stage's row chunks on a second thread, synchronously from this
@@ -33,34 +34,46 @@ export const NEWTON_REFRESH_BELOW = 0.9;
  */
 export interface ChunkHelper {
   /**
-   * Takes over the chunks `chunks` of `xs` [rows * cols] / `ys` [rows] (chunkRows rows each) and
-   * blocks until they are ready; false when it cannot (this thread then evaluates them itself).
+   * Starts taking over the chunks `chunks` of `xs` [rows * cols] / `ys` [rows] (chunkRows rows
+   * each), so this thread uploads its own meanwhile; false when it cannot.
    */
   load(xs: Float32Array, ys: Float32Array, cols: number, chunkRows: number, chunks: readonly number[]): boolean;
+  /** Blocks until the chunks `load` sent are on the helper's backend; false when it failed (this thread then evaluates them itself). */
+  loaded(): boolean;
   /** Starts evaluating its chunks at θ: w [2, cols] and b [2], float32 hi and lo parts (`splitFloat32`). */
   begin(w: Float32Array, b: Float32Array): void;
+  /** Starts computing its chunks' `chunkDirection` along the direction's weights d [cols]. */
+  beginDirection(d: Float32Array): void;
   /** Blocks until they are evaluated; throws if the helper failed. */
   wait(): void;
-  /** Chunk k's `chunkPass` result (valid until the next `begin`). */
+  /** Chunk k's result of the last command: `chunkPass`'s, or `chunkDirection`'s in its first n values (valid until the next command). */
   packed(k: number): Float32Array;
   close(): void;
 }
 
 /**
- * One chunk's pass at θ: [each row's loss (n), Σ r x (cols), Σ r] as float32, r = p − y.
- * The losses come per row: a float32 sum would round away the last decreases of f that the line
- * search must see near the minimum. One download per chunk. Shared with the helper thread
- * (./newtonWorker.ts), so both compute a chunk alike.
+ * One chunk's pass at θ: [each row's logit z (n), Σ r x (cols), Σ r] as float32, r = σ(z) − y.
+ * The logits come per row: f is summed from them in float64 (a float32 sum would round away
+ * the last decreases of f), and the line search moves along them. One download per chunk.
+ * Shared with the helper thread (./newtonWorker.ts), so both compute a chunk alike.
  * @param w [2, cols] hi and lo parts of the weights; b [2] of the intercept; xT [cols, n]; y [1, n]
  */
 export function chunkPass(w: tf.Tensor2D, b: ArrayLike<number>, xT: tf.Tensor2D, y: tf.Tensor2D, n: number, cols: number): Float32Array {
   const packed = tf.tidy(() => {
     const z = chunkLogits(w, b, xT);
     const r = tf.sub(tf.sigmoid(z), y);
-    return tf.concat([tf.reshape(tf.sub(tf.softplus(z), tf.mul(y, z)), [n]), tf.reshape(tf.matMul(xT, tf.reshape(r, [n, 1])), [cols]), tf.reshape(tf.sum(r), [1])]);
+    return tf.concat([tf.reshape(z, [n]), tf.reshape(tf.matMul(xT, tf.reshape(r, [n, 1])), [cols]), tf.reshape(tf.sum(r), [1])]);
   });
   const v = packed.dataSync() as Float32Array;
   packed.dispose();
+  return v;
+}
+
+/** A chunk's x·d for each row (n), float32: how its logits move along a direction's weights d [1, cols]. */
+export function chunkDirection(d: tf.Tensor2D, xT: tf.Tensor2D): Float32Array {
+  const dz = tf.matMul(d, xT);
+  const v = dz.dataSync() as Float32Array;
+  dz.dispose();
   return v;
 }
 
@@ -90,6 +103,8 @@ export interface NewtonResult {
   loss: number;
   /** Full passes over the rows (loss and gradient). */
   passes: number;
+  /** Passes computing each row's x·d along a step's direction (one matrix product: the line search's). */
+  directionPasses: number;
   /** Hessians computed (on the sample chunks, each ~one pass of work at 300k plays). */
   hessians: number;
   /** Row chunks a second thread evaluated in each pass (`ChunkHelper`); 0: all on this one. */
@@ -133,6 +148,8 @@ interface UploadedChunks {
   hessianRowsUsed: number;
   /** The helper, once it holds its chunks; null when there is none or it declined. */
   helper: ChunkHelper | null;
+  /** [rows] the labels in chunk order (the line search's). */
+  labels: Float32Array;
 }
 
 /**
@@ -154,18 +171,29 @@ function uploadChunks(input: HandedOverRows, cols: number, chunk: number, hessia
   const nChunks = Math.ceil(rows / chunk);
   const hessianEvery = Math.max(1, Math.ceil(nChunks / Math.max(1, Math.floor(hessianRows / chunk))));
   const helped = helper ? Array.from({ length: nChunks }, (_, k) => k).filter((k) => k % 2 === 1) : [];
-  const useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
+  // The helper uploads its chunks while this thread uploads its own.
+  let useHelper = helper !== null && helped.length > 0 && helper.load(xs, ys, cols, chunk, helped);
   const chunks: UploadedChunks["chunks"] = [];
   let hessianRowsUsed = 0;
+  const upload = (s: number, n: number, keep: boolean) => ({ ...uploadChunk(...rowsOf(xs, ys, order, cols, s, n), cols, 0, n, keep), n, start: s, helped: false });
   for (let s = 0, k = 0; s < rows; s += chunk, k++) {
     const n = Math.min(chunk, rows - s);
     const keep = k % hessianEvery === 0;
     if (keep) hessianRowsUsed += n;
     const byHelper = useHelper && k % 2 === 1;
     if ((byHelper || streamed) && !keep) chunks.push({ xT: null, x: null, y: null, n, start: s, helped: byHelper });
-    else chunks.push({ ...uploadChunk(...rowsOf(xs, ys, order, cols, s, n), cols, 0, n, keep), n, start: s, helped: byHelper });
+    else chunks.push({ ...upload(s, n, keep), helped: byHelper });
   }
-  return { rows, chunks, streamed: streamed ? { xs, ys, order } : null, hessianRowsUsed, helper: useHelper ? helper : null };
+  if (useHelper && !helper!.loaded()) {
+    // It failed: this thread evaluates its chunks too.
+    useHelper = false;
+    chunks.forEach((c, k) => {
+      if (c.helped && !c.xT) chunks[k] = upload(c.start, c.n, false);
+      c.helped = false;
+    });
+  }
+  const labels = order ? Float32Array.from(order, (r) => ys[r]) : ys;
+  return { rows, chunks, streamed: streamed ? { xs, ys, order } : null, hessianRowsUsed, helper: useHelper ? helper : null, labels };
 }
 
 /**
@@ -217,11 +245,12 @@ export function newtonLogistic(
   input: HandedOverRows,
   cols: number,
   start: { weights: ArrayLike<number>; intercept: number },
-  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; refreshBelow?: number; helper?: ChunkHelper | null; streamed?: boolean },
+  options: { l2: number; gradTol: number; maxIter: number; chunkRows?: number; hessianRows?: number; helper?: ChunkHelper | null; streamed?: boolean },
 ): { weights: Float64Array; intercept: number; result: NewtonResult } {
   const t0 = Date.now();
   const dim = cols + 1;
   let passes = 0;
+  let directionPasses = 0;
   let hessians = 0;
 
   // The rows stay on the backend for the whole descent (uploading them was most of a pass), each
@@ -236,42 +265,56 @@ export function newtonLogistic(
   // Streamed (`options.streamed`), the chunks other than the Hessian's are uploaded again for each
   // pass: slower per pass, but the backend never holds the rows (the wasm heap, which never shrinks,
   // grew by their size at 1M plays), for a descent of a few passes (`TfjsLogisticOptions.start`).
-  const { rows, chunks, streamed, hessianRowsUsed, helper: activeHelper } = uploadChunks(input, cols, options.chunkRows ?? 8192, options.hessianRows ?? 32_768, options.helper ?? null, options.streamed === true);
+  const { rows, chunks, streamed, hessianRowsUsed, helper: activeHelper, labels } = uploadChunks(input, cols, options.chunkRows ?? 8192, options.hessianRows ?? 32_768, options.helper ?? null, options.streamed === true);
 
-  /** A chunk's pass on rows uploaded for it alone (gathered already transposed: tfjs's transpose cost 3× the gather). */
-  const streamedPass = (w: tf.Tensor2D, b: ArrayLike<number>, start: number, n: number): Float32Array => {
-    const [xTValues, yValues] = transposedRowsOf(streamed!.xs, streamed!.ys, streamed!.order, cols, start, n);
-    const xT = tf.tensor2d(xTValues, [cols, n]);
-    const y = tf.tensor2d(yValues, [1, n]);
+  /** [2, cols] float32 hi and lo parts of θ's weights, and of its intercept (`splitFloat32`). */
+  const partsAt = (theta: Float64Array) => ({ w: splitFloat32(theta.subarray(0, cols)), b: splitFloat32([theta[cols]]) });
+
+  /** `pass` on chunk c: its resident xᵀ and y, or (streamed) rows uploaded for it alone (gathered already transposed: tfjs's transpose cost 3× the gather). */
+  const onChunk = (c: UploadedChunks["chunks"][number], pass: (xT: tf.Tensor2D, y: tf.Tensor2D) => Float32Array): Float32Array => {
+    if (c.xT) return pass(c.xT, c.y!);
+    const [xTValues, yValues] = transposedRowsOf(streamed!.xs, streamed!.ys, streamed!.order, cols, c.start, c.n);
+    const xT = tf.tensor2d(xTValues, [cols, c.n]);
+    const y = tf.tensor2d(yValues, [1, c.n]);
     try {
-      return chunkPass(w, b, xT, y, n, cols);
+      return pass(xT, y);
     } finally {
       xT.dispose();
       y.dispose();
     }
   };
 
-  /** [2, cols] float32 hi and lo parts of θ's weights, and of its intercept (`splitFloat32`). */
-  const partsAt = (theta: Float64Array) => ({ w: splitFloat32(theta.subarray(0, cols)), b: splitFloat32([theta[cols]]) });
+  /**
+   * Runs `pass` on this thread's chunks while the helper runs its command on the others, then
+   * hands each chunk's result to `take` in chunk order, whichever thread computed it.
+   */
+  const overChunks = (pass: (xT: tf.Tensor2D, y: tf.Tensor2D, n: number) => Float32Array, take: (v: Float32Array, chunk: { n: number; start: number }) => void) => {
+    const own = chunks.map((c) => (c.helped ? null : onChunk(c, (xT, y) => pass(xT, y, c.n))));
+    activeHelper?.wait();
+    chunks.forEach((c, k) => take(own[k] ?? activeHelper!.packed(k), c));
+  };
 
-  /** f and ∇f at θ: one pass over every row. */
-  const evaluate = (theta: Float64Array): Evaluation => {
+  /** f, ∇f and every row's logit at θ: one pass over every row. `z` [rows] receives the logits. */
+  const evaluate = (theta: Float64Array, z: Float32Array): Evaluation => {
     passes++;
     const grad = new Float64Array(dim);
     let loss = 0;
-    const parts = partsAt(theta);
-    activeHelper?.begin(parts.w, parts.b);
-    const w = tf.tensor2d(parts.w, [2, cols]);
-    const own = chunks.map((c) => (c.helped ? null : c.xT ? chunkPass(w, parts.b, c.xT, c.y!, c.n, cols) : streamedPass(w, parts.b, c.start, c.n)));
-    w.dispose();
-    activeHelper?.wait();
-    // Summed in chunk order, whichever thread computed a chunk.
-    chunks.forEach(({ n }, k) => {
-      const v = own[k] ?? activeHelper!.packed(k);
-      for (let i = 0; i < n; i++) loss += v[i];
-      for (let j = 0; j < cols; j++) grad[j] += v[n + j];
-      grad[cols] += v[n + cols];
-    });
+    const { w: wParts, b } = partsAt(theta);
+    activeHelper?.begin(wParts, b);
+    const w = tf.tensor2d(wParts, [2, cols]);
+    try {
+      overChunks(
+        (xT, y, n) => chunkPass(w, b, xT, y, n, cols),
+        (v, { n, start }) => {
+          z.set(v.subarray(0, n), start);
+          for (let i = 0; i < n; i++) loss += rowLoss(v[i], labels[start + i]);
+          for (let j = 0; j < cols; j++) grad[j] += v[n + j];
+          grad[cols] += v[n + cols];
+        },
+      );
+    } finally {
+      w.dispose();
+    }
     let penalty = 0;
     for (let j = 0; j < dim; j++) grad[j] /= rows;
     for (let j = 0; j < cols; j++) {
@@ -279,6 +322,25 @@ export function newtonLogistic(
       penalty += theta[j] * theta[j];
     }
     return { loss: loss / rows + options.l2 * penalty, grad };
+  };
+
+  /** Every row's change of logit along the direction d [dim] (float32 weights, float64 intercept), into dz [rows]. */
+  const alongDirection = (d: Float64Array, dz: Float32Array): void => {
+    directionPasses++;
+    const dw = Float32Array.from(d.subarray(0, cols));
+    activeHelper?.beginDirection(dw);
+    const dTensor = tf.tensor2d(dw, [1, cols]);
+    try {
+      overChunks(
+        (xT) => chunkDirection(dTensor, xT),
+        (v, { n, start }) => {
+          for (let i = 0; i < n; i++) dz[start + i] = v[i];
+        },
+      );
+    } finally {
+      dTensor.dispose();
+    }
+    // The intercept's part, d_b, is added in lineMinimum (in float64).
   };
 
   /** ∇²f at θ from the Hessian chunks, Cholesky-factored. */
@@ -315,15 +377,21 @@ export function newtonLogistic(
   const theta = new Float64Array(dim);
   for (let j = 0; j < cols; j++) theta[j] = start.weights[j];
   theta[cols] = start.intercept;
-  let at = evaluate(theta);
-  // Cholesky factor of the last Hessian computed. It is reused while the gradient keeps
-  // shrinking fast (a chord step costs one cheap pass), recomputed when progress slows.
+  // The logits at θ and at the trial point, swapped when a step is taken; their change along the direction.
+  let z = new Float32Array(rows);
+  let zTrial = new Float32Array(rows);
+  const dz = new Float32Array(rows);
+  let at = evaluate(theta, z);
+  // The preconditioner: Cholesky factor of the last Hessian computed (see the file's comment).
   let factor = hessianFactor(theta);
+  let gNormAtFactor = maxAbs(at.grad);
+  // The previous step's gradient, preconditioned gradient and direction (conjugacy); null: restart.
+  let previous: { grad: Float64Array; s: Float64Array; dir: Float64Array } | null = null;
   let fresh = true;
-  let lastStep = 1;
+  // The gradient's max norm after each step since the preconditioner was computed.
+  let norms: number[] = [];
   let converged = false;
   let iterations = 0;
-  const dir = new Float64Array(dim);
   const trial = new Float64Array(dim);
   try {
     for (; iterations < options.maxIter; iterations++) {
@@ -332,41 +400,43 @@ export function newtonLogistic(
         converged = true;
         break;
       }
-      for (let j = 0; j < dim; j++) dir[j] = -at.grad[j];
-      choleskySolve(factor, dim, dir);
-      const slope = dot(at.grad, dir);
-      let step = fresh ? 1 : Math.min(1, 2 * lastStep);
-      let next: Evaluation | null = null;
-      for (let halvings = 0; halvings < 30; halvings++) {
-        for (let j = 0; j < dim; j++) trial[j] = theta[j] + step * dir[j];
-        const e = evaluate(trial);
-        // Armijo on f; or, near the minimum, where f's decreases fall below the float32 rounding
-        // of each row's loss (~1e-7 relative), a step that shrinks the gradient.
-        // Armijo only where its required decrease stands above that rounding: below it, noise in f
-        // passed a chord step that grew the gradient 60× (6e-6 → 4e-4), and a fresh step undid it,
-        // a two-step cycle that ran out the step budget on a 300k export.
-        const armijo = 1e-4 * step * -slope > 1e-7 * Math.abs(at.loss) && e.loss <= at.loss + 1e-4 * step * slope;
-        if (armijo || (e.loss <= at.loss + 1e-7 * Math.abs(at.loss) && maxAbs(e.grad) < gNorm)) {
-          next = e;
-          break;
-        }
-        step /= 2;
+      const s = at.grad.slice();
+      choleskySolve(factor, dim, s);
+      const dir = new Float64Array(dim);
+      for (let j = 0; j < dim; j++) dir[j] = -s[j];
+      if (previous) {
+        // Polak–Ribière+, preconditioned: β = gᵀ(s − s₋) / g₋ᵀs₋, never negative.
+        let num = 0;
+        for (let j = 0; j < dim; j++) num += at.grad[j] * (s[j] - previous.s[j]);
+        const beta = Math.max(0, num / dot(previous.grad, previous.s));
+        for (let j = 0; j < dim; j++) dir[j] += beta * previous.dir[j];
+        if (!(dot(at.grad, dir) < 0)) for (let j = 0; j < dim; j++) dir[j] = -s[j];
       }
-      if (!next) {
-        if (fresh) break; // even the exact Newton direction cannot descend: rounding floor
-        factor = hessianFactor(theta);
-        fresh = true;
-        continue;
-      }
-      theta.set(trial);
-      const slow = maxAbs(next.grad) > (options.refreshBelow ?? NEWTON_REFRESH_BELOW) * gNorm;
-      at = next;
-      lastStep = step;
-      fresh = false;
-      if (slow && maxAbs(at.grad) > options.gradTol) {
-        factor = hessianFactor(theta);
-        fresh = true;
-      }
+      // The step's weights as tfjs multiplies them (float32), so θ moves exactly along the dz measured.
+      for (let j = 0; j < cols; j++) dir[j] = Math.fround(dir[j]);
+      alongDirection(dir, dz);
+      const step = lineMinimum(z, dz, labels, theta, dir, cols, options.l2, dot(at.grad, dir), quadraticForm(factor, dim, dir));
+      for (let j = 0; j < dim; j++) trial[j] = theta[j] + step * dir[j];
+      const next = evaluate(trial, zTrial);
+      // The line search minimised f along the direction from the float32 logits; f or its gradient
+      // must confirm it (f to within the float32 rounding of each row's logit, ~1e-7 relative).
+      if (next.loss <= at.loss + 1e-7 * Math.abs(at.loss) || maxAbs(next.grad) < gNorm) {
+        theta.set(trial);
+        [z, zTrial] = [zTrial, z];
+        previous = { grad: at.grad, s, dir };
+        at = next;
+        fresh = false;
+        norms.push(maxAbs(at.grad));
+        // A preconditioner gone stale (the Hessian moves with the weights: far on near-separable
+        // rows, the leaky reference's) shows as a gradient not halved in three steps: recompute it.
+        const k = norms.length;
+        if (k < 3 || norms[k - 1] <= 0.5 * (k > 3 ? norms[k - 4] : gNormAtFactor) || norms[k - 1] <= options.gradTol) continue;
+      } else if (fresh) break; // even a fresh preconditioner's direction cannot descend: rounding floor
+      factor = hessianFactor(theta);
+      gNormAtFactor = maxAbs(at.grad);
+      norms = [];
+      fresh = true;
+      previous = null;
     }
   } finally {
     for (const c of chunks) {
@@ -379,8 +449,131 @@ export function newtonLogistic(
   return {
     weights: theta.slice(0, cols),
     intercept: theta[cols],
-    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, hessians, helperChunks: chunks.filter((c) => c.helped).length, seconds: (Date.now() - t0) / 1000 },
+    result: { iterations, gradNorm: maxAbs(at.grad), converged, loss: at.loss, passes, directionPasses, hessians, helperChunks: chunks.filter((c) => c.helped).length, seconds: (Date.now() - t0) / 1000 },
   };
+}
+
+/** dᵀ H d = ‖Lᵀd‖² for H's Cholesky factor L (`choleskyInPlace`'s lower triangle). */
+function quadraticForm(L: Float64Array, n: number, d: Float64Array): number {
+  let sum = 0;
+  for (let k = 0; k < n; k++) {
+    let v = 0;
+    for (let i = k; i < n; i++) v += L[i * n + k] * d[i];
+    sum += v * v;
+  }
+  return sum;
+}
+
+/** log(1 + e^z) − y z, stable for large |z|. */
+function rowLoss(z: number, y: number): number {
+  return (z > 0 ? z : 0) + Math.log1p(Math.exp(-Math.abs(z))) - y * z;
+}
+
+/**
+ * The step t > 0 that minimises f(θ + t d) along the direction d, from every row's logit z and
+ * its change dz (+ d_b) along d: a safeguarded one-dimensional Newton method (f is convex in t),
+ * so the line search costs no pass over the rows. It starts at the minimum of the quadratic
+ * model f′(0) t + ½ dᵀHd t², with f′(0) = ∇fᵀd and `curvature` = dᵀHd from the preconditioner's
+ * Hessian, and stops once |f′(t)| ≤ 1e-2 |f′(0)| (or the bracket is narrow: `brentRoot`).
+ */
+function lineMinimum(z: Float32Array, dz: Float32Array, y: Float32Array, theta: Float64Array, dir: Float64Array, cols: number, l2: number, slope0: number, curvature: number): number {
+  const rows = z.length;
+  const dIntercept = dir[cols];
+  let wd = 0;
+  let dd = 0;
+  for (let j = 0; j < cols; j++) {
+    wd += theta[j] * dir[j];
+    dd += dir[j] * dir[j];
+  }
+  /** [f′(t), f″(t)] along the line. */
+  const slopes = (t: number): [number, number] => {
+    let d1 = 0;
+    let d2 = 0;
+    for (let i = 0; i < rows; i++) {
+      const v = dz[i] + dIntercept;
+      // exp overflows to Infinity for very negative logits, where p = 0 is the right limit.
+      const p = 1 / (1 + Math.exp(-(z[i] + t * v)));
+      d1 += (p - y[i]) * v;
+      d2 += p * (1 - p) * v * v;
+    }
+    return [d1 / rows + 2 * l2 * (wd + t * dd), d2 / rows + 2 * l2 * dd];
+  };
+  const tolerance = 1e-2 * -slope0;
+  // Newton steps from the quadratic model's minimum while they stay inside the bracket [lo, hi]
+  // of the minimum (f′(lo) < 0 < f′(hi)) and at least halve the slope (two or three evaluations
+  // on most lines); then Brent's method in the bracket.
+  let lo = 0;
+  let loSlope = slope0;
+  let hi = Infinity;
+  let hiSlope = NaN;
+  let t = -slope0 / curvature;
+  if (!(t > 0 && Number.isFinite(t))) t = 1;
+  let lastSize = Infinity;
+  for (let k = 0; k < 60; k++) {
+    const [d1, d2] = slopes(t);
+    if (Math.abs(d1) <= tolerance) return t;
+    if (d1 < 0) [lo, loSlope] = [t, d1];
+    else [hi, hiSlope] = [t, d1];
+    const next = t - d1 / d2;
+    const slow = Math.abs(d1) > lastSize / 2;
+    lastSize = Math.abs(d1);
+    if (!slow && next > lo && next < hi) t = next;
+    else if (hi === Infinity) t = 2 * t;
+    else return brentRoot((u) => slopes(u)[0], lo, loSlope, hi, hiSlope, tolerance, 60 - k);
+  }
+  return t;
+}
+
+/**
+ * A root of the increasing f′ in [a, b] (f′(a) < 0 < f′(b)) by Brent's method (inverse quadratic
+ * interpolation, secant and bisection; Brent 1973, `zbrent` in Numerical Recipes): robust where a
+ * few steep rows, rare categories' large standardised values, make f′ bend sharply and Newton
+ * crawl. Stops when |f′| ≤ `tolerance`, when the bracket is 1e-4 of the step wide, or after
+ * `maxEvaluations`.
+ */
+function brentRoot(slope: (t: number) => number, a: number, fa: number, b: number, fb: number, tolerance: number, maxEvaluations: number): number {
+  let c = a;
+  let fc = fa;
+  let d = b - a;
+  let e = d;
+  for (let k = 0; k < maxEvaluations; k++) {
+    if (fb > 0 === fc > 0) {
+      [c, fc] = [a, fa];
+      d = e = b - a;
+    }
+    if (Math.abs(fc) < Math.abs(fb)) {
+      [a, fa] = [b, fb];
+      [b, fb] = [c, fc];
+      [c, fc] = [a, fa];
+    }
+    const xTolerance = 0.5e-4 * Math.abs(b);
+    const m = 0.5 * (c - b);
+    if (Math.abs(m) <= xTolerance || Math.abs(fb) <= tolerance) return b;
+    if (Math.abs(e) >= xTolerance && Math.abs(fa) > Math.abs(fb)) {
+      const s = fb / fa;
+      let p: number;
+      let q: number;
+      if (a === c) {
+        p = 2 * m * s;
+        q = 1 - s;
+      } else {
+        const qa = fa / fc;
+        const r = fb / fc;
+        p = s * (2 * m * qa * (qa - r) - (b - a) * (r - 1));
+        q = (qa - 1) * (r - 1) * (s - 1);
+      }
+      if (p > 0) q = -q;
+      else p = -p;
+      if (2 * p < Math.min(3 * m * q - Math.abs(xTolerance * q), Math.abs(e * q))) {
+        e = d;
+        d = p / q;
+      } else d = e = m;
+    } else d = e = m;
+    [a, fa] = [b, fb];
+    b += Math.abs(d) > xTolerance ? d : m > 0 ? xTolerance : -xTolerance;
+    fb = slope(b);
+  }
+  return b;
 }
 
 /**
