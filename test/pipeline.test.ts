@@ -46,6 +46,7 @@ interface MetricsJson {
   parity: { agree: boolean; tfjsAuc: number; closedLoopAuc: number };
   models: Record<string, { deployable: boolean; test: { auc: number; positives: number } }>;
   recommendation: { window_end: string; test_completed_tracks: number; model: { hits: number } };
+  comparison_models: { leaky_reference: { adam_epochs: number; converged: boolean; gradient_norm: number } };
 }
 let metrics: MetricsJson;
 
@@ -154,6 +155,9 @@ test("model_comparison: one row per model, leaky reference not deployable, tfjs/
   assert.deepEqual(json.map((r) => r.model), EXPECTED_MODELS);
   assert.equal(json.find((r) => r.model === "leaky_reference")?.deployable, false);
   assert.equal(metrics.models.leaky_reference.deployable, false);
+  // The leaky reference: no Adam epochs, its second-order steps to the tolerance from the initial weights.
+  const leaky = metrics.comparison_models.leaky_reference;
+  assert.ok(leaky.adam_epochs === 0 && leaky.converged === true && leaky.gradient_norm <= 1e-7, JSON.stringify(leaky));
 
   const auc = (m: string) => rows.find((r) => r.model === m)?.test_auc as number;
   assert.ok(auc("tfjs_logistic") > 0.5, `tfjs AUC ${auc("tfjs_logistic")} > 0.5`);
