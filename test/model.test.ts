@@ -236,6 +236,32 @@ test("newtonLogistic takes the rows over: it empties the holder (so their float3
   assert.throws(() => newtonLogistic(input, cols, { weights: new Float64Array(cols), intercept: 0 }, options), /already handed over/);
 });
 
+test("newtonLogistic below the float32 rounding floor (an unreachable tolerance) stops soon, near the floor, unconverged", async () => {
+  await initBackend();
+  // A one-hot group (collinear with the intercept), correlated columns and a duplicate: the
+  // valley the real exports' features make, nearly separable.
+  const rand = mulberry32(7);
+  const rows = 20_000;
+  const [groups, dense] = [6, 12];
+  const cols = groups + dense + 1;
+  const beta = Array.from({ length: cols }, () => (rand() - 0.5) * 8);
+  const X = new Float64Array(rows * cols);
+  const y = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const row = X.subarray(i * cols, (i + 1) * cols);
+    row[Math.floor(rand() * groups)] = 1;
+    for (let j = 0; j < dense; j++) row[groups + j] = rand() * 2 - 1 + (j > 0 ? 0.9 * row[groups] : 0);
+    row[cols - 1] = row[groups];
+    y[i] = rand() < 1 / (1 + Math.exp(-row.reduce((z, v, j) => z + beta[j] * v, 0))) ? 1 : 0;
+  }
+  const scaler = new Standardizer().fit(X, rows, cols);
+  const xs = new Float32Array(rows * cols);
+  scaler.transformInto(X, 0, rows, xs);
+  const fit = newtonLogistic({ xs, ys: Float32Array.from(y) }, cols, { weights: new Float64Array(cols), intercept: 0 }, { l2: 1e-5, gradTol: 1e-12, maxIter: 100, chunkRows: 4096, hessianRows: 8192 });
+  assert.equal(fit.result.converged, false);
+  assert.ok(fit.result.iterations < 40 && fit.result.gradNorm < 1e-8, JSON.stringify(fit.result));
+});
+
 test("newtonLogistic with a helper that fails to load its chunks evaluates them on this thread: the one-thread fit, bit for bit", async () => {
   await initBackend();
   const cols = 5;

@@ -77,11 +77,11 @@ test("parity holds with a constant and a duplicated column (their weights: 0, an
     }
     return { X, y: r.y };
   };
-  const { closed, wt, choice } = await assertParity(widen(synthetic.train), widen(synthetic.validation), widen(synthetic.test), "constant + duplicate columns");
+  const { closed } = await assertParity(widen(synthetic.train), widen(synthetic.validation), widen(synthetic.test), "constant + duplicate columns");
+  // Standardised, the constant column is all zeros, so its gradient component is 2λw alone: the
+  // closed loop, from 0, leaves it at 0; tfjs, from a Glorot value, ends within the tolerance
+  // (|2λw| ≤ GRADIENT_TOLERANCE, what assertParity's convergence check already requires).
   assert.equal(closed.weights[6], 0);
-  // Standardised, the constant column is all zeros: its gradient component is 2λw alone, so the
-  // tolerance bounds tfjs's weight (it starts at a random Glorot value; the closed loop at 0).
-  assert.ok(Math.abs(wt[6]) <= GRADIENT_TOLERANCE / (2 * choice.l2), `constant column's tfjs weight ${wt[6]} (λ ${choice.l2})`);
   assert.ok(Math.abs(closed.weights[0] - closed.weights[7]) < 1e-6, "λ splits a duplicated column's weight evenly");
 });
 

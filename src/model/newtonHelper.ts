@@ -50,7 +50,7 @@ export interface HelperLoad {
   chunks: { k: number; n: number; xs: Float32Array; ys: Float32Array }[];
   /** [2 * cols + 2] θ's float32 parts, written by `begin` (or a direction's [cols] weights, by `beginDirection`). */
   params: SharedArrayBuffer;
-  /** Each chunk's `chunkPass` result, back to back in `chunks` order. */
+  /** A slot of n + cols + 1 floats per chunk, in `chunks` order: its `chunkPass` result, or `chunkDirection`'s in its first n. */
   results: SharedArrayBuffer;
 }
 

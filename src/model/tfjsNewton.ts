@@ -93,7 +93,7 @@ export function uploadChunk(xs: Float32Array, ys: Float32Array, cols: number, st
 }
 
 export interface NewtonResult {
-  /** Newton steps taken. */
+  /** Steps taken (conjugate directions preconditioned by the Newton Hessian). */
   iterations: number;
   /** max_j |∂f/∂θ_j| at the end (weights and intercept). */
   gradNorm: number;
@@ -154,8 +154,9 @@ interface UploadedChunks {
 
 /**
  * Uploads the handed-over rows chunk by chunk (the helper's chunks to the helper) and empties
- * `input`: when this returns, no frame holds the float32 copy any more (unless `streamed`: only
- * the Hessian chunks are uploaded now, the others for each pass, from the rows kept in `streamed`).
+ * `input`: when this returns, no frame holds the float32 rows any more, only their labels (4 bytes
+ * a row, for the line search). Unless `streamed`: then only the Hessian chunks are uploaded now,
+ * the others for each pass, from the rows kept in `streamed`.
  *
  * The Hessian (a cols² pass, ~cols times the cost of the gradient) comes from at most
  * `hessianRows` rows: every `hessianEvery`-th chunk (the rows are in Adam's seeded random order,
@@ -350,25 +351,28 @@ export function newtonLogistic(
     const parts = partsAt(theta);
     const w = tf.tensor2d(parts.w, [2, cols]);
     const b = parts.b;
-    for (const { xT, x } of chunks) {
-      if (!x || !xT) continue;
-      // [Σ s x xᵀ (cols²), Σ s x (cols), Σ s], s = p(1 − p)
-      const packed = tf.tidy(() => {
-        const p = tf.sigmoid(chunkLogits(w, b, xT));
-        const sw = tf.mul(p, tf.sub(1, p));
-        const xsw = tf.mul(xT, sw); // [cols, n]
-        return tf.concat([tf.reshape(tf.matMul(xsw, x), [cols * cols]), tf.reshape(tf.sum(xsw, 1), [cols]), tf.reshape(tf.sum(sw), [1])]);
-      });
-      const v = packed.dataSync();
-      packed.dispose();
-      for (let a = 0; a < cols; a++) for (let c = 0; c < cols; c++) hess[a * dim + c] += v[a * cols + c];
-      for (let a = 0; a < cols; a++) {
-        hess[a * dim + cols] += v[cols * cols + a];
-        hess[cols * dim + a] += v[cols * cols + a];
+    try {
+      for (const { xT, x } of chunks) {
+        if (!x || !xT) continue;
+        // [Σ s x xᵀ (cols²), Σ s x (cols), Σ s], s = p(1 − p)
+        const packed = tf.tidy(() => {
+          const p = tf.sigmoid(chunkLogits(w, b, xT));
+          const sw = tf.mul(p, tf.sub(1, p));
+          const xsw = tf.mul(xT, sw); // [cols, n]
+          return tf.concat([tf.reshape(tf.matMul(xsw, x), [cols * cols]), tf.reshape(tf.sum(xsw, 1), [cols]), tf.reshape(tf.sum(sw), [1])]);
+        });
+        const v = packed.dataSync();
+        packed.dispose();
+        for (let a = 0; a < cols; a++) for (let c = 0; c < cols; c++) hess[a * dim + c] += v[a * cols + c];
+        for (let a = 0; a < cols; a++) {
+          hess[a * dim + cols] += v[cols * cols + a];
+          hess[cols * dim + a] += v[cols * cols + a];
+        }
+        hess[cols * dim + cols] += v[cols * cols + cols];
       }
-      hess[cols * dim + cols] += v[cols * cols + cols];
+    } finally {
+      w.dispose();
     }
-    w.dispose();
     for (let k = 0; k < hess.length; k++) hess[k] /= hessianRowsUsed;
     for (let j = 0; j < cols; j++) hess[j * dim + j] += 2 * options.l2;
     return choleskyInPlace(hess, dim);
@@ -381,10 +385,9 @@ export function newtonLogistic(
   let z = new Float32Array(rows);
   let zTrial = new Float32Array(rows);
   const dz = new Float32Array(rows);
-  let at = evaluate(theta, z);
   // The preconditioner: Cholesky factor of the last Hessian computed (see the file's comment).
-  let factor = hessianFactor(theta);
-  let gNormAtFactor = maxAbs(at.grad);
+  let factor: Float64Array;
+  let gNormAtFactor: number;
   // The previous step's gradient, preconditioned gradient and direction (conjugacy); null: restart.
   let previous: { grad: Float64Array; s: Float64Array; dir: Float64Array } | null = null;
   let fresh = true;
@@ -393,7 +396,11 @@ export function newtonLogistic(
   let converged = false;
   let iterations = 0;
   const trial = new Float64Array(dim);
+  let at: Evaluation;
   try {
+    at = evaluate(theta, z);
+    factor = hessianFactor(theta);
+    gNormAtFactor = maxAbs(at.grad);
     for (; iterations < options.maxIter; iterations++) {
       const gNorm = maxAbs(at.grad);
       if (gNorm <= options.gradTol) {
@@ -414,13 +421,25 @@ export function newtonLogistic(
       }
       // The step's weights as tfjs multiplies them (float32), so θ moves exactly along the dz measured.
       for (let j = 0; j < cols; j++) dir[j] = Math.fround(dir[j]);
-      alongDirection(dir, dz);
-      const step = lineMinimum(z, dz, labels, theta, dir, cols, options.l2, dot(at.grad, dir), quadraticForm(factor, dim, dir));
-      for (let j = 0; j < dim; j++) trial[j] = theta[j] + step * dir[j];
-      const next = evaluate(trial, zTrial);
-      // The line search minimised f along the direction from the float32 logits; f or its gradient
-      // must confirm it (f to within the float32 rounding of each row's logit, ~1e-7 relative).
-      if (next.loss <= at.loss + 1e-7 * Math.abs(at.loss) || maxAbs(next.grad) < gNorm) {
+      const slope = dot(at.grad, dir);
+      let next: Evaluation | null = null;
+      if (slope < 0) {
+        alongDirection(dir, dz);
+        const curvature = quadraticForm(factor, dim, dir);
+        let step = lineMinimum(z, dz, labels, theta, dir, cols, options.l2, slope, curvature);
+        // At the rounding floor the float32 logits cannot place the minimum along the line: take
+        // the Hessian's quadratic model's step, which the gradient must then confirm.
+        if (!(step > 0)) step = -slope / curvature;
+        if (step > 0 && Number.isFinite(step)) {
+          for (let j = 0; j < dim; j++) trial[j] = theta[j] + step * dir[j];
+          const e = evaluate(trial, zTrial);
+          // A step counts when f falls; or, where f's changes fall within the float32 rounding of
+          // the logits (~1e-7 relative), when f stays within it and the gradient shrinks. A step
+          // that changes nothing (the line search at the rounding floor) does not count.
+          if (e.loss < at.loss || (e.loss <= at.loss + 1e-7 * Math.abs(at.loss) && maxAbs(e.grad) < gNorm)) next = e;
+        }
+      }
+      if (next) {
         theta.set(trial);
         [z, zTrial] = [zTrial, z];
         previous = { grad: at.grad, s, dir };
@@ -428,9 +447,12 @@ export function newtonLogistic(
         fresh = false;
         norms.push(maxAbs(at.grad));
         // A preconditioner gone stale (the Hessian moves with the weights: far on near-separable
-        // rows, the leaky reference's) shows as a gradient not halved in three steps: recompute it.
+        // rows, the leaky reference's) shows as a gradient not halved in three steps: recompute it,
+        // unless the steps since it was computed gained less than 10 % (the rounding floor).
         const k = norms.length;
-        if (k < 3 || norms[k - 1] <= 0.5 * (k > 3 ? norms[k - 4] : gNormAtFactor) || norms[k - 1] <= options.gradTol) continue;
+        const latest = norms[k - 1];
+        if (k < 3 || latest <= 0.5 * (k > 3 ? norms[k - 4] : gNormAtFactor) || latest <= options.gradTol) continue;
+        if (latest > 0.9 * gNormAtFactor) break;
       } else if (fresh) break; // even a fresh preconditioner's direction cannot descend: rounding floor
       factor = hessianFactor(theta);
       gNormAtFactor = maxAbs(at.grad);
@@ -519,7 +541,13 @@ function lineMinimum(z: Float32Array, dz: Float32Array, y: Float32Array, theta: 
     lastSize = Math.abs(d1);
     if (!slow && next > lo && next < hi) t = next;
     else if (hi === Infinity) t = 2 * t;
-    else return brentRoot((u) => slopes(u)[0], lo, loSlope, hi, hiSlope, tolerance, 60 - k);
+    else {
+      // Brent's lower end needs f′ from the same logits: at t = 0 it may differ from ∇fᵀd near the
+      // rounding floor, and then the line holds no descent this search can find.
+      if (lo === 0) loSlope = slopes(0)[0];
+      if (!(loSlope < 0)) return 0;
+      return brentRoot((u) => slopes(u)[0], lo, loSlope, hi, hiSlope, tolerance, 60 - k);
+    }
   }
   return t;
 }
