@@ -1,8 +1,8 @@
 /**
  * Worker-thread body of `NewtonHelper` (./newtonHelper.ts): starts tfjs on the main thread's
  * backend, takes its chunks of the training rows, then evaluates them at each θ it is given
- * (`chunkPass`, as the main thread does its own) or along each direction (`chunkDirection`) until told to stop. It blocks in
- * `Atomics.wait` between passes: nothing else runs on this thread.
+ * (`chunkPass`, as the main thread does its own) or along each direction (`chunkDirection`)
+ * until told to stop. It blocks in `Atomics.wait` between passes: nothing else runs on this thread.
  */
 import { parentPort, workerData } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";

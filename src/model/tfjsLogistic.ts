@@ -33,7 +33,8 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
   gradTol?: number;
   /**
    * At most this many Newton steps (default 100; each a pass and a matrix product, see
-   * tfjsNewton.ts): generated exports from 30k to 1M plays take 10–12, the leaky reference ~12.
+   * tfjsNewton.ts): generated exports from 30k to 1M plays take 10–13, the leaky reference
+   * (no Adam epochs) 21–23.
    */
   maxNewtonIter?: number;
   /** Newton's Hessian comes from at most this many rows (`newtonLogistic`'s `hessianRows`). */

@@ -334,9 +334,7 @@ export function newtonLogistic(
     try {
       overChunks(
         (xT) => chunkDirection(dTensor, xT),
-        (v, { n, start }) => {
-          for (let i = 0; i < n; i++) dz[start + i] = v[i];
-        },
+        (v, { n, start }) => dz.set(v.subarray(0, n), start),
       );
     } finally {
       dTensor.dispose();
