@@ -5,6 +5,8 @@ import { Standardizer } from "../src/model/standardize";
 import { ClosedLoopLogistic, initialGram, logisticLossAndGrad, meanLogLoss } from "../src/model/closedLoop";
 import { DEFAULT_L2, L2_GRID, chooseL2 } from "../src/model/regularisation";
 import { LogitsHelper } from "../src/model/logitsHelper";
+import { buildTrainingRows, passWeights, toDense } from "../src/model/trainingRows";
+import type { TrainingRows } from "../src/model/trainingRows";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
 import { newtonLogistic } from "../src/model/tfjsNewton";
@@ -84,8 +86,8 @@ test("closed loop warm start along a λ path ends at the same minimum as a cold 
   const cold = new ClosedLoopLogistic({ l2: 1e-4 }).fit(parts.train.X, parts.train.y);
   const first = new ClosedLoopLogistic({ l2: 1e-2 }).fit(parts.train.X, parts.train.y);
   const warm = new ClosedLoopLogistic({ l2: 1e-4 });
-  const Xs = warm.prepareFit(parts.train.X, parts.train.y);
-  warm.fitStandardized(Xs, parts.train.y, {}, Date.now(), { start: first.coefficients() });
+  const R = warm.prepareFit(parts.train.X, parts.train.y);
+  warm.fitStandardized(R, parts.train.y, {}, Date.now(), { start: first.coefficients() });
   assert.ok(warm.history.converged);
   for (let j = 0; j < 10; j++) assert.ok(Math.abs(cold.weights[j] - warm.weights[j]) < 1e-5, `weight ${j}`);
 });
@@ -107,39 +109,120 @@ test("chooseL2 picks the grid value whose minimiser has the lowest validation lo
   assert.ok(none.grid.every((g) => g.validationLogLoss === null));
 });
 
-test("closed-loop pass: the 8-row blocks give the row-at-a-time loop's numbers, bit for bit", () => {
-  const rows = 1003; // not a multiple of 8: the last rows go one at a time
-  const cols = 7;
-  const rand = mulberry32(5);
-  const Xs = Float32Array.from({ length: rows * cols }, () => rand() * 4 - 2);
+/**
+ * [rows * cols] raw rows: continuous columns and 0/1 ones (one sparse, one all 0, one all 1, a
+ * one-hot pair), so `buildTrainingRows` stores some densely and some by their ones.
+ */
+function mixedRows(rows: number, seed: number): { X: Float64Array; cols: number; binary: number[] } {
+  const cols = 8;
+  const rand = mulberry32(seed);
+  const X = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    X[o] = rand() * 4 - 2;
+    X[o + 1] = rand() < 0.1 ? 1 : 0;
+    X[o + 2] = rand() * 10;
+    X[o + 3] = 0;
+    X[o + 4] = 1;
+    const hot = rand() < 0.6 ? 1 : 0;
+    X[o + 5] = hot;
+    X[o + 6] = 1 - hot;
+    X[o + 7] = rand() < 0.5 ? 0 : rand() < 0.5 ? 1 : 2; // 0, 1 and 2: stored densely
+  }
+  return { X, cols, binary: [1, 3, 4, 5, 6] };
+}
+
+test("TrainingRows: the 0/1 columns stored by their ones, the same float32 values as the dense standardised copy", () => {
+  const rows = 517;
+  const { X, cols, binary } = mixedRows(rows, 3);
+  const scaler = new Standardizer().fit(X, rows, cols);
+  const R = buildTrainingRows(X, scaler);
+  assert.deepEqual(Array.from(R.binaryCols), binary);
+  assert.deepEqual(Array.from(R.denseCols), [0, 2, 7]);
+  let ones = 0;
+  for (let i = 0; i < rows; i++) for (const j of binary) ones += X[i * cols + j];
+  assert.equal(R.ones.length, ones);
+  assert.equal(R.rowStart[rows], ones);
+  // Bit for bit what the standardiser writes into a float32 array.
+  const dense = new Float32Array(rows * cols);
+  scaler.transformInto(X, 0, rows, dense);
+  assert.deepEqual(toDense(R), dense);
+  const shared = buildTrainingRows(X, scaler, true);
+  assert.ok(shared.dense.buffer instanceof SharedArrayBuffer && shared.ones.buffer instanceof SharedArrayBuffer);
+  assert.deepEqual(toDense(shared), dense);
+});
+
+/** The pass's sums one row at a time, in `logisticLossAndGrad`'s order (z: base, dense, ones; each gradient sum in row order). */
+function passRowByRow(R: TrainingRows, y: Float64Array, theta: Float64Array, l2: number): { loss: number; grad: number[] } {
+  const { rows, cols, denseCols, dense, binaryCols, low, high, rowStart, ones } = R;
+  const nd = denseCols.length;
+  const pw = passWeights(R, theta);
+  const rx = new Float64Array(nd);
+  const rOnes = new Float64Array(binaryCols.length);
+  let loss = 0;
+  let rSum = 0;
+  for (let i = 0; i < rows; i++) {
+    let z = pw.base;
+    for (let k = 0; k < nd; k++) z += pw.dense[k] * dense[i * nd + k];
+    for (let e = rowStart[i]; e < rowStart[i + 1]; e++) z += pw.step[ones[e]];
+    const e = Math.exp(-Math.abs(z));
+    loss += (z > 0 ? z : 0) + Math.log1p(e) - y[i] * z;
+    const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i];
+    rSum += r;
+    for (let k = 0; k < nd; k++) rx[k] += r * dense[i * nd + k];
+    for (let q = rowStart[i]; q < rowStart[i + 1]; q++) rOnes[ones[q]] += r;
+  }
+  const grad = new Array<number>(cols + 1);
+  denseCols.forEach((j, k) => (grad[j] = rx[k]));
+  binaryCols.forEach((j, m) => (grad[j] = low[m] * rSum + (high[m] - low[m]) * rOnes[m]));
+  let penalty = 0;
+  for (let j = 0; j < cols; j++) {
+    grad[j] = grad[j] / rows + 2 * l2 * theta[j];
+    penalty += theta[j] * theta[j];
+  }
+  grad[cols] = rSum / rows;
+  return { loss: loss / rows + l2 * penalty, grad };
+}
+
+test("closed-loop pass: the 8-row blocks give the row-at-a-time loop's numbers, bit for bit, and the dense formula's to rounding", () => {
+  const rows = 1003; // not a multiple of 8: the last block is short
+  const { X, cols } = mixedRows(rows, 5);
+  const rand = mulberry32(6);
   const y = Float64Array.from({ length: rows }, () => (rand() < 0.4 ? 1 : 0));
   const theta = Float64Array.from({ length: cols + 1 }, () => rand() - 0.5);
   const l2 = 0.01;
+  const R = buildTrainingRows(X, new Standardizer().fit(X, rows, cols));
+  const grad = new Float64Array(cols + 1);
+  const loss = logisticLossAndGrad(R, y, theta, l2, grad);
+  const reference = passRowByRow(R, y, theta, l2);
+  assert.equal(loss, reference.loss);
+  assert.deepEqual(Array.from(grad), reference.grad);
+  // The plain dense pass over the float32 standardised rows: the same objective and gradient.
+  const Xs = toDense(R);
   const rx = new Float64Array(cols);
-  let loss = 0;
+  let dense = 0;
   let rSum = 0;
   for (let i = 0; i < rows; i++) {
     let z = theta[cols];
     for (let j = 0; j < cols; j++) z += theta[j] * Xs[i * cols + j];
-    const e = Math.exp(-Math.abs(z));
-    loss += (z > 0 ? z : 0) + Math.log1p(e) - y[i] * z;
-    const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - y[i];
+    dense += Math.log1p(Math.exp(z)) - y[i] * z;
+    const r = 1 / (1 + Math.exp(-z)) - y[i];
     rSum += r;
     for (let j = 0; j < cols; j++) rx[j] += r * Xs[i * cols + j];
   }
   let penalty = 0;
   for (let j = 0; j < cols; j++) penalty += theta[j] * theta[j];
-  const grad = new Float64Array(cols + 1);
-  assert.equal(logisticLossAndGrad(Xs, y, theta, l2, grad), loss / rows + l2 * penalty);
-  assert.deepEqual(Array.from(grad), [...Array.from(rx, (v, j) => v / rows + 2 * l2 * theta[j]), rSum / rows]);
+  assert.ok(Math.abs(loss - (dense / rows + l2 * penalty)) < 1e-12, `${loss}`);
+  for (let j = 0; j < cols; j++) assert.ok(Math.abs(grad[j] - (rx[j] / rows + 2 * l2 * theta[j])) < 1e-12, `∂${j}: ${grad[j]} vs ${rx[j] / rows + 2 * l2 * theta[j]}`);
+  assert.ok(Math.abs(grad[cols] - rSum / rows) < 1e-12);
 });
 
 test("initialGram: the blocked sums give the row-at-a-time Gram's numbers, bit for bit, on every row or a stride of them", () => {
-  const cols = 6;
-  const rand = mulberry32(9);
   // 20,013 rows: every row, not a multiple of the block; 45,001: every 2nd row (the 20k-row cap)
   for (const rows of [3, 20_013, 45_001]) {
-    const Xs = Float32Array.from({ length: rows * cols }, () => (rand() < 0.2 ? 0 : rand() * 4 - 2));
+    const { X, cols } = mixedRows(rows, 9);
+    const R = buildTrainingRows(X, new Standardizer().fit(X, rows, cols));
+    const Xs = toDense(R);
     const dim = cols + 1;
     const stride = Math.max(1, Math.floor(rows / 20_000));
     const H = new Float64Array(dim * dim);
@@ -149,27 +232,29 @@ test("initialGram: the blocked sums give the row-at-a-time Gram's numbers, bit f
       for (let a = 0; a < dim; a++) for (let c = 0; c <= a; c++) H[a * dim + c] += x[a] * x[c];
     }
     for (let a = 0; a < dim; a++) for (let c = 0; c <= a; c++) H[a * dim + c] = H[c * dim + a] = (0.25 * H[a * dim + c]) / m;
-    assert.deepEqual(Array.from(initialGram(Xs, rows, cols)), Array.from(H), `${rows} rows`);
+    assert.deepEqual(Array.from(initialGram(R)), Array.from(H), `${rows} rows`);
   }
 });
 
 test("closed-loop pass with a logits thread (LogitsHelper): the same numbers, bit for bit; the λ selection with it too", () => {
   // 20003 rows: several of the helper's 4096-row segments, and a remainder after the 8-row blocks.
   const data = makeSynthetic({ rows: 20_003, cols: 9, seed: 11 });
-  const { X, y, rows, cols } = data;
+  const { rows, cols } = data;
+  const { y } = data;
+  // Two columns made 0/1: the helper sums their ones too.
+  const X = data.X.map((v, k) => (k % cols === 1 ? (v > 10 ? 1 : 0) : k % cols === 4 ? (v > 12 ? 1 : 0) : v));
   const rand = mulberry32(11);
-  const scaler = new Standardizer().fit(X, rows, cols);
-  const Xs = scaler.transformF32(X, true);
-  assert.ok(Xs.buffer instanceof SharedArrayBuffer);
-  assert.deepEqual(Xs, scaler.transformF32(X), "the shared copy holds the same floats");
-  const helper = LogitsHelper.start(Xs, cols);
+  const R = buildTrainingRows(X, new Standardizer().fit(X, rows, cols), true);
+  assert.deepEqual(Array.from(R.binaryCols), [1, 4]);
+  assert.equal(LogitsHelper.start(buildTrainingRows(X, new Standardizer().fit(X, rows, cols))), null, "rows not in shared memory: no helper");
+  const helper = LogitsHelper.start(R);
   assert.ok(helper && helper.waitUntilRunning(60_000), "the logits thread runs");
   try {
     for (let k = 0; k < 4; k++) {
       const theta = Float64Array.from({ length: cols + 1 }, () => (rand() - 0.5) * 3);
       const alone = new Float64Array(cols + 1);
       const helped = new Float64Array(cols + 1);
-      assert.equal(logisticLossAndGrad(Xs, y, theta, 0.01, helped, helper), logisticLossAndGrad(Xs, y, theta, 0.01, alone));
+      assert.equal(logisticLossAndGrad(R, y, theta, 0.01, helped, helper), logisticLossAndGrad(R, y, theta, 0.01, alone));
       assert.deepEqual(helped, alone);
     }
   } finally {
@@ -313,7 +398,8 @@ test("TfjsLogistic started at the closed loop's minimiser (options.start): no Ad
   const choice = chooseL2(parts.train, parts.validation);
   const selected = choice.selected!;
   const cl = new ClosedLoopLogistic({ l2: choice.l2, start: selected }).fit(parts.train.X, parts.train.y);
-  const started = await new TfjsLogistic({ l2: choice.l2, start: { Xs: selected.Xs, mean: selected.mean, std: selected.std, coefficients: cl.coefficients() } }).fit(parts.train.X, parts.train.y, fitOpts);
+  const from = { Xs: toDense(selected.rows), mean: selected.mean, std: selected.std, coefficients: cl.coefficients() };
+  const started = await new TfjsLogistic({ l2: choice.l2, start: from }).fit(parts.train.X, parts.train.y, fitOpts);
   const adam = await new TfjsLogistic({ ...small, l2: choice.l2 }).fit(parts.train.X, parts.train.y, fitOpts);
   const h = started.history!;
   assert.deepEqual([h.epochsRun, h.trainLoss.length, h.valLoss.length], [0, 0, 0]);
@@ -324,8 +410,8 @@ test("TfjsLogistic started at the closed loop's minimiser (options.start): no Ad
   for (let j = 0; j < 10; j++) assert.ok(Math.abs(a.weights[j] - b.weights[j]) <= 1e-4, `weight ${j}: ${a.weights[j]} vs ${b.weights[j]}`);
   assert.ok(Math.abs(auc(parts.test.y, started.predictProba(parts.test.X)) - auc(parts.test.y, adam.predictProba(parts.test.X))) <= 1e-4);
   // the start is used once, on the rows it was found on, and never with a subsample
-  assert.throws(() => new TfjsLogistic({ start: selected, maxTrainRows: 100 }), /cannot be combined with maxTrainRows/);
-  await assert.rejects(new TfjsLogistic({ start: selected }).fit(parts.validation.X, parts.validation.y), /fitted on other rows/);
+  assert.throws(() => new TfjsLogistic({ start: from, maxTrainRows: 100 }), /cannot be combined with maxTrainRows/);
+  await assert.rejects(new TfjsLogistic({ start: from }).fit(parts.validation.X, parts.validation.y), /fitted on other rows/);
   started.dispose();
   adam.dispose();
 });

@@ -2,6 +2,7 @@ export * from "./types";
 export * from "./backend";
 export * from "./standardize";
 export * from "./closedLoop";
+export * from "./trainingRows";
 export * from "./rows";
 export * from "./tfjsTrain";
 export * from "./tfjsLogistic";

@@ -1,17 +1,18 @@
 /**
- * LogitsHelper: a worker thread that computes the logits z_i = b + Σ_j w_j x_ij of a closed-loop
+ * LogitsHelper: a worker thread that computes the logits z_i = b + Σ_j w_j x̃_ij of a closed-loop
  * pass (`logisticLossAndGrad`) while this thread, a few thousand rows behind, turns them into
  * residuals and sums the gradient: each pass's two halves of the work run on two cores. Each
  * z_i is the same sum in the same order on either thread, and every sum over rows stays on this
  * thread in row order, so the fit is the same to the bit (test/model.test.ts).
  *
- * The rows are read in shared memory (`Standardizer.transformF32(X, true)`); the threads meet
+ * The rows are read in shared memory (`buildTrainingRows(X, scaler, true)`); the threads meet
  * through `Atomics.wait`, since a pass is synchronous. Used by the λ selection (`chooseL2`) from
  * `CLOSED_LOOP_HELPER_MIN_ROWS` training rows, where the MLP worker leaves the second core idle.
  */
 import * as path from "path";
 import type { Worker } from "worker_threads";
 import { startWorker } from "../common/worker";
+import type { TrainingRows } from "./trainingRows";
 
 /** Slots of the shared control array. */
 export const LOGITS_CTRL = {
@@ -30,9 +31,8 @@ export const LOGITS_SEGMENT_ROWS = 4096;
 
 export interface LogitsInit {
   ctrl: SharedArrayBuffer;
-  /** [rows * cols] float32 standardised rows (shared memory). */
-  xs: Float32Array;
-  cols: number;
+  /** The standardised rows (their arrays in shared memory). */
+  rows: TrainingRows;
   /** [cols + 1] θ = [w, b], written by `begin`. */
   theta: SharedArrayBuffer;
   /** [rows] the logits. */
@@ -68,16 +68,15 @@ export class LogitsHelper implements LogitsSource {
     this.z = new Float64Array(init.z);
   }
 
-  /** Starts the worker on `xs` [rows * cols] (in shared memory); null when it is not shared or no worker can start. */
-  static start(xs: Float32Array, cols: number): LogitsHelper | null {
-    if (!(xs.buffer instanceof SharedArrayBuffer) || cols <= 0) return null;
-    const rows = xs.length / cols;
+  /** Starts the worker on `rows` (in shared memory); null when they are not shared or no worker can start. */
+  static start(rows: TrainingRows): LogitsHelper | null {
+    const shared = [rows.dense, rows.rowStart, rows.ones].every((a) => a.buffer instanceof SharedArrayBuffer);
+    if (!shared || rows.cols <= 0) return null;
     const init: LogitsInit = {
       ctrl: new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT),
-      xs,
-      cols,
-      theta: new SharedArrayBuffer(8 * (cols + 1)),
-      z: new SharedArrayBuffer(8 * rows),
+      rows,
+      theta: new SharedArrayBuffer(8 * (rows.cols + 1)),
+      z: new SharedArrayBuffer(8 * rows.rows),
     };
     const worker = startWorker(path.join(__dirname, "logitsWorker.ts"), { workerData: init });
     if (!worker) return null;

@@ -9,6 +9,7 @@
 import { ClosedLoopLogistic, initialGram, meanLogLoss, shiftPairs } from "./closedLoop";
 import type { ClosedLoopStart, LbfgsMemory } from "./closedLoop";
 import { LogitsHelper } from "./logitsHelper";
+import type { TrainingRows } from "./trainingRows";
 import type { LinearCoefficients, TrainStats } from "./types";
 
 /** 1e-5 … 1e-1, a decade apart. */
@@ -40,7 +41,7 @@ export interface L2Choice {
   /**
    * The grid's fit at the chosen λ, with the standardised training rows it read: what
    * `closed_loop_logistic` continues from (`ClosedLoopOptions.start`). Null when λ was not
-   * chosen by fitting (no validation or training rows). Holds a float32 copy of the training rows,
+   * chosen by fitting (no validation or training rows). Holds a standardised copy of the training rows,
    * and from CLOSED_LOOP_HELPER_MIN_ROWS rows a running logits thread: close it
    * (`selected.logits.close()`) if no closed loop continues from it.
    */
@@ -71,10 +72,10 @@ export function chooseL2(
   const first = new ClosedLoopLogistic();
   // From CLOSED_LOOP_HELPER_MIN_ROWS rows, each pass's logits are computed on a second thread.
   const helped = train.y.length >= (options.helperMinRows ?? CLOSED_LOOP_HELPER_MIN_ROWS);
-  const Xs = first.prepareFit(train.X, train.y, options.trainStats, helped);
-  const logits = helped ? LogitsHelper.start(Xs, first.scaler.cols) : null;
+  const R = first.prepareFit(train.X, train.y, options.trainStats, helped);
+  const logits = helped ? LogitsHelper.start(R) : null;
   try {
-    const choice = selectOnGrid(first, Xs, train, val, grid, logits, t0);
+    const choice = selectOnGrid(first, R, train, val, grid, logits, t0);
     // Handed on with the rows it reads: the closed loop's continuation uses it, then closes it.
     if (choice.selected) choice.selected.logits = logits;
     else logits?.close();
@@ -85,17 +86,17 @@ export function chooseL2(
   }
 }
 
-/** `chooseL2`'s grid, on the standardised training rows `Xs` of `first`'s scaler. */
+/** `chooseL2`'s grid, on the standardised training rows `R` of `first`'s scaler. */
 function selectOnGrid(
   first: ClosedLoopLogistic,
-  Xs: Float32Array,
+  R: TrainingRows,
   train: { X: Float64Array; y: Float64Array },
   val: { X: Float64Array; y: Float64Array },
   grid: number[],
   logits: LogitsHelper | null,
   t0: number,
 ): L2Choice {
-  const gram = initialGram(Xs, train.y.length, first.scaler.cols);
+  const gram = initialGram(R);
   const losses = new Map<number, number>();
   const fits = new Map<number, Pick<ClosedLoopStart, "coefficients" | "passes" | "gradNorm" | "memory">>();
   let start: LinearCoefficients | undefined;
@@ -106,7 +107,7 @@ function selectOnGrid(
     const m = new ClosedLoopLogistic({ l2, gradTol: SELECTION_GRADIENT_TOLERANCE });
     m.scaler.setStats(first.scaler.mean, first.scaler.std);
     const memory = pairs ? shiftPairs(pairs.memory, first.scaler.cols, l2 - pairs.l2) : null;
-    m.fitStandardized(Xs, train.y, {}, Date.now(), { start, gram, memory, logits });
+    m.fitStandardized(R, train.y, {}, Date.now(), { start, gram, memory, logits });
     start = m.coefficients();
     pairs = m.lbfgsPairs ? { l2, memory: m.lbfgsPairs } : null;
     fits.set(l2, { coefficients: start, passes: m.history.passes ?? 0, gradNorm: m.history.gradNorm ?? NaN, memory: m.lbfgsPairs });
@@ -122,6 +123,6 @@ function selectOnGrid(
     grid: grid.map((l2) => ({ l2, validationLogLoss: losses.get(l2)! })),
     reason: `lowest validation log loss of ${grid.length} values on ${val.y.length} validation rows${oneClass}`,
     seconds: (Date.now() - t0) / 1000,
-    selected: { Xs, mean: first.scaler.mean, std: first.scaler.std, gram, ...fits.get(best)! },
+    selected: { rows: R, mean: first.scaler.mean, std: first.scaler.std, gram, ...fits.get(best)! },
   };
 }

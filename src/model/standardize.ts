@@ -2,8 +2,6 @@
  * Per-column z-scoring whose statistics come from the TRAINING rows only, then are
  * reused unchanged on validation/test rows (no look-ahead).
  */
-import { prefaultPages } from "../common/bigBuffers";
-
 export class Standardizer {
   /** [cols] training mean per column. */
   mean = new Float64Array(0);
@@ -90,23 +88,6 @@ export class Standardizer {
       const dst = r * cols;
       for (let j = 0; j < cols; j++) out[dst + j] = (X[src + j] - mean[j]) * invStd[j];
     }
-  }
-
-  /**
-   * The float32 standardised copy both logistic models train on (row-major, like X): half the
-   * bytes of X, so a full pass reads half the memory. `shared`: in a SharedArrayBuffer, for a
-   * worker thread that reads it too (`LogitsHelper`), its pages mapped from a second thread
-   * while it is filled (`prefaultPages`). @returns [rows * cols]
-   */
-  transformF32(X: Float64Array, shared = false): Float32Array {
-    const out = shared ? new Float32Array(new SharedArrayBuffer(4 * X.length)) : new Float32Array(X.length);
-    const stopPrefault = prefaultPages(out);
-    try {
-      this.transformInto(X, 0, X.length / this.cols, out);
-    } finally {
-      stopPrefault();
-    }
-    return out;
   }
 
   /** Standardises the rows listed in `index` (e.g. a shuffled mini-batch) into `out` [index.length * cols]. */

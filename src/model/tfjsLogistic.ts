@@ -66,7 +66,10 @@ export interface TfjsLogisticOptions extends TfjsTrainOptions {
 }
 
 /** A minimiser to start from (`TfjsLogisticOptions.start`): standardised weights, and the rows standardised with mean / std. */
-export type MinimiserStart = Pick<ClosedLoopStart, "Xs" | "mean" | "std" | "coefficients">;
+export interface MinimiserStart extends Pick<ClosedLoopStart, "mean" | "std" | "coefficients"> {
+  /** [rows * cols] float32 standardised training rows (a closed loop's: `toDense(start.rows)`). */
+  Xs: Float32Array;
+}
 
 /**
  * Adam warm-up budget (epochs × training rows): it only brings the weights near the minimum

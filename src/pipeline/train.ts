@@ -26,6 +26,7 @@ import {
   plattOnValidation,
   selectRole,
   Standardizer,
+  toDense,
 } from "../model";
 import type { BackendInfo, Classifier, FitOptions, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, MinimiserStart, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
@@ -149,7 +150,7 @@ interface ModelSpec {
 /**
  * The main thread's training order (after the λ selection; a worker model is skipped here when
  * it runs in its worker). The closed loop first: it continues the λ selection's fit, whose copy
- * of the training rows it then frees (or hands to the primary: `primaryFromClosedLoop`). The
+ * of the training rows it then frees (or expands for the primary: `primaryFromClosedLoop`). The
  * leaky reference next: its pieces (a subsample, the validation rows, its scores chunk by
  * chunk: prepare.ts) come and go before tfjs_logistic's Newton stage grows the wasm heap by a
  * float32 copy of the training rows, which WebAssembly memory never gives back. Then the rest.
@@ -286,19 +287,18 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
     if (!context.selected) chosen.selected?.logits?.close();
-    // From here only `context` holds the selection's float32 copy of the training rows (~250 MB
-    // at 1M plays), and only until the closed loop has continued from it (its logits thread too),
-    // or with `primaryFromClosedLoop`, until the primary has started from the closed loop's minimiser.
+    // From here only `context` holds the selection's standardised copy of the training rows (~110 MB
+    // at 1M plays), and only until the closed loop has continued from it (its logits thread too).
     chosen.selected = null;
     for (const name of TRAINING_ORDER) {
       const k = specs.findIndex((s) => s.name === name);
       if (k < 0 || pending.some((p) => p.k === k)) continue;
       await trainInline(k);
-      // The λ selection's copy of the training rows is only for the model that continues its fit,
-      // and the primary when it starts at that model's minimiser (it takes the rows over).
+      // The λ selection's copy of the training rows is only for the model that continues its fit.
+      // The primary, when it starts at that model's minimiser, reads them as one dense float32 array.
       if (name === "closed_loop_logistic") {
         const rows: ClosedLoopStart | null = context.selected;
-        const from: MinimiserStart | null = fromClosedLoop && rows ? { Xs: rows.Xs, mean: rows.mean, std: rows.std, coefficients: core.closedLoop!.coefficients() } : null;
+        const from: MinimiserStart | null = fromClosedLoop && rows ? { Xs: toDense(rows.rows), mean: rows.mean, std: rows.std, coefficients: core.closedLoop!.coefficients() } : null;
         context = { ...context, selected: null, primaryStart: from };
       } else if (name === PRIMARY_MODEL) context = { ...context, primaryStart: null };
     }
