@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../src/model/backend";
 import { Standardizer } from "../src/model/standardize";
@@ -10,6 +11,7 @@ import type { TrainingRows } from "../src/model/trainingRows";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
 import { newtonLogistic } from "../src/model/tfjsNewton";
+import { logitsFunction } from "../src/model/tfjsTrain";
 import { PopularityModel, PriorHeuristic } from "../src/model/heuristics";
 import { makeSynthetic, splitRows } from "../src/model/synthetic";
 import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/types";
@@ -414,6 +416,28 @@ test("TfjsLogistic started at the closed loop's minimiser (options.start): no Ad
   await assert.rejects(new TfjsLogistic({ start: from }).fit(parts.validation.X, parts.validation.y), /fitted on other rows/);
   started.dispose();
   adam.dispose();
+});
+
+test("logitsFunction with the batch transposed: the same logits, and the same gradients to float32 rounding", async () => {
+  await initBackend();
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 6, activation: "relu", inputShape: [5], kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }), tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })] });
+  const rand = mulberry32(8);
+  const xs = tf.tensor2d(Float32Array.from({ length: 7 * 5 }, () => rand() * 2 - 1), [7, 5]);
+  const xsT = tf.transpose(xs);
+  const forward = logitsFunction(model);
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const gradients = (withTranspose: boolean) => tf.variableGrads(() => tf.sum<tf.Scalar>(tf.square(forward(xs, withTranspose ? xsT : undefined))), trainable);
+  const plain = gradients(false);
+  const transposed = gradients(true);
+  assert.deepEqual(forward(xs, xsT).arraySync(), forward(xs).arraySync());
+  assert.equal(Object.keys(transposed.grads).length, trainable.length);
+  for (const [name, g] of Object.entries(plain.grads)) {
+    const a = g.dataSync();
+    const b = transposed.grads[name].dataSync();
+    assert.equal(b.length, a.length);
+    a.forEach((v, k) => assert.ok(Math.abs(v - b[k]) <= 1e-5 * (1 + Math.abs(v)), `${name}[${k}]: ${v} vs ${b[k]}`));
+  }
+  model.dispose();
 });
 
 test("tfjs training is deterministic: same seed → identical predictions", async () => {
