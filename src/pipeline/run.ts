@@ -28,7 +28,7 @@ import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
 import { linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
-import { figureInputs, outputTables, outputWorkersFor, writeStandardOutputsAsync } from "./write";
+import { figureInputs, outputTables, outputWorkersFor, startPlaysParquet, writeStandardOutputsAsync } from "./write";
 
 export const PIPELINE_STAGES = ["ingest", "features", ...MODEL_NAMES, "evaluate", "recommend", "outputs", "figures"];
 
@@ -130,6 +130,10 @@ async function runStages(
   progress.done("recommend", `${playlist.rows.length} tracks`);
   // Nothing after this reads the matrix (the backtest and label rules build their own).
   releaseFeatureMatrix(prepared);
+  // With output workers, plays.parquet is encoded from here on (the second core is free since
+  // training). Not earlier: beside the feature matrix, its worker's memory would be the run's peak.
+  const inWorkers = options.outputWorkers ?? outputWorkersFor({ prepared });
+  const playsParquet = inWorkers ? startPlaysParquet(prepared.ingest.plays) : undefined;
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
   const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress, { run, evaluation }) : undefined;
@@ -138,13 +142,12 @@ async function runStages(
   const tables = outputTables(results);
   const figureData = buildFigureData(figureInputs(results, tables));
   const figuresDir = path.join(outputDir, "figures");
-  const inWorkers = options.outputWorkers ?? outputWorkersFor(results);
   // In workers, the figures render while this thread writes the other outputs.
   const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
   let written: string[];
   try {
     // With the figures' data that notebook 05 draws from while these outputs stay as written.
-    written = await writeStandardOutputsAsync(results, outputDir, { tables, inWorker: inWorkers, figureData });
+    written = await writeStandardOutputsAsync(results, outputDir, { tables, inWorker: inWorkers, figureData, playsParquet });
   } catch (error) {
     // The staging folder is removed on this error: not while the worker still writes into it.
     await rendering?.catch(() => undefined);

@@ -16,6 +16,7 @@ import { LABEL_COMPARISON_COLUMNS } from "./labelComparison";
 import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results";
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
+import type { PlayTable } from "../ingest/types";
 import { parquetInWorker, playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
 import { monthlyCompletion, scoredColumn, scoredColumns, scoredRows } from "./tables";
 import type { MonthlyRow, ScoredColumns, ScoredFileColumn, ScoredRow } from "./tables";
@@ -74,13 +75,25 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
  * started on call; the same bytes). The play table is built in its worker too; the scored rows'
  * table is built here, from the columns the CSV is written from (`ScoredColumns`).
  */
-function parquetOutputs(results: RunResults, tables: OutputTables): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
+function parquetOutputs(results: RunResults, tables: OutputTables, playsParquet?: Promise<Uint8Array>): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
   const scored = () => scoredTable(tables.scoredColumns, scoredFileColumns(results.run));
   const plays = results.prepared.ingest.plays;
   return [
     { name: "scored_samples.parquet", bytes: () => toParquet(scored()), bytesInWorker: () => parquetInWorker(scored()) },
-    { name: "plays.parquet", bytes: () => toParquet(playsTable(plays)), bytesInWorker: () => playsParquetInWorker(plays) },
+    { name: "plays.parquet", bytes: () => toParquet(playsTable(plays)), bytesInWorker: () => playsParquet ?? playsParquetInWorker(plays) },
   ];
+}
+
+/**
+ * plays.parquet's bytes, encoded in a worker thread from now on (it only needs the play table):
+ * what a run starts before the outputs stage, so the encoding overlaps the work before it
+ * (`OutputWriteOptions.playsParquet`).
+ */
+export function startPlaysParquet(plays: PlayTable): Promise<Uint8Array> {
+  const bytes = playsParquetInWorker(plays);
+  // Awaited by the outputs stage; a run that fails before it must not leave an unhandled rejection.
+  bytes.catch(() => undefined);
+  return bytes;
 }
 
 const scoredFileColumns = (run: ModelRun): ScoredFileColumn[] => [...SCORED_BASE_COLUMNS, ...run.models.map((m) => `p_${m.name}` as const)];
@@ -120,7 +133,7 @@ function writeAllInline(results: RunResults, outputDir: string, tables: OutputTa
 export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
 
 /** Whether a run's outputs stage uses worker threads by default (`OUTPUT_WORKERS_MIN_PLAYS`). */
-export function outputWorkersFor(results: RunResults): boolean {
+export function outputWorkersFor(results: Pick<RunResults, "prepared">): boolean {
   return results.prepared.ingest.plays.length >= OUTPUT_WORKERS_MIN_PLAYS;
 }
 
@@ -135,6 +148,8 @@ export interface OutputWriteOptions {
    * at 1M plays, while the worker encodes the Parquet files).
    */
   figureData?: FigureData | true;
+  /** plays.parquet's bytes, already being encoded (`startPlaysParquet`; with `inWorker`). */
+  playsParquet?: Promise<Uint8Array>;
 }
 
 /**
@@ -153,7 +168,7 @@ export async function writeStandardOutputsAsync(results: RunResults, outputDir: 
     return outputs.written;
   }
   // One worker per file, both started before the CSVs are written: the encodings run side by side.
-  const parquet = parquetOutputs(results, tables);
+  const parquet = parquetOutputs(results, tables, options.playsParquet);
   const encoding = Promise.all(parquet.map((p) => p.bytesInWorker()));
   let written: string[];
   try {
