@@ -261,20 +261,25 @@ export async function trainLayersModelKeepingRows(
   return { history, rows: { xs: xAll, ys: yAll } };
 }
 
-/** [index.length * cols] standardised float32 rows in `index` order, with their labels (in shared memory when `shared`, its pages mapped from a second thread meanwhile). */
+/**
+ * [index.length * cols] standardised float32 rows in `index` order (rows of X, none twice), with
+ * their labels (in shared memory when `shared`, its pages mapped from a second thread meanwhile).
+ */
 function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64Array, index: Int32Array, shared = false): { xs: Float32Array; ys: Float32Array } {
   const cols = scaler.cols;
   const floats = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
   const xs = floats(index.length * cols);
   const ys = floats(index.length);
-  const chunk = 8192;
+  // Where each row of X goes (−1: not in `index`).
+  const position = new Int32Array(X.length / cols).fill(-1);
+  for (let k = 0; k < index.length; k++) {
+    if (position[index[k]] !== -1) throw new Error(`shuffledStandardized: row ${index[k]} is listed twice`);
+    position[index[k]] = k;
+    ys[k] = y[index[k]];
+  }
   const stopPrefault = prefaultPages(xs);
   try {
-    for (let s = 0; s < index.length; s += chunk) {
-      const part = index.subarray(s, Math.min(index.length, s + chunk));
-      scaler.gatherInto(X, part, xs.subarray(s * cols, (s + part.length) * cols));
-      for (let r = 0; r < part.length; r++) ys[s + r] = y[part[r]];
-    }
+    scaler.scatterInto(X, position, xs);
   } finally {
     stopPrefault();
   }
