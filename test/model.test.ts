@@ -11,7 +11,7 @@ import type { TrainingRows } from "../src/model/trainingRows";
 import { TfjsLogistic } from "../src/model/tfjsLogistic";
 import { TfjsMlp } from "../src/model/tfjsMlp";
 import { newtonLogistic } from "../src/model/tfjsNewton";
-import { logitsFunction } from "../src/model/tfjsTrain";
+import { logitsFunction, transposedBatches } from "../src/model/tfjsTrain";
 import { PopularityModel, PriorHeuristic } from "../src/model/heuristics";
 import { makeSynthetic, splitRows } from "../src/model/synthetic";
 import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/types";
@@ -149,6 +149,14 @@ test("TrainingRows: the 0/1 columns stored by their ones, the same float32 value
   const dense = new Float32Array(rows * cols);
   scaler.transformInto(X, 0, rows, dense);
   assert.deepEqual(toDense(R), dense);
+  // A column holding −0 stays dense: its standardised −0 is kept, byte for byte.
+  const signed = Float64Array.from({ length: 4 * 2 }, (_, k) => (k % 2 === 0 ? [0, -0, 0, 0][k >> 1] : k));
+  const signedScaler = new Standardizer().fit(signed, 4, 2);
+  const signedRows = buildTrainingRows(signed, signedScaler);
+  assert.deepEqual(Array.from(signedRows.binaryCols), []);
+  const signedDense = new Float32Array(8);
+  signedScaler.transformInto(signed, 0, 4, signedDense);
+  assert.ok(Buffer.from(toDense(signedRows).buffer).equals(Buffer.from(signedDense.buffer)));
   const shared = buildTrainingRows(X, scaler, true);
   assert.ok(shared.dense.buffer instanceof SharedArrayBuffer && shared.ones.buffer instanceof SharedArrayBuffer);
   assert.deepEqual(toDense(shared), dense);
@@ -426,7 +434,7 @@ test("logitsFunction with the batch transposed: the same logits, and the same gr
   const xsT = tf.transpose(xs);
   const forward = logitsFunction(model);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const gradients = (withTranspose: boolean) => tf.variableGrads(() => tf.sum<tf.Scalar>(tf.square(forward(xs, withTranspose ? xsT : undefined))), trainable);
+  const gradients = (withTranspose: boolean, transpose = xsT) => tf.variableGrads(() => tf.sum<tf.Scalar>(tf.square(forward(xs, withTranspose ? transpose : undefined))), trainable);
   const plain = gradients(false);
   const transposed = gradients(true);
   assert.deepEqual(forward(xs, xsT).arraySync(), forward(xs).arraySync());
@@ -437,7 +445,27 @@ test("logitsFunction with the batch transposed: the same logits, and the same gr
     assert.equal(b.length, a.length);
     a.forEach((v, k) => assert.ok(Math.abs(v - b[k]) <= 1e-5 * (1 + Math.abs(v)), `${name}[${k}]: ${v} vs ${b[k]}`));
   }
+  // The first layer's kernel gradient is the one taken from xsT: another xsT changes it (and only it).
+  const first = trainable[0].name;
+  const other = gradients(true, tf.zerosLike(xsT));
+  assert.ok(other.grads[first].dataSync().every((v) => v === 0), "the kernel gradient comes from xsT");
+  assert.deepEqual(other.grads[trainable[2].name].dataSync(), transposed.grads[trainable[2].name].dataSync());
+  for (const g of [plain, transposed, other]) tf.dispose([g.value, ...Object.values(g.grads)]);
+  tf.dispose([xs, xsT]);
   model.dispose();
+});
+
+test("transposedBatches: each batch [cols, b] at its own offset, the last one shorter", () => {
+  const rows = 10;
+  const cols = 3;
+  const xs = Float32Array.from({ length: rows * cols }, (_, k) => k);
+  const out = transposedBatches(xs, cols, 4);
+  for (const [start, b] of [[0, 4], [4, 4], [8, 2]]) {
+    const batch = tf.tensor2d(xs.subarray(start * cols, (start + b) * cols), [b, cols]);
+    const t = tf.transpose(batch);
+    assert.deepEqual(Array.from(out.subarray(start * cols, (start + b) * cols)), Array.from(t.dataSync()), `batch at ${start}`);
+    tf.dispose([batch, t]);
+  }
 });
 
 test("tfjs training is deterministic: same seed → identical predictions", async () => {

@@ -312,7 +312,9 @@ export class ClosedLoopLogistic implements Classifier {
       seed: options.seed ?? 0,
       start: start ? { coefficients: start.coefficients, gram: start.gram, passes: start.passes, gradNorm: start.gradNorm, memory: start.memory ?? null } : null,
     };
-    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [...trainingRowsBuffers(R), ...[payload.y, payload.mean, payload.std].map((a) => a.buffer)].filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)) };
+    // Rows in shared memory (a λ selection's, with its logits thread) are shared, none of their arrays moved.
+    const rowsShared = R.dense.buffer instanceof SharedArrayBuffer;
+    return { module: __filename, entry: "runClosedLoopFitJob", payload, transfer: [...(rowsShared ? [] : trainingRowsBuffers(R)), ...[payload.y, payload.mean, payload.std].map((a) => a.buffer)].filter((b): b is ArrayBuffer => !(b instanceof SharedArrayBuffer)) };
   }
 
   /** Adopts `runClosedLoopFitJob`'s state; adds the validation loss as `fit` computes it. */

@@ -1,8 +1,8 @@
 /**
  * The training protocol shared by the tfjs models: standardise with training statistics,
- * our own seeded shuffle (tfjs's shuffling is not seeded), mini-batches built on the fly from
- * the Float64Array (never a full float32 copy of X), early stopping on the validation slice
- * with the best weights restored.
+ * our own seeded shuffle (tfjs's shuffling is not seeded) into a float32 copy whose contiguous
+ * batches are the mini-batches, early stopping on the validation slice with the best weights
+ * restored.
  */
 import * as tf from "@tensorflow/tfjs";
 import { prefaultPages } from "../common/bigBuffers";
@@ -182,7 +182,7 @@ export async function trainLayersModelKeepingRows(
   // copy of each batch: tfjs's wasm backend computes a product with a transposed operand in a
   // generic loop, ~10× slower than the plain one (1.6 vs 0.15 ms at 1024 × 85 × 16). A single
   // unit's (the logistic regression's) is cheap either way: no copy.
-  const transposed = firstLayerUnits(model) > 1;
+  const transposed = plainFirstLayerUnits(model) > 1;
   let xAllT = transposed ? transposedBatches(xAll, cols, batchSize) : null;
   const xValAll = hasVal ? standardizedF32(scaler, XVal) : null;
   const history = historyBeforeEpochs(backend, rows, batchSize);
@@ -290,7 +290,7 @@ function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64A
  * xs [rows * cols] with each batch of `batchSize` rows (the last one shorter) stored transposed,
  * [cols * b] at the batch's own offset. @returns [rows * cols]
  */
-function transposedBatches(xs: Float32Array, cols: number, batchSize: number): Float32Array {
+export function transposedBatches(xs: Float32Array, cols: number, batchSize: number): Float32Array {
   const rows = xs.length / cols;
   const out = new Float32Array(xs.length);
   for (let start = 0; start < rows; start += batchSize) {
@@ -301,10 +301,31 @@ function transposedBatches(xs: Float32Array, cols: number, batchSize: number): F
   return out;
 }
 
-/** Units of the model's first Dense layer (0 if its first layer is not Dense). */
-function firstLayerUnits(model: tf.LayersModel): number {
-  const first = model.layers[0];
-  return first?.getClassName() === "Dense" ? (first.getConfig() as { units: number }).units : 0;
+interface PlainDense {
+  l: { kernel?: { read(): tf.Tensor }; bias?: { read(): tf.Tensor }; units: number };
+  activation?: string;
+}
+
+/** The model's layers when all are Dense (relu / linear hidden layers, a sigmoid output): what `logitsFunction` writes the forward pass from; else null. */
+function plainDenseLayers(model: tf.LayersModel): PlainDense[] | null {
+  const dense = model.layers.map((layer): PlainDense | null => {
+    const config = layer.getConfig() as { activation?: string; useBias?: boolean };
+    const l = layer as unknown as PlainDense["l"];
+    return layer.getClassName() === "Dense" && l.kernel && (config.useBias === false || l.bias) ? { l, activation: config.activation } : null;
+  });
+  const layers = dense.filter((d): d is PlainDense => d !== null);
+  const plain =
+    layers.length > 0 &&
+    layers.length === dense.length &&
+    layers[layers.length - 1].activation === "sigmoid" &&
+    layers.slice(0, -1).every((d) => d.activation === "relu" || d.activation === "linear");
+  return plain ? layers : null;
+}
+
+/** Units of the first layer when `logitsFunction` writes the forward pass from the Dense layers (0 when it falls back to `model.apply`, which takes no transposed batch). */
+function plainFirstLayerUnits(model: tf.LayersModel): number {
+  const layers = plainDenseLayers(model);
+  return layers ? layers[0].l.units : 0;
 }
 
 /** x·W, its gradient in W taken as xT·dy from the given transpose xT = xᵀ (no gradient in x: x is data). */
@@ -343,17 +364,8 @@ function predictStandardized(forward: (xs: tf.Tensor) => tf.Tensor, Xs: Float32A
  * `xsT` [cols, b], the batch transposed: the first layer's kernel gradient is taken from it.
  */
 export function logitsFunction(model: tf.LayersModel): (xs: tf.Tensor, xsT?: tf.Tensor) => tf.Tensor {
-  const dense = model.layers.map((layer) => {
-    const config = layer.getConfig() as { activation?: string; useBias?: boolean };
-    const l = layer as unknown as { kernel?: { read(): tf.Tensor }; bias?: { read(): tf.Tensor } };
-    return layer.getClassName() === "Dense" && l.kernel && (config.useBias === false || l.bias) ? { l, activation: config.activation } : null;
-  });
-  const layers = dense.filter((d): d is NonNullable<(typeof dense)[number]> => d !== null);
-  const plain =
-    layers.length === dense.length &&
-    layers[layers.length - 1].activation === "sigmoid" &&
-    layers.slice(0, -1).every((d) => d.activation === "relu" || d.activation === "linear");
-  if (!plain) {
+  const layers = plainDenseLayers(model);
+  if (!layers) {
     return (xs) => {
       const p = tf.clipByValue(model.apply(xs, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
       return tf.sub(tf.log(p), tf.log1p(tf.neg(p)));

@@ -49,7 +49,8 @@ export function buildTrainingRows(X: Float64Array, scaler: Standardizer, shared 
     for (let j = 0; j < cols; j++) {
       const v = X[off + j];
       if (v === 1) onesPerCol[j]++;
-      else if (v !== 0) binary[j] = 0;
+      // −0 too stays dense: its standardised value is −0, not low_j's +0 (the copy is bit for bit).
+      else if (v !== 0 || 1 / v < 0) binary[j] = 0;
     }
   }
   const binaryCols: number[] = [];

@@ -130,13 +130,14 @@ async function runStages(
   progress.done("recommend", `${playlist.rows.length} tracks`);
   // Nothing after this reads the matrix (the backtest and label rules build their own).
   releaseFeatureMatrix(prepared);
-  // With output workers, plays.parquet is encoded from here on (the second core is free since
-  // training). Not earlier: beside the feature matrix, its worker's memory would be the run's peak.
-  const inWorkers = options.outputWorkers ?? outputWorkersFor({ prepared });
-  const playsParquet = inWorkers ? startPlaysParquet(prepared.ingest.plays) : undefined;
 
   const backtest = options.backtest ? await runBacktest(prepared.ingest, params, options.backtest, progress) : undefined;
   const labelComparison = options.compareLabels?.length ? await compareLabels(prepared.ingest, prepared.split, params, options.compareLabels, progress, { run, evaluation }) : undefined;
+  // With output workers, plays.parquet is encoded from here on (the second core is free since
+  // training). Not earlier: beside the feature matrix (or a backtest fold's, or a label rule's),
+  // its worker's memory would be the run's peak.
+  const inWorkers = options.outputWorkers ?? outputWorkersFor({ prepared });
+  const playsParquet = inWorkers ? startPlaysParquet(prepared.ingest.plays) : undefined;
   const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
   const tables = outputTables(results);
