@@ -334,7 +334,7 @@ export class ClosedLoopLogistic implements Classifier {
     const rows = X.length / cols;
     const { a, c } = this.rawSpace(this.weights, this.intercept);
     const p = new Float64Array(rows);
-    linearScoresInto(X, cols, a, c, p, 0, rows);
+    linearScoresInto(X, cols, a, c, p);
     for (let i = 0; i < rows; i++) p[i] = sigmoid(p[i]);
     return p;
   }
@@ -366,12 +366,13 @@ export class ClosedLoopLogistic implements Classifier {
 }
 
 /**
- * out[i] = b + Σ_j w_j x_ij for rows [from, to) of X [rows * cols], four rows at a time (four
+ * out[i] = b + Σ_j w_j x_ij for every row of X [rows * cols], four rows at a time (four
  * independent sums in flight, each adding its terms in j order: the row-at-a-time sums, bit for
- * bit). Scoring's loop.
+ * bit). Scoring's loop, on raw float64 rows (the passes' twin on training rows: `logitsInto`).
  */
-export function linearScoresInto(X: Float32Array | Float64Array, cols: number, w: Float64Array, b: number, out: Float64Array, from: number, to: number): void {
-  let i = from;
+function linearScoresInto(X: Float64Array, cols: number, w: Float64Array, b: number, out: Float64Array): void {
+  const to = out.length;
+  let i = 0;
   for (; i + 4 <= to; i += 4) {
     const o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
     let z0 = b, z1 = b, z2 = b, z3 = b;

@@ -8,8 +8,11 @@ export class Standardizer {
   /** [cols] training standard deviation per column (population); 0 or non-finite → 1. */
   std = new Float64Array(0);
   cols = 0;
-  /** [cols] 1 / std: multiplying is several times faster than dividing in the hot loops. */
-  private invStd = new Float64Array(0);
+  /**
+   * [cols] 1 / std: multiplying is several times faster than dividing in the hot loops. Read by
+   * other standardising loops (`buildTrainingRows`), so every copy computes (x − mean) · invStd alike.
+   */
+  invStd = new Float64Array(0);
 
   /**
    * @param X [rows * cols] row-major.

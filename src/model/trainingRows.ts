@@ -39,7 +39,7 @@ const MAX_BINARY_COLS = 65_535;
  * @param X [rows * cols] raw rows
  */
 export function buildTrainingRows(X: Float64Array, scaler: Standardizer, shared = false): TrainingRows {
-  const { cols, mean, std } = scaler;
+  const { cols, mean, invStd } = scaler;
   const rows = X.length / cols;
   // Which columns only hold 0 and 1, and how many ones each holds.
   const binary = new Uint8Array(cols).fill(1);
@@ -59,8 +59,7 @@ export function buildTrainingRows(X: Float64Array, scaler: Standardizer, shared 
   const nd = denseCols.length;
   const nb = binaryCols.length;
   const ones = binaryCols.reduce((sum, j) => sum + onesPerCol[j], 0);
-  // The standardised values as `Standardizer.transformInto` computes them: (x − mean) · (1 / std), then float32.
-  const invStd = std.map((v) => 1 / v);
+  // The standardised values as `Standardizer.transformInto` computes them: (x − mean) · invStd, then float32.
   const low = Float64Array.from(binaryCols, (j) => Math.fround((0 - mean[j]) * invStd[j]));
   const high = Float64Array.from(binaryCols, (j) => Math.fround((1 - mean[j]) * invStd[j]));
   const alloc = <T>(make: (buffer: ArrayBuffer | SharedArrayBuffer) => T, bytes: number): T => make(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
