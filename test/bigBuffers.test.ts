@@ -42,6 +42,20 @@ test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one do
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "write-files-"));
 
+/** Whether the file system of `dir` accepts O_DIRECT (a disk's does; tmpfs refuses it). */
+function acceptsDirect(dir: string): boolean {
+  const probe = path.join(dir, "direct-probe");
+  try {
+    fs.closeSync(fs.openSync(probe, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_DIRECT));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+    return false;
+  } finally {
+    fs.rmSync(probe, { force: true });
+  }
+}
+
 test("writeFilesWithCrc32 writes a file with a big shared chunk on a worker (the chunk in place, small plain chunks around it), the others here: each as its chunks in order, with zlib's CRC-32", async () => {
   const X = shareableFloat64Array(OFF_THREAD_MIN_BYTES / 8 + 3);
   for (let i = 0; i < X.length; i += 97) X[i] = Math.sin(i) * 1e6;
@@ -57,10 +71,40 @@ test("writeFilesWithCrc32 writes a file with a big shared chunk on a worker (the
   files.forEach((f, k) => {
     const bytes = fs.readFileSync(f.path);
     assert.ok(bytes.equals(Buffer.concat(f.chunks)), `${f.path}: its chunks in order`);
-    assert.deepEqual(result[k], { bytes: bytes.length, crc32: inlineCrc(f.chunks) });
+    // the worker's file went past the page cache where the file system allows it
+    const direct = f === big && acceptsDirect(dir) ? { direct: true } : {};
+    assert.deepEqual(result[k], { bytes: bytes.length, crc32: inlineCrc(f.chunks), ...direct });
   });
   assert.deepEqual(alone.result, [result[1]]);
   fs.rmSync(dir, { recursive: true });
+});
+
+test("a big file is written past the page cache where the file system allows it (tmpfs does not: written the ordinary way), and read back either way, whatever its length", async () => {
+  const dirs = [tmpDir(), ...(fs.existsSync("/dev/shm") ? [fs.mkdtempSync("/dev/shm/write-files-")] : [])];
+  try {
+    for (const dir of dirs) {
+      const direct = acceptsDirect(dir);
+      // lengths (8 plain bytes, then the shared ones): not a multiple of the block, and one crossing the 8 MiB bounce buffer on a block
+      for (const extra of [8, (8 << 20) + 4096 - 8]) {
+        const X = shareableFloat64Array((OFF_THREAD_MIN_BYTES + extra) / 8);
+        for (let i = 0; i < X.length; i += 89) X[i] = Math.cos(i) * 1e3;
+        const file = path.join(dir, `big-${extra}`);
+        const chunks = [Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), bytesOf(X)];
+        const [digest] = await writeFilesWithCrc32([{ path: file, chunks }]);
+        const expected = Buffer.concat(chunks);
+        assert.deepEqual(digest, { bytes: expected.length, crc32: zlib.crc32(expected), ...(direct ? { direct: true } : {}) }, `${dir}, +${extra}`);
+        assert.ok(fs.readFileSync(file).equals(expected), `${dir}, +${extra}: the chunks in order, cut to their length`);
+        for (const options of [{ direct: true }, {}]) {
+          const read = readFileWithCrc32(file, options);
+          assert.ok(read.bytes.equals(expected), `${dir}, +${extra}, ${JSON.stringify(options)}: the same bytes`);
+          assert.equal(read.crc32, zlib.crc32(expected));
+          assert.equal(read.bytes.byteOffset % 8, 0, "a float64 view of them stays possible");
+        }
+      }
+    }
+  } finally {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("a file goes to the writing worker only with a big shared chunk and small plain ones (which are copied to it)", () => {

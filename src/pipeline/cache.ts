@@ -277,7 +277,7 @@ export class StageStore {
       if (size !== check.bytes) return { kind: "corrupt", file, reason: `${size} bytes where ${check.bytes} were written (truncated)` };
       let read: { bytes: Buffer; crc32: number };
       try {
-        read = readFileWithCrc32(file);
+        read = readFileWithCrc32(file, { direct: check.direct === true });
       } catch (error) {
         return { kind: "corrupt", file, reason: `unreadable (${(error as Error).message})` };
       }
