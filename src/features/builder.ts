@@ -501,12 +501,15 @@ export class FeatureBuilder {
    * @param fs a non-leaky transform by this builder of data holding `n` plays
    */
   stage1Residuals(n: number, fs: FeatureSet): [Float64Array, Float64Array] {
-    return this.fitted.stage1.map((model) => {
-      const a = rawWeights(model);
-      const out = new Float64Array(n).fill(NaN);
-      for (let r = 0; r < fs.rows; r++) out[fs.playIndex[r]] = fs.y[r] - stage1Proba(model, a, fs.X, r * fs.cols);
-      return out;
-    }) as [Float64Array, Float64Array];
+    const models = this.fitted.stage1;
+    const weights = models.map(rawWeights);
+    const out = models.map(() => new Float64Array(n).fill(NaN));
+    // Both models in one pass over the rows: each row is read from memory once.
+    for (let r = 0; r < fs.rows; r++) {
+      const play = fs.playIndex[r];
+      for (let m = 0; m < models.length; m++) out[m][play] = fs.y[r] - stage1Proba(models[m], weights[m], fs.X, r * fs.cols);
+    }
+    return out as [Float64Array, Float64Array];
   }
 
   /**
