@@ -79,16 +79,18 @@ test("writeFilesWithCrc32 writes a file with a big shared chunk on a worker (the
   fs.rmSync(dir, { recursive: true });
 });
 
-test("a big file is written past the page cache where the file system allows it (tmpfs does not: written the ordinary way), and read back either way, whatever its length", async () => {
+test("a big file is written past the page cache where the file system allows it (tmpfs does not: written the ordinary way), on the worker or here, and read back either way, whatever its length", async () => {
   const dirs = [tmpDir(), ...(fs.existsSync("/dev/shm") ? [fs.mkdtempSync("/dev/shm/write-files-")] : [])];
   try {
     for (const dir of dirs) {
       const direct = acceptsDirect(dir);
       // lengths (8 plain bytes, then the shared ones): not a multiple of the block, and one crossing the 8 MiB bounce buffer on a block
-      for (const extra of [8, (8 << 20) + 4096 - 8]) {
-        const X = shareableFloat64Array((OFF_THREAD_MIN_BYTES + extra) / 8);
+      for (const [extra, shared] of [[8, true], [(8 << 20) + 4096 - 8, true], [8, false]] as const) {
+        // shared: on the worker; plain: on this thread (the ingest entry's plays)
+        const X = shared ? shareableFloat64Array((OFF_THREAD_MIN_BYTES + extra) / 8) : new Float64Array((OFF_THREAD_MIN_BYTES + extra) / 8);
         for (let i = 0; i < X.length; i += 89) X[i] = Math.cos(i) * 1e3;
-        const file = path.join(dir, `big-${extra}`);
+        const file = path.join(dir, `big-${extra}-${shared}`);
+        assert.equal(writesOffThread([bytesOf(X)]), shared);
         const chunks = [Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), bytesOf(X)];
         const [digest] = await writeFilesWithCrc32([{ path: file, chunks }]);
         const expected = Buffer.concat(chunks);

@@ -401,8 +401,9 @@ export function writeChunksSync(file: string, chunks: Iterable<string | Uint8Arr
  * and the stage cache's 0.67 GB matrix at 1M plays, written that way beside the model stages,
  * was still being written (and held in memory) at the end of the run. The worker reads the
  * shared chunks in place, and writes past the page cache where the file system allows it
- * (`DIRECT_BLOCK`; such a file's entry says `direct`). The other files, or all when no worker starts, are written here,
- * synchronously, with the same sums. The chunks must not change until the promise settles.
+ * (`DIRECT_BLOCK`; such a file's entry says `direct`). The other files, or all when no worker
+ * starts, are written here, synchronously, with the same sums, and past the page cache too from
+ * OFF_THREAD_MIN_BYTES. The chunks must not change until the promise settles.
  * @returns one entry per file, in order; rejects with a write's error (its `code` kept)
  */
 export function writeFilesWithCrc32(files: readonly ChunkedFile[]): Promise<FileDigest[]> {
@@ -448,5 +449,18 @@ function answerOf(worker: Worker): Promise<FileDigest[]> {
  */
 // eslint-disable-next-line @typescript-eslint/require-await -- async only so that a failed write becomes a rejection
 async function writeFilesHere(files: readonly ChunkedFile[]): Promise<FileDigest[]> {
-  return files.map((file) => writeChunksSync(file.path, file.chunks));
+  return files.map((file) => (chunkBytes(file.chunks) >= OFF_THREAD_MIN_BYTES && writeDirectHere(file.path, file.chunks)) || writeChunksSync(file.path, file.chunks));
 }
+
+function chunkBytes(chunks: readonly Uint8Array[]): number {
+  return chunks.reduce((n, c) => n + c.byteLength, 0);
+}
+
+/**
+ * The writing worker's `writeDirect` (DIRECT_WRITE), on this thread: a big file written here
+ * (the ingest entry's plays, 85 MB at 1M plays, in plain chunks that cannot be shared) also goes
+ * past the page cache. One implementation for both threads: the worker's source text.
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the worker's own code, from a constant of this module
+const makeWriteDirect = new Function("fs", "zlib", `${DIRECT_WRITE}\nreturn writeDirect;`) as (f: typeof fs, z: typeof zlib) => (path: string, chunks: readonly Uint8Array[]) => FileDigest | null;
+const writeDirectHere = makeWriteDirect(fs, zlib);
