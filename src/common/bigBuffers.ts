@@ -11,6 +11,13 @@
  * of faults at 1M, and concurrent faults that serialised. Where faults are cheap the thread costs
  * a start (~20 ms) and a pass over the pages on the other core.
  *
+ * Why (found 2026-12-03): the VM's balloon driver reports free pages to the host (virtio-balloon
+ * free page reporting), which takes them back within seconds of their release. A page the guest
+ * kernel then hands out again is backed by the host at its first touch: ~25 µs. A page freed
+ * moments ago is not yet reported and costs ~1 µs. Touching a fresh 666 MB array took 0.3 s just
+ * after another process had freed that much, and 1.9–4.0 s without. Peak memory is therefore
+ * time here, and so are the pages of the page cache a big file is written into (`DIRECT_BLOCK`).
+ *
  * Read back from the stage cache (`readFileWithCrc32`), a big file is read on one thread while
  * a helper sums each chunk read and maps the pages ahead: the 1M-play matrix in ~2.2 s instead of
  * ~3.4 s (read, then sum) on this VM.
@@ -26,12 +33,12 @@ import * as zlib from "zlib";
 export const OFF_THREAD_MIN_BYTES = 32 << 20;
 
 /**
- * Direct I/O (O_DIRECT): what the writing worker and `readFileWithCrc32` use for a big cache
- * file, past the page cache. On this VM a page the kernel has not used lately costs ~25 µs at
- * its first touch (the host backs it then: free pages are handed back to it within seconds), and
- * a file written through the page cache takes one such page per 4 KiB: the 1M-play feature
- * matrix (666 MB) took 5.4–6.2 s to write that way on a machine without recently freed memory,
- * and 0.2 s with it; written directly, 0.45 s either way (measured 2026-12-03). Read back from
+ * Direct I/O (O_DIRECT): how `writeFilesWithCrc32` writes a big cache file, and how
+ * `readFileWithCrc32` reads it back: past the page cache. Written through the page cache, a file
+ * takes a page per 4 KiB, each a first touch at ~25 µs on this VM when no memory was freed
+ * lately (see above): the 1M-play feature matrix (666 MB) took 5.4–6.2 s to write that way, and
+ * 0.2 s just after a process had freed as much; written directly, 0.45 s either way (measured
+ * 2026-12-03). Read back from
  * the disk directly: 0.65 s (through the page cache: 1.25 s from the disk, 0.35 s when cached).
  * Transfers must start at a multiple of DIRECT_BLOCK in the file and in memory, and an
  * ArrayBuffer's address is not known from JavaScript: the first transfer tries each 16-byte
