@@ -42,7 +42,7 @@ test("a matrix from OFF_THREAD_MIN_BYTES lies on shared memory, a smaller one do
 
 const tmpDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "write-files-"));
 
-/** Whether the file system of `dir` accepts O_DIRECT (a disk's does; tmpfs refuses it). */
+/** Whether the file system of `dir` accepts O_DIRECT (a disk's does; tmpfs before Linux 6.6 refuses it). */
 function acceptsDirect(dir: string): boolean {
   const probe = path.join(dir, "direct-probe");
   try {
@@ -79,8 +79,8 @@ test("writeFilesWithCrc32 writes a file with a big shared chunk on a worker (the
   fs.rmSync(dir, { recursive: true });
 });
 
-test("a big file is written past the page cache where the file system allows it (tmpfs does not: written the ordinary way), on the worker or here, and read back either way, whatever its length", async () => {
-  const dirs = [tmpDir(), ...(fs.existsSync("/dev/shm") ? [fs.mkdtempSync("/dev/shm/write-files-")] : [])];
+test("a big file is written past the page cache where the file system allows it, on the worker or here, and read back either way, whatever its length", async () => {
+  const dirs = [tmpDir()];
   try {
     for (const dir of dirs) {
       const direct = acceptsDirect(dir);
@@ -97,7 +97,9 @@ test("a big file is written past the page cache where the file system allows it 
         assert.deepEqual(digest, { bytes: expected.length, crc32: zlib.crc32(expected), ...(direct ? { direct: true } : {}) }, `${dir}, +${extra}`);
         assert.ok(fs.readFileSync(file).equals(expected), `${dir}, +${extra}: the chunks in order, cut to their length`);
         for (const options of [{ direct: true }, {}]) {
-          const read = readFileWithCrc32(file, options);
+          const { result: read, opened } = withFsCalls({}, () => readFileWithCrc32(file, options));
+          // read directly when asked and allowed: opened once, with O_DIRECT, and never again the ordinary way
+          assert.deepEqual(opened, options.direct && direct ? ["direct"] : ["plain"], `${dir}, +${extra}, ${JSON.stringify(options)}: how it was opened`);
           assert.ok(read.bytes.equals(expected), `${dir}, +${extra}, ${JSON.stringify(options)}: the same bytes`);
           assert.equal(read.crc32, zlib.crc32(expected));
           assert.equal(read.bytes.byteOffset % 8, 0, "a float64 view of them stays possible");
@@ -106,6 +108,72 @@ test("a big file is written past the page cache where the file system allows it 
     }
   } finally {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The module object src/ calls through (an import namespace here may be a copy of it). */
+const fsModule = createRequire(__filename)("fs") as typeof fs;
+const DIRECT = fs.constants.O_DIRECT;
+const isDirect = (flags: unknown) => typeof flags === "number" && (flags & DIRECT) !== 0;
+
+/**
+ * Runs `run` with this thread's fs calls watched: `opened` lists each open ("direct" or "plain");
+ * `refuse` makes O_DIRECT fail as a file system that refuses it does (EINVAL): at the open, or on a
+ * direct descriptor's read or write from a byte position on.
+ */
+function withFsCalls<T>(refuse: { open?: boolean; readFrom?: number; writeFrom?: number }, run: () => T): { result: T; opened: string[] } {
+  const { openSync, readSync, writeSync } = fsModule;
+  const directFds = new Set<number>();
+  const opened: string[] = [];
+  const einval = () => Object.assign(new Error("EINVAL: invalid argument"), { code: "EINVAL" });
+  fsModule.openSync = ((file: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+    if (isDirect(flags) && refuse.open) throw einval();
+    const fd = openSync(file, flags ?? "r", mode);
+    opened.push(isDirect(flags) ? "direct" : "plain");
+    if (isDirect(flags)) directFds.add(fd);
+    return fd;
+  }) as typeof fs.openSync;
+  const at = (args: unknown[]) => (typeof args[4] === "number" ? args[4] : -1);
+  fsModule.readSync = ((fd: number, ...args: unknown[]) => {
+    if (directFds.has(fd) && refuse.readFrom !== undefined && at([fd, ...args]) >= refuse.readFrom) throw einval();
+    return (readSync as (...a: unknown[]) => number)(fd, ...args);
+  });
+  fsModule.writeSync = ((fd: number, ...args: unknown[]) => {
+    if (directFds.has(fd) && refuse.writeFrom !== undefined && at([fd, ...args]) >= refuse.writeFrom) throw einval();
+    return (writeSync as (...a: unknown[]) => number)(fd, ...args);
+  });
+  try {
+    return { result: run(), opened };
+  } finally {
+    Object.assign(fsModule, { openSync, readSync, writeSync });
+  }
+}
+
+test("where O_DIRECT is refused (at the open, or part-way through a write or a read), the ordinary calls write and read the same bytes", async () => {
+  const dir = tmpDir();
+  try {
+    const X = new Float64Array((OFF_THREAD_MIN_BYTES + 8) / 8);
+    for (let i = 0; i < X.length; i += 89) X[i] = Math.cos(i) * 1e3;
+    const chunks = [Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), bytesOf(X)];
+    const expected = Buffer.concat(chunks);
+    const file = path.join(dir, "big");
+    // written on this thread (plain chunks): refused at the open, then after its first 8 MiB
+    for (const refuse of [{ open: true }, { writeFrom: 8 << 20 }]) {
+      fs.rmSync(file, { force: true });
+      const { result } = withFsCalls(refuse, () => writeFilesWithCrc32([{ path: file, chunks }]));
+      assert.deepEqual(await result, [{ bytes: expected.length, crc32: zlib.crc32(expected) }], `${JSON.stringify(refuse)}: no \`direct\``);
+      assert.ok(fs.readFileSync(file).equals(expected), `${JSON.stringify(refuse)}: the chunks in order`);
+    }
+    // read with { direct: true }: refused at the open, then after its first 8 MiB (the rest read the ordinary way)
+    for (const refuse of [{ open: true }, { readFrom: 8 << 20 }]) {
+      const { result: read, opened } = withFsCalls(refuse, () => readFileWithCrc32(file, { direct: true }));
+      assert.ok(read.bytes.equals(expected), `${JSON.stringify(refuse)}: the same bytes`);
+      assert.equal(read.crc32, zlib.crc32(expected));
+      if (refuse.readFrom !== undefined && acceptsDirect(dir)) assert.deepEqual(opened, ["direct", "plain"], "reopened the ordinary way part-way");
+      else assert.deepEqual(opened, ["plain"]);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -43,7 +43,8 @@ export const OFF_THREAD_MIN_BYTES = 32 << 20;
  * Transfers must start at a multiple of DIRECT_BLOCK in the file and in memory, and an
  * ArrayBuffer's address is not known from JavaScript: the first transfer tries each 16-byte
  * offset into a buffer one block longer than needed until one is accepted. A file system that
- * refuses O_DIRECT (tmpfs) or any offset gets the ordinary calls instead.
+ * refuses O_DIRECT (tmpfs before Linux 6.6, some network file systems) or any offset gets the
+ * ordinary calls instead, as does the rest of a file whose direct transfer is refused part-way.
  */
 const DIRECT_BLOCK = 4096;
 
@@ -239,22 +240,29 @@ export function readFileWithCrc32(file: string, options: { direct?: boolean } = 
   const directFd = options.direct ? openDirect(file) : null;
   let fd = directFd ?? fs.openSync(file, "r");
   let direct = directFd !== null;
-  // Room for the bytes to start at an aligned address, and for the last block read whole.
-  const shared = new SharedArrayBuffer(size + 2 * DIRECT_BLOCK);
-  const base = direct ? alignedReadOffset(fd, shared) : 0;
-  if (base < 0) {
+  // The rest is read the ordinary way (O_DIRECT refused, or a short read left the position
+  // unaligned). The new descriptor is opened before the old one is closed: a failed open leaves
+  // `fd` open, for the `finally` below to close once.
+  const readOnPlainly = (): void => {
+    const plain = fs.openSync(file, "r");
     fs.closeSync(fd);
-    fd = fs.openSync(file, "r");
+    fd = plain;
     direct = false;
-  }
-  const offset = Math.max(base, 0);
-  const bytes = Buffer.from(shared, offset, size);
+  };
   const state = new Int32Array(new SharedArrayBuffer(20));
-  const helper = startPlainWorker(READ_HELPER, { buffer: shared, offset, length: size, state: state.buffer, chunk: READ_CHUNK_BYTES });
-  helper?.unref();
-  helper?.on("error", () => undefined);
+  let helper: Worker | null = null;
+  let bytes: Buffer;
   let read = 0;
   try {
+    // Room for the bytes to start at an aligned address, and for the last block read whole.
+    const shared = new SharedArrayBuffer(size + 2 * DIRECT_BLOCK);
+    const base = direct ? alignedReadOffset(fd, shared) : 0;
+    if (base < 0) readOnPlainly();
+    const offset = Math.max(base, 0);
+    bytes = Buffer.from(shared, offset, size);
+    helper = startPlainWorker(READ_HELPER, { buffer: shared, offset, length: size, state: state.buffer, chunk: READ_CHUNK_BYTES });
+    helper?.unref();
+    helper?.on("error", () => undefined);
     for (let at = 0, k = 0; at < size; k++) {
       const end = Math.min(size, at + READ_CHUNK_BYTES);
       while (at < end) {
@@ -265,20 +273,12 @@ export function readFileWithCrc32(file: string, options: { direct?: boolean } = 
           n = fs.readSync(fd, new Uint8Array(shared, offset + at, want), 0, want, at);
         } catch (error) {
           if (!(direct && refusedDirect(error))) throw error;
-          // Refused part-way: the rest is read the ordinary way.
-          fs.closeSync(fd);
-          fd = fs.openSync(file, "r");
-          direct = false;
+          readOnPlainly();
           continue;
         }
         if (n === 0) throw Object.assign(new Error(`${file}: the file ended at ${at} of ${size} bytes while being read`), { code: "EOF" });
         at = Math.min(end, at + n);
-        // A short direct read leaves the next one unaligned: the rest of this chunk is read the ordinary way.
-        if (direct && at < end && at % DIRECT_BLOCK !== 0) {
-          fs.closeSync(fd);
-          fd = fs.openSync(file, "r");
-          direct = false;
-        }
+        if (direct && at < end && at % DIRECT_BLOCK !== 0) readOnPlainly();
       }
       read = k + 1;
       Atomics.store(state, 0, read);
