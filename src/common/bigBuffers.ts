@@ -14,7 +14,7 @@
  * Why (found 2026-12-03): the VM's balloon driver reports free pages to the host (virtio-balloon
  * free page reporting), which takes them back within seconds of their release. A page the guest
  * kernel then hands out again is backed by the host at its first touch: ~25 µs. A page freed
- * moments ago is not yet reported and costs ~1 µs. Touching a fresh 666 MB array took 0.3 s just
+ * moments ago is not yet reported and costs ~2 µs. Touching a fresh 666 MB array took 0.3 s just
  * after another process had freed that much, and 1.9–4.0 s without. Peak memory is therefore
  * time here, and so are the pages of the page cache a big file is written into (`DIRECT_BLOCK`).
  *
