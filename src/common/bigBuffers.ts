@@ -38,8 +38,8 @@ export const OFF_THREAD_MIN_BYTES = 32 << 20;
  * takes a page per 4 KiB, each a first touch at ~25 µs on this VM when no memory was freed
  * lately (see above): the 1M-play feature matrix (666 MB) took 5.4–6.2 s to write that way, and
  * 0.2 s just after a process had freed as much; written directly, 0.45 s either way (measured
- * 2026-12-03). Read back from
- * the disk directly: 0.65 s (through the page cache: 1.25 s from the disk, 0.35 s when cached).
+ * 2026-12-03). Read back from the disk directly: 0.65 s (through the page cache: 1.25 s from
+ * the disk, 0.35 s when cached).
  * Transfers must start at a multiple of DIRECT_BLOCK in the file and in memory, and an
  * ArrayBuffer's address is not known from JavaScript: the first transfer tries each 16-byte
  * offset into a buffer one block longer than needed until one is accepted. A file system that
@@ -54,7 +54,7 @@ const DIRECT_WRITE = `
 const DIRECT_BLOCK = ${DIRECT_BLOCK};
 const BOUNCE_BYTES = 8 << 20;
 function refused(error) {
-  return error && (error.code === "EINVAL" || error.code === "EOPNOTSUPP" || error.code === "ENOTSUP");
+  return !!error && (error.code === "EINVAL" || error.code === "EOPNOTSUPP" || error.code === "ENOTSUP");
 }
 function writeDirect(path, chunks) {
   let fd;
@@ -116,6 +116,19 @@ function writeDirect(path, chunks) {
   }
 }
 `;
+
+/**
+ * DIRECT_WRITE's functions on this thread: `writeDirect` for a big file written here (the ingest
+ * entry's plays, 85 MB at 1M plays, in plain chunks that cannot be shared), and `refused`, which
+ * tells a refusal of O_DIRECT (then the ordinary calls) from a real error, for the reads too.
+ * One implementation for both threads: the worker's source text.
+ */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the worker's own code, from a constant of this module
+const directHere = new Function("fs", "zlib", `${DIRECT_WRITE}\nreturn { writeDirect, refused };`) as (
+  f: typeof fs,
+  z: typeof zlib,
+) => { writeDirect: (path: string, chunks: readonly Uint8Array[]) => FileDigest | null; refused: (error: unknown) => boolean };
+const { writeDirect: writeDirectHere, refused: refusedDirect } = directHere(fs, zlib);
 
 const WRITE_FILES = `
 const { workerData, parentPort } = require("worker_threads");
@@ -310,11 +323,6 @@ export function readFileWithCrc32(file: string, options: { direct?: boolean } = 
   return { bytes, crc32: zlib.crc32(bytes) };
 }
 
-function refusedDirect(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return code === "EINVAL" || code === "EOPNOTSUPP" || code === "ENOTSUP";
-}
-
 /** `file` opened for reading with O_DIRECT; null where the file system refuses it. */
 function openDirect(file: string): number | null {
   try {
@@ -377,8 +385,8 @@ export interface FileDigest {
   bytes: number;
   crc32: number;
   /**
-   * Written past the page cache (`writeFilesWithCrc32`'s worker, where the file system allows
-   * it): not in memory, so read it back with `readFileWithCrc32(file, { direct: true })`.
+   * Written past the page cache (`writeFilesWithCrc32`, from OFF_THREAD_MIN_BYTES, where the file
+   * system allows it): not in memory, so read it back with `readFileWithCrc32(file, { direct: true })`.
    */
   direct?: true;
 }
@@ -463,11 +471,3 @@ function chunkBytes(chunks: readonly Uint8Array[]): number {
   return chunks.reduce((n, c) => n + c.byteLength, 0);
 }
 
-/**
- * The writing worker's `writeDirect` (DIRECT_WRITE), on this thread: a big file written here
- * (the ingest entry's plays, 85 MB at 1M plays, in plain chunks that cannot be shared) also goes
- * past the page cache. One implementation for both threads: the worker's source text.
- */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the worker's own code, from a constant of this module
-const makeWriteDirect = new Function("fs", "zlib", `${DIRECT_WRITE}\nreturn writeDirect;`) as (f: typeof fs, z: typeof zlib) => (path: string, chunks: readonly Uint8Array[]) => FileDigest | null;
-const writeDirectHere = makeWriteDirect(fs, zlib);
