@@ -54,6 +54,12 @@ for (const maxTrainRows of [Infinity, 700]) {
     assert.deepEqual(b.model.coefficients(), a.model.coefficients());
     assert.equal(b.scores.length, prepared.features.rows);
     assert.ok(Buffer.from(b.scores.buffer).equals(Buffer.from(a.scores.buffer)), "scores byte-identical");
+    // Only the rows of a range (the run's validation and test rows: scoredRowRange), NaN elsewhere.
+    const end = prepared.features.rows - 5;
+    const ranged = prepared.leakyPieces().scores((X) => b.model.predictProba(X), { start: 0, end });
+    assert.deepEqual(ranged.subarray(0, end), a.scores.subarray(0, end));
+    assert.ok(ranged.subarray(end).every(Number.isNaN));
+    assert.throws(() => prepared.leakyPieces().scores((X) => b.model.predictProba(X), { start: 3, end }), /multiple of PREDICT_CHUNK_ROWS/);
     a.model.dispose();
     b.model.dispose();
   });

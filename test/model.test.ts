@@ -17,7 +17,7 @@ import { makeSynthetic, splitRows } from "../src/model/synthetic";
 import { GRADIENT_TOLERANCE, featureImportance, selectRole } from "../src/model/types";
 import { rocAuc } from "../src/evaluate/metrics";
 import { mulberry32 } from "../src/common/rng";
-import { seededPermutation } from "../src/model/rows";
+import { PREDICT_CHUNK_ROWS, scoredRowRange, seededPermutation } from "../src/model/rows";
 
 // Small so the whole file runs in seconds; batch size scaled down to keep many Adam steps.
 const small = { batchSize: 128, maxEpochs: 30, patience: 3, learningRate: 0.02 };
@@ -482,6 +482,31 @@ test("tfjs training is deterministic: same seed → identical predictions", asyn
   const m2 = await new TfjsMlp({ ...opts, hiddenUnits: 8 }).fit(parts.train.X, parts.train.y, fitOpts);
   assert.deepEqual(m1.predictProba(parts.test.X), m2.predictProba(parts.test.X));
   [a, b, c, m1, m2].forEach((m) => m.dispose());
+});
+
+test("scoredRowRange: the validation and test rows, from the first rounded down to a scoring batch's start, to the last", () => {
+  const role = new Int8Array(3 * PREDICT_CHUNK_ROWS).fill(0);
+  assert.deepEqual(scoredRowRange(role), { start: 0, end: 0 }, "no validation or test rows: none scored");
+  role.fill(1, PREDICT_CHUNK_ROWS + 5, PREDICT_CHUNK_ROWS + 9);
+  role.fill(2, PREDICT_CHUNK_ROWS + 9, 2 * PREDICT_CHUNK_ROWS + 3);
+  role.fill(-1, 2 * PREDICT_CHUNK_ROWS + 3); // rows past the test block (a backtest fold's future) are not scored
+  assert.deepEqual(scoredRowRange(role), { start: PREDICT_CHUNK_ROWS, end: 2 * PREDICT_CHUNK_ROWS + 3 });
+  assert.deepEqual(scoredRowRange([0, 0, 2, 0, 1]), { start: 0, end: 5 }, "a training row between them is scored too");
+});
+
+test("tfjs scores of rows from a scoring batch's start (scoredRowRange) are those of one call on every row, bit for bit", { timeout: 120_000 }, async () => {
+  // More rows than two scoring batches, so the range really starts past row 0.
+  const d = makeSynthetic({ rows: 2 * PREDICT_CHUNK_ROWS + 1000, cols: 6, seed: 8 });
+  const cols = 6;
+  const opts = { batchSize: 1024, maxEpochs: 1 };
+  const models = [await new TfjsLogistic(opts).fit(d.X, d.y, { seed: 1 }), await new TfjsMlp({ ...opts, hiddenUnits: 8 }).fit(d.X, d.y, { seed: 1 })];
+  for (const start of [PREDICT_CHUNK_ROWS, 2 * PREDICT_CHUNK_ROWS]) {
+    for (const m of models) {
+      const all = m.predictProba(d.X);
+      assert.deepEqual(m.predictProba(d.X.subarray(start * cols)), all.subarray(start), `${m.name} from row ${start}`);
+    }
+  }
+  models.forEach((m) => m.dispose());
 });
 
 test("shuffled labels → test AUC ≈ 0.5", async () => {

@@ -325,8 +325,12 @@ export interface LeakyPieces {
    * `trainStats` when the caller has them) and the validation rows.
    */
   fitInputs(maxTrainRows: number, seed: number, trainStats?: TrainStats): { X: Float64Array; y: Float64Array; options: FitOptions };
-  /** `predict` (a fitted model's predictProba) on every row, fed 65536 rows at a time (in one buffer, overwritten by the next rows). */
-  scores(predict: (X: Float64Array) => Float64Array): Float64Array;
+  /**
+   * [rows] `predict` (a fitted model's predictProba) on the rows [start, end) of `range` (default:
+   * every row; `start` a multiple of PREDICT_CHUNK_ROWS), fed 65536 rows at a time (in one
+   * buffer, overwritten by the next rows); NaN for the rows outside it.
+   */
+  scores(predict: (X: Float64Array) => Float64Array, range?: { start: number; end: number }): Float64Array;
   /** [rows] one of the leak columns (`LEAKY_COLUMNS`) for every row; null for another name. */
   column(name: string): Float64Array | null;
 }
@@ -372,12 +376,13 @@ function leakyPieces(builder: FeatureBuilder, data: FeatureData, features: Featu
       for (let r = 0; r < out.length; r++) out[r] = all[r * width + k];
       return out;
     },
-    scores(predict) {
-      const out = new Float64Array(features.rows);
-      const rows = new Int32Array(Math.min(features.rows, LEAKY_SCORE_ROWS));
+    scores(predict, range = { start: 0, end: features.rows }) {
+      if (range.start % PREDICT_CHUNK_ROWS !== 0) throw new Error("leakyPieces.scores: the range must start at a multiple of PREDICT_CHUNK_ROWS");
+      const out = new Float64Array(features.rows).fill(NaN);
+      const rows = new Int32Array(Math.max(0, Math.min(range.end - range.start, LEAKY_SCORE_ROWS)));
       const buffer = new Float64Array(rows.length * cols);
-      for (let start = 0; start < features.rows; start += LEAKY_SCORE_ROWS) {
-        const n = Math.min(rows.length, features.rows - start);
+      for (let start = range.start; start < range.end; start += LEAKY_SCORE_ROWS) {
+        const n = Math.min(rows.length, range.end - start);
         for (let k = 0; k < n; k++) rows[k] = start + k;
         out.set(predict(builder.leakyRows(data, features, rows.subarray(0, n), buffer)), start);
       }

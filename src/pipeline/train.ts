@@ -1,6 +1,6 @@
 /**
  * Stage 3: fit every model on the training rows, choose λ / stop early / calibrate on the
- * validation rows, and score every feature row. Test rows are only scored here.
+ * validation rows, and score the validation and test rows. Test rows are only scored here.
  *
  * Models (all seeded):
  * - tfjs_logistic         one dense sigmoid unit in tfjs (the primary model)
@@ -24,6 +24,7 @@ import {
   fitInWorker,
   initBackend,
   plattOnValidation,
+  scoredRowRange,
   selectRole,
   Standardizer,
   toDense,
@@ -45,9 +46,13 @@ export interface ModelResult {
   deployable: boolean;
   description: string;
   trainSeconds: number;
-  /** [rows] the model's own score for every feature row. */
+  /**
+   * [rows] the model's own score for each validation and test row (`scoredRowRange`: from the
+   * first of them, a few training rows before it too); NaN for the training rows before them,
+   * which nothing reads.
+   */
   raw: Float64Array;
-  /** [rows] after Platt scaling fitted on the validation rows (= raw when it could not be fitted). */
+  /** [rows] after Platt scaling fitted on the validation rows (= raw when it could not be fitted); NaN where `raw` is. */
   calibrated: Float64Array;
   calibration: { method: "platt"; a: number; b: number } | { method: "none"; reason: string };
 }
@@ -214,12 +219,20 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     return { XVal: val.X, yVal: val.y, seed: params.seed, trainStats };
   };
 
-  /** Scores every row with a fitted model, calibrates, records it in its slot, frees it. */
-  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw = model.predictProba(fs.X)) => {
+  // The rows every model scores: the validation and test rows (see ModelResult.raw).
+  const scored = scoredRowRange(prepared.features.role);
+  /** [rows] `values(start, end)`, the scored rows' values, in place; NaN elsewhere. */
+  const onScoredRows = (rows: number, values: (start: number, end: number) => Float64Array) => {
+    const out = new Float64Array(rows).fill(NaN);
+    if (scored.end > scored.start) out.set(values(scored.start, scored.end), scored.start);
+    return out;
+  };
+  /** Scores the validation and test rows with a fitted model, calibrates, records it in its slot, frees it. */
+  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw = onScoredRows(fs.rows, (s, e) => model.predictProba(fs.X.subarray(s * fs.cols, e * fs.cols)))) => {
     const spec = specs[k];
     const fitted = plattOnValidation(raw, fs.y, fs.role);
     const calibration: ModelResult["calibration"] = fitted.method === "platt" ? { method: "platt", a: fitted.a, b: fitted.b } : fitted;
-    const calibrated = fitted.method === "platt" ? fitted.platt.predict(raw) : raw;
+    const calibrated = fitted.method === "platt" ? onScoredRows(fs.rows, (s, e) => fitted.platt.predict(raw.subarray(s, e))) : raw;
     slots[k] = { name: spec.name, deployable: spec.deployable, description: spec.description, trainSeconds, raw, calibrated, calibration };
     if (model.coefficients) coefficients[spec.name] = model.coefficients();
     if (spec.primary) {
@@ -251,7 +264,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
       const started = Date.now();
       const fitted = model ?? spec.make(prepared.features, context!);
       await fitted.fit(inputs.X, inputs.y, inputs.options);
-      finish(k, prepared.features, fitted, (Date.now() - started) / 1000, "", pieces.scores((X) => fitted.predictProba(X)));
+      finish(k, prepared.features, fitted, (Date.now() - started) / 1000, "", pieces.scores((X) => fitted.predictProba(X), scored));
       return;
     }
     const fs = prepared.features;
