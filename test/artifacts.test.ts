@@ -7,6 +7,7 @@ import { ARTIFACTS_DIR, MODEL_SCORES_FILE, loadEvaluatedRun, loadModelRun, saveM
 import { evaluateModels } from "../src/pipeline/evaluate";
 import type { Prepared } from "../src/pipeline/prepare";
 import type { ModelRun } from "../src/pipeline/train";
+import { PREDICT_CHUNK_ROWS } from "../src/model/rows";
 
 const rows = 5;
 const features = { rows, names: ["a", "b"], role: Uint8Array.from([0, 0, 1, 2, 2]), y: Float64Array.from([1, 0, 1, 0, 1]), sessionId: Int32Array.from([0, 0, 1, 1, 1]) };
@@ -28,6 +29,18 @@ test("the saved run loads back identical: scores bit for bit, the rest as saved"
   saveModelRun(dir, run, features);
   assert.deepStrictEqual(loadModelRun(dir, prepared), run);
   assert.equal(fs.statSync(path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE)).size, 2 * 2 * rows * 8);
+});
+
+test("only the scored rows' scores are saved (scoredRowRange: the validation and test rows); the others load back NaN, as the run held them", () => {
+  // The first validation row past a scoring batch: the training rows before the batch's start are not scored.
+  const n = PREDICT_CHUNK_ROWS + 10;
+  const big = { rows: n, names: ["a", "b"], role: Uint8Array.from({ length: n }, (_, i) => (i < PREDICT_CHUNK_ROWS + 3 ? 0 : i < n - 4 ? 1 : 2)), y: Float64Array.from({ length: n }, (_, i) => i % 2), sessionId: Int32Array.from({ length: n }, (_, i) => i >> 3) };
+  const scored = (seed: number) => Float64Array.from({ length: n }, (_, i) => (i < PREDICT_CHUNK_ROWS ? NaN : Math.sin(seed * 7 + i) / 3 + 0.5));
+  const bigRun = { ...run, models: run.models.map((m, k) => ({ ...m, raw: scored(2 * k + 1), calibrated: scored(2 * k + 2) })) } as ModelRun;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "artifacts-"));
+  saveModelRun(dir, bigRun, big);
+  assert.equal(fs.statSync(path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE)).size, 2 * 2 * 10 * 8);
+  assert.deepStrictEqual(loadModelRun(dir, { features: big } as unknown as Prepared), bigRun);
 });
 
 test("a damaged, truncated or missing scores file is refused with the fix, never read", () => {

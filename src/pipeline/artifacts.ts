@@ -6,8 +6,9 @@
  * (2.8 s at 1M plays on the 2-core bench machine).
  *
  * The run is two files: `model_run.json` (everything but the per-row scores) and
- * `model_run.f64` (each model's raw then calibrated scores, float64, in model order). The
- * scores are rows × models × 2 doubles (12M at 1M plays): as JSON text they were a ~230 MB
+ * `model_run.f64` (each model's raw then calibrated scores, float64, in model order, of the rows
+ * the run scores: `scoredRowRange`, the validation and test rows; the others are NaN). The
+ * scores are rows × models × 2 doubles (3.3M at 1M plays): as JSON text they were a ~230 MB
  * string built and parsed whole, seconds and hundreds of MB at both ends.
  */
 import * as fs from "fs";
@@ -26,6 +27,7 @@ import type { Evaluation } from "./evaluate";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { ModelRun } from "./train";
+import { scoredRowRange } from "../model/rows";
 
 export const ARTIFACTS_DIR = "artifacts";
 export const MODEL_RUN_FILE = "model_run.json";
@@ -68,10 +70,13 @@ export function saveModelRun(outputDir: string, run: ModelRun, features: Pick<Fe
   const featureRows = features.rows;
   const dir = path.join(outputDir, ARTIFACTS_DIR);
   const file = path.join(dir, MODEL_RUN_FILE);
-  const scores = new Float64Array(run.models.length * 2 * featureRows);
+  // Only the rows the run scored (the others hold NaN: ModelResult.raw).
+  const { start, end } = scoredRowRange(features.role);
+  const n = end - start;
+  const scores = new Float64Array(run.models.length * 2 * n);
   run.models.forEach((m, k) => {
-    scores.set(m.raw, 2 * k * featureRows);
-    scores.set(m.calibrated, (2 * k + 1) * featureRows);
+    scores.set(m.raw.subarray(start, end), 2 * k * n);
+    scores.set(m.calibrated.subarray(start, end), (2 * k + 1) * n);
   });
   const bytes = new Uint8Array(scores.buffer);
   const saved: SavedModelRun = {
@@ -129,16 +134,22 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   if (featureRows !== prepared.features.rows || saved.featureNames.join("\u0000") !== names.join("\u0000") || rowsCrc32 !== rowsFingerprint(prepared.features)) {
     throw new UserInputError(`${file} was trained on other data or parameters: re-run notebooks/03_model.ipynb with the same SPOTIFY_EXPORT and parameters.`, file);
   }
-  // 94 MB at 1M plays: read while a helper thread sums its CRC-32
+  // The scored rows' (the same roles: rowsCrc32); 26 MB at 1M plays, read while a helper thread sums its CRC-32.
+  const { start, end } = scoredRowRange(prepared.features.role);
+  const n = end - start;
   const read = fs.existsSync(scoresFile) ? readFileWithCrc32(scoresFile) : null;
-  if (!check || !read || read.bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * featureRows * 8 || read.crc32 !== check.crc32) {
+  if (!check || !read || read.bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * n * 8 || read.crc32 !== check.crc32) {
     throw new UserInputError(`${scoresFile} is missing, damaged or from another run than ${MODEL_RUN_FILE}: re-run notebooks/03_model.ipynb.`, scoresFile);
   }
   const bytes = read.bytes;
-  // A view on the file's bytes when they are 8-byte aligned (a large read has its own buffer),
-  // else one copy; each model's scores are views of it (2 × models × rows doubles, 94 MB at 1M
-  // plays, held once instead of three times).
+  // A view on the file's bytes when they are 8-byte aligned (a large read has its own buffer), else a copy.
   const scores = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  /** [rows] the k-th block of the file's scores at the scored rows, NaN elsewhere (as the run held them). */
+  const rowsOf = (k: number) => {
+    const out = new Float64Array(featureRows).fill(NaN);
+    out.set(scores.subarray(k * n, (k + 1) * n), start);
+    return out;
+  };
   const run: ModelRun = {
     ...rest,
     // In ModelResult's key order, as the run was before it was saved.
@@ -147,8 +158,8 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
       deployable: m.deployable,
       description: m.description,
       trainSeconds: m.trainSeconds,
-      raw: scores.subarray(2 * k * featureRows, (2 * k + 1) * featureRows),
-      calibrated: scores.subarray((2 * k + 1) * featureRows, (2 * k + 2) * featureRows),
+      raw: rowsOf(2 * k),
+      calibrated: rowsOf(2 * k + 1),
       calibration: m.calibration,
     })),
     coefficients: Object.fromEntries(Object.entries(saved.coefficients).map(([k, c]) => [k, { weights: Float64Array.from(c.weights), intercept: c.intercept }])),
