@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as zlib from "zlib";
 import { ARTIFACTS_DIR, MODEL_SCORES_FILE, loadEvaluatedRun, loadModelRun, saveModelRun } from "../src/pipeline/artifacts";
 import { evaluateModels } from "../src/pipeline/evaluate";
 import type { Prepared } from "../src/pipeline/prepare";
@@ -41,6 +42,13 @@ test("only the scored rows' scores are saved (scoredRowRange: the validation and
   saveModelRun(dir, bigRun, big);
   assert.equal(fs.statSync(path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE)).size, 2 * 2 * 10 * 8);
   assert.deepStrictEqual(loadModelRun(dir, { features: big } as unknown as Prepared), bigRun);
+  // A file in the layout before (every row's scores), its JSON naming its length and checksum: refused, not misread.
+  const old = Buffer.alloc(2 * 2 * n * 8);
+  const json = path.join(dir, ARTIFACTS_DIR, "model_run.json");
+  const saved = JSON.parse(fs.readFileSync(json, "utf8")) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dir, ARTIFACTS_DIR, MODEL_SCORES_FILE), old);
+  fs.writeFileSync(json, JSON.stringify({ ...saved, scores: { bytes: old.length, crc32: zlib.crc32(old) } }));
+  assert.throws(() => loadModelRun(dir, { features: big } as unknown as Prepared), /written by an older version of this project: re-run notebooks\/03_model/);
 });
 
 test("a damaged, truncated or missing scores file is refused with the fix, never read", () => {
@@ -53,7 +61,7 @@ test("a damaged, truncated or missing scores file is refused with the fix, never
   for (const bytes of [damaged, good.subarray(0, good.length - 8), null]) {
     if (bytes) fs.writeFileSync(file, bytes);
     else fs.rmSync(file);
-    assert.throws(() => loadModelRun(dir, prepared), (e: Error) => e.name === "UserInputError" && /model_run\.f64 is missing, damaged or from another run.*re-run notebooks\/03_model/.test(e.message));
+    assert.throws(() => loadModelRun(dir, prepared), (e: Error) => e.name === "UserInputError" && /model_run\.f64 is missing, damaged, from another run.*re-run notebooks\/03_model/.test(e.message));
   }
 });
 

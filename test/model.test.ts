@@ -485,11 +485,11 @@ test("tfjs training is deterministic: same seed → identical predictions", asyn
 });
 
 test("scoredRowRange: the validation and test rows, from the first rounded down to a scoring batch's start, to the last", () => {
-  const role = new Int8Array(3 * PREDICT_CHUNK_ROWS).fill(0);
+  const role = new Uint8Array(3 * PREDICT_CHUNK_ROWS).fill(0);
   assert.deepEqual(scoredRowRange(role), { start: 0, end: 0 }, "no validation or test rows: none scored");
   role.fill(1, PREDICT_CHUNK_ROWS + 5, PREDICT_CHUNK_ROWS + 9);
   role.fill(2, PREDICT_CHUNK_ROWS + 9, 2 * PREDICT_CHUNK_ROWS + 3);
-  role.fill(-1, 2 * PREDICT_CHUNK_ROWS + 3); // rows past the test block (a backtest fold's future) are not scored
+  role.fill(255, 2 * PREDICT_CHUNK_ROWS + 3); // rows of any other role after the last test row are not scored
   assert.deepEqual(scoredRowRange(role), { start: PREDICT_CHUNK_ROWS, end: 2 * PREDICT_CHUNK_ROWS + 3 });
   assert.deepEqual(scoredRowRange([0, 0, 2, 0, 1]), { start: 0, end: 5 }, "a training row between them is scored too");
 });

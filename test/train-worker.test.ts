@@ -11,7 +11,9 @@ import assert from "node:assert/strict";
 import * as path from "path";
 import { DEFAULT_PARAMS } from "../src/pipeline/params";
 import { prepare } from "../src/pipeline/prepare";
-import { MODEL_NAMES, TRAINING_ORDER, trainModels } from "../src/pipeline/train";
+import { MODEL_NAMES, TRAINING_ORDER, linearScorer, trainModels } from "../src/pipeline/train";
+import type { Prepared } from "../src/pipeline/prepare";
+import { PREDICT_CHUNK_ROWS } from "../src/model/rows";
 import { ClosedLoopLogistic, TfjsLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
 import { makeSynthetic } from "../src/model/synthetic";
 
@@ -112,4 +114,28 @@ test("tfjs_logistic's Newton passes with a helper thread give the same bits as o
     assert.equal(helped.history?.newton?.directionPasses, alone.history?.newton?.directionPasses);
     assert.deepEqual(helped.predictProba(data.X), alone.predictProba(data.X));
   }
+});
+
+test("trainModels scores the validation and test rows only: NaN before the first of them (rounded down to a scoring batch), each model's own scores from there", { timeout: 120_000 }, async () => {
+  // Past one scoring batch, so the range starts after row 0 (data-sample never gets there).
+  const rows = PREDICT_CHUNK_ROWS + 8000;
+  const cols = 6;
+  const data = makeSynthetic({ rows, cols, seed: 4 });
+  const firstValidation = PREDICT_CHUNK_ROWS + 600;
+  const role = Uint8Array.from({ length: rows }, (_, i) => (i < firstValidation ? 0 : i < firstValidation + 3000 ? 1 : 2));
+  const ids = Int32Array.from({ length: rows }, (_, i) => i);
+  const features = { names: Array.from({ length: cols }, (_, j) => `x${j}`), groups: [], X: data.X, rows, cols, y: data.y, playIndex: ids, role, sessionId: ids.map((i) => i >> 4), sessionPosition: ids.map((i) => (i & 15) + 1) };
+  const run = await trainModels({ features } as unknown as Prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic", "closed_loop_logistic"] });
+  assert.deepEqual(run.models.map((m) => m.name), ["tfjs_logistic", "closed_loop_logistic"]);
+  for (const m of run.models) {
+    for (const scores of [m.raw, m.calibrated]) {
+      assert.equal(scores.length, rows);
+      assert.ok(scores.subarray(0, PREDICT_CHUNK_ROWS).every(Number.isNaN), `${m.name}: the training rows before the range are not scored`);
+      assert.ok(scores.subarray(PREDICT_CHUNK_ROWS).every(Number.isFinite), `${m.name}: every row from the range's start is scored`);
+    }
+  }
+  // The primary's calibrated scores are its own: its coefficients and Platt scaling in float64, to float32 rounding.
+  const expected = linearScorer(run.primaryScorer)(data.X.subarray(PREDICT_CHUNK_ROWS * cols), rows - PREDICT_CHUNK_ROWS, cols);
+  const got = run.models[0].calibrated.subarray(PREDICT_CHUNK_ROWS);
+  for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i] - expected[i]) < 1e-5, `row ${PREDICT_CHUNK_ROWS + i}: ${got[i]} vs ${expected[i]}`);
 });

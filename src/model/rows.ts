@@ -48,12 +48,14 @@ export function seededSubsample(X: Float64Array, y: Float64Array, cols: number, 
 export const PREDICT_CHUNK_ROWS = 16384;
 
 /**
- * [start, end): the feature rows a run scores, given each row's role (0 train, 1 validation, 2
- * test, other: unused): its validation and test rows, from the first of them rounded down to a
- * multiple of PREDICT_CHUNK_ROWS (so a tfjs model's batches are those of one call on every row,
- * the same bytes on any backend; on wasm the scores measured the same from any row) to the last. Nothing reads a training row's score: calibration reads the
- * validation rows; evaluation, the outputs and the figures the test rows. At 1M plays the
- * training rows were ~70 % of every model's scoring. Empty (start = end) without such rows.
+ * [start, end): the feature rows a run scores, given each row's role (0 train, 1 validation,
+ * 2 test): its validation and test rows, from the first of them rounded down to a multiple of
+ * PREDICT_CHUNK_ROWS, to the last. Feature rows run in time order (training, then validation,
+ * then test), so `end` is the last row and a tfjs model's batches are those of one call on
+ * every row: the same bytes on any backend (on wasm the scores measured the same from any row).
+ * Nothing reads a training row's score: calibration reads the validation rows; evaluation, the
+ * outputs and the figures the test rows. At 1M plays the training rows were ~70 % of every
+ * model's scoring. Empty (start = end) without validation or test rows.
  */
 export function scoredRowRange(role: ArrayLike<number>): { start: number; end: number } {
   let first = -1;

@@ -8,7 +8,7 @@
  * The run is two files: `model_run.json` (everything but the per-row scores) and
  * `model_run.f64` (each model's raw then calibrated scores, float64, in model order, of the rows
  * the run scores: `scoredRowRange`, the validation and test rows; the others are NaN). The
- * scores are rows × models × 2 doubles (3.3M at 1M plays): as JSON text they were a ~230 MB
+ * scores are scored rows × models × 2 doubles (3.3M at 1M plays): as JSON text they were a ~230 MB
  * string built and parsed whole, seconds and hundreds of MB at both ends.
  */
 import * as fs from "fs";
@@ -139,7 +139,7 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   const n = end - start;
   const read = fs.existsSync(scoresFile) ? readFileWithCrc32(scoresFile) : null;
   if (!check || !read || read.bytes.byteLength !== check.bytes || check.bytes !== saved.models.length * 2 * n * 8 || read.crc32 !== check.crc32) {
-    throw new UserInputError(`${scoresFile} is missing, damaged or from another run than ${MODEL_RUN_FILE}: re-run notebooks/03_model.ipynb.`, scoresFile);
+    throw new UserInputError(`${scoresFile} is missing, damaged, from another run than ${MODEL_RUN_FILE} or written by an older version of this project: re-run notebooks/03_model.ipynb.`, scoresFile);
   }
   const bytes = read.bytes;
   // A view on the file's bytes when they are 8-byte aligned (a large read has its own buffer), else a copy.
