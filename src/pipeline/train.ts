@@ -228,7 +228,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
     return out;
   };
   /** Scores the validation and test rows with a fitted model, calibrates, records it in its slot, frees it. */
-  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw = onScoredRows(fs.rows, (s, e) => model.predictProba(fs.X.subarray(s * fs.cols, e * fs.cols)))) => {
+  const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw: Float64Array = onScoredRows(fs.rows, (s, e) => model.predictProba(fs.X.subarray(s * fs.cols, e * fs.cols)))) => {
     const spec = specs[k];
     const fitted = plattOnValidation(raw, fs.y, fs.role);
     const calibration: ModelResult["calibration"] = fitted.method === "platt" ? { method: "platt", a: fitted.a, b: fitted.b } : fitted;
