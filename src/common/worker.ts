@@ -53,6 +53,20 @@ export function startWorker(modulePath: string, options: StartWorkerOptions = {}
   }
 }
 
+/**
+ * How long a worker lets its event loop run before its work blocks it. tsx writes each module
+ * it compiles to its disk cache asynchronously (open, write, close: a few loop turns). A worker
+ * that blocks its loop from its first line and is then terminated never lets those writes land,
+ * so every run compiled its modules again, esbuild's service starting first: 0.15-0.26 s of
+ * CPU per worker, on the outputs stage's critical path (bench/README.md).
+ */
+const LET_CACHE_WRITES_LAND_MS = 20;
+
+/** Resolves once this thread's pending compile-cache writes have had time to finish (`LET_CACHE_WRITES_LAND_MS`). */
+export function afterCompileCacheWrites(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, LET_CACHE_WRITES_LAND_MS));
+}
+
 /** What `serveWorkerJob` posts back: the handler's result, or the error it threw. */
 type JobEnvelope<R> = { ok: R } | { error: { name: string; message: string; stack?: string } };
 
@@ -96,11 +110,13 @@ export function runWorkerJob<R>(modulePath: string, job: unknown, transfer: Arra
 export function serveWorkerJob<J, R>(handler: (job: J) => Promise<{ result: R; transfer?: ArrayBuffer[] }>): void {
   const port = parentPort;
   if (!port) return;
-  void handler(workerData as J).then(
-    ({ result, transfer }) => port.postMessage({ ok: result } satisfies JobEnvelope<R>, transfer ?? []),
-    (e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      port.postMessage({ error: { name: err.name, message: err.message, stack: err.stack } } satisfies JobEnvelope<R>);
-    },
-  );
+  void afterCompileCacheWrites()
+    .then(() => handler(workerData as J))
+    .then(
+      ({ result, transfer }) => port.postMessage({ ok: result } satisfies JobEnvelope<R>, transfer ?? []),
+      (e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        port.postMessage({ error: { name: err.name, message: err.message, stack: err.stack } } satisfies JobEnvelope<R>);
+      },
+    );
 }

@@ -5,6 +5,7 @@
  * `Atomics.wait` between passes.
  */
 import { workerData } from "worker_threads";
+import { afterCompileCacheWrites } from "../common/worker";
 import { logitsInto, passWeights } from "./trainingRows";
 import { LOGITS_CTRL, LOGITS_SEGMENT_ROWS } from "./logitsHelper";
 import type { LogitsInit } from "./logitsHelper";
@@ -32,4 +33,5 @@ function serve(init: LogitsInit): void {
   }
 }
 
-serve(workerData as LogitsInit);
+// Its loop never runs again once it serves: let it land its compile-cache writes first.
+void afterCompileCacheWrites().then(() => serve(workerData as LogitsInit));

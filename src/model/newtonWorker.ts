@@ -7,6 +7,7 @@
 import { parentPort, workerData } from "worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./backend";
+import { afterCompileCacheWrites } from "../common/worker";
 import type { BackendName } from "./backend";
 import { chunkDirection, chunkPass, uploadChunk } from "./tfjsNewton";
 import { Command, CTRL, HelperState } from "./newtonHelper";
@@ -77,4 +78,5 @@ function run(ctrl: Int32Array, load: HelperLoad): void {
   }
 }
 
-serve(workerData as HelperInit);
+// Its loop never runs again once it serves: let it land its compile-cache writes first.
+void afterCompileCacheWrites().then(() => serve(workerData as HelperInit));
