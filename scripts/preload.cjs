@@ -10,15 +10,16 @@
  * against 0.55 s this way (measured on the 2-core bench machine; bench/README.md). The
  * project's own TypeScript still goes through tsx (`-r tsx/cjs`, the hook worker threads use).
  * Plain JavaScript on purpose: it runs before any TypeScript hook exists.
+ *
+ * Not here: vega and vega-lite, whose figures a run renders in a worker thread that loads them
+ * itself (report/visualize's `startFigureWorker`), and parquet-wasm, which only exports under
+ * 100k plays encode on this thread (both load on first use there).
  */
 "use strict";
 for (const name of [
   "@tensorflow/tfjs",
   "@tensorflow/tfjs-backend-wasm",
-  "vega",
-  "vega-lite",
   "apache-arrow",
-  "parquet-wasm",
   "papaparse",
   "fflate",
   "commander",

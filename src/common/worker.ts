@@ -5,9 +5,10 @@
  * kernel.
  *
  * Two shapes: `startWorker` gives a long-lived worker to talk to (ingest's parse pool);
- * `runWorkerJob` / `serveWorkerJob` are one job → one reply (a model fit).
+ * `runWorkerJob` / `serveWorkerJob` are one job → one reply (a model fit), `startWorkerJob` the
+ * same with the worker started before its job is known (the figures).
  */
-import { Worker, parentPort, workerData } from "worker_threads";
+import { Worker, parentPort } from "worker_threads";
 
 export interface StartWorkerOptions {
   /** The worker's `workerData` (structured-cloned, except the buffers in `transferList`). */
@@ -70,48 +71,85 @@ export function afterCompileCacheWrites(): Promise<void> {
 /** What `serveWorkerJob` posts back: the handler's result, or the error it threw. */
 type JobEnvelope<R> = { ok: R } | { error: { name: string; message: string; stack?: string } };
 
+/** A one-job worker started before its job is known: it loads its modules meanwhile (`startWorkerJob`). */
+export interface WorkerJob<J, R> {
+  /**
+   * Hands the worker its job (moving `transfer`); resolves with the handler's result, or null
+   * when the worker could not start or failed without replying: not a failure of the job itself,
+   * so the caller runs it inline instead, where a real problem throws as it would have. An error
+   * the handler threw is rethrown here with its name, message and stack. Call it once.
+   */
+  run(job: J, transfer?: ArrayBuffer[]): Promise<R | null>;
+  /** Stops the worker when its job will not come (the run failed before it). */
+  cancel(): void;
+}
+
 /**
- * Runs one job in a worker: starts `modulePath` (whose body calls `serveWorkerJob`) with `job`
- * as its workerData, resolves with the handler's result. Resolves null when the worker could
- * not start or failed without replying (could not load its modules, crashed, exited): not a
- * failure of the job itself, so the caller runs it inline instead, where a real problem throws
- * as it would have. An error the handler threw is rethrown here with its name, message and stack.
+ * Starts `modulePath` (whose body calls `serveWorkerJob`) now, to run one job given later: the
+ * worker loads its packages and modules while this thread works on what the job needs.
  */
-export function runWorkerJob<R>(modulePath: string, job: unknown, transfer: ArrayBuffer[] = [], options: Pick<StartWorkerOptions, "preload"> = {}): Promise<R | null> {
-  const worker = startWorker(modulePath, { workerData: job, transferList: transfer, preload: options.preload });
-  if (!worker) return Promise.resolve(null);
-  return new Promise<R | null>((resolve, reject) => {
-    let settled = false;
-    worker.once("message", (reply: JobEnvelope<R>) => {
-      settled = true;
+export function startWorkerJob<J, R>(modulePath: string, options: Pick<StartWorkerOptions, "preload"> = {}): WorkerJob<J, R> {
+  const worker = startWorker(modulePath, { preload: options.preload });
+  let ended = !worker;
+  const reply = new Promise<R | null>((resolve, reject) => {
+    if (!worker) return resolve(null);
+    worker.once("message", (envelope: JobEnvelope<R>) => {
+      ended = true;
       void worker.terminate();
-      if ("error" in reply) {
-        const err = new Error(reply.error.message);
-        err.name = reply.error.name;
-        if (reply.error.stack) err.stack = reply.error.stack;
+      if ("error" in envelope) {
+        const err = new Error(envelope.error.message);
+        err.name = envelope.error.name;
+        if (envelope.error.stack) err.stack = envelope.error.stack;
         reject(err);
       } else {
-        resolve(reply.ok);
+        resolve(envelope.ok);
       }
     });
     const failed = () => {
-      if (!settled) resolve(null);
-      settled = true;
+      ended = true;
+      resolve(null);
     };
     worker.once("error", failed);
     worker.once("exit", failed);
   });
+  // Until it has its job, a waiting worker must not keep the process alive (after the listeners:
+  // adding a "message" listener refs the worker again).
+  worker?.unref();
+  return {
+    run(job, transfer = []) {
+      if (worker && !ended) {
+        worker.ref();
+        worker.postMessage(job, transfer);
+      }
+      return reply;
+    },
+    cancel() {
+      ended = true;
+      void worker?.terminate();
+    },
+  };
 }
 
 /**
- * The worker side of `runWorkerJob`: runs `handler` on this thread's workerData and posts its
- * result (moving `transfer`), or the error it threw. Does nothing on the main thread.
+ * Runs one job in a worker: starts `modulePath` (whose body calls `serveWorkerJob`) and hands it
+ * `job`. Resolves and rejects as `WorkerJob.run`.
+ */
+export function runWorkerJob<R>(modulePath: string, job: unknown, transfer: ArrayBuffer[] = [], options: Pick<StartWorkerOptions, "preload"> = {}): Promise<R | null> {
+  return startWorkerJob<unknown, R>(modulePath, options).run(job, transfer);
+}
+
+/**
+ * The worker side of `startWorkerJob` / `runWorkerJob`: runs `handler` on the job the parent
+ * posts (its first message) and posts its result (moving `transfer`), or the error it threw.
+ * Does nothing on the main thread.
  */
 export function serveWorkerJob<J, R>(handler: (job: J) => Promise<{ result: R; transfer?: ArrayBuffer[] }>): void {
   const port = parentPort;
   if (!port) return;
+  const job = new Promise<J>((resolve) => port.once("message", resolve));
   void afterCompileCacheWrites()
-    .then(() => handler(workerData as J))
+    .then(() => job)
+    .then(handler)
     .then(
       ({ result, transfer }) => port.postMessage({ ok: result } satisfies JobEnvelope<R>, transfer ?? []),
       (e: unknown) => {

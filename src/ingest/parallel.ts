@@ -33,6 +33,8 @@ export interface ParallelIngestOptions {
   workers?: number;
   /** Called at the end with who parsed the extended-history files. */
   onStats?: (stats: ParallelIngestStats) => void;
+  /** Called once the files are listed, before any is parsed: whether they will be parsed on several threads. */
+  onPlan?: (plan: { extendedBytes: number; parallel: boolean }) => void;
 }
 
 /** Builds the pool that parses files off the loop; tests inject a variant of ParsePool (another schedule, a missing worker). */
@@ -81,6 +83,7 @@ export async function ingestExportAsync(
   }
 
   const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? makePool(tasks, workers) : null;
+  parallel.onPlan?.({ extendedBytes: bytes, parallel: pool !== null });
   try {
     // `!== true`, not `!step.done`: tslab's non-strict TypeScript narrows the result only by equality.
     while (step.done !== true) {

@@ -15,6 +15,7 @@ import { valuesAt } from "../common/arrays";
 import { UserInputError } from "../common/errors";
 import { runWorkerJob } from "../common/worker";
 import { ingestExport, ingestExportAsync } from "../ingest";
+import type { ParallelIngestOptions } from "../ingest";
 import type { IngestOptions, IngestResult } from "../ingest/types";
 import { exportFingerprint, featuresKey, holdsIngest, ingestKey, readFeatures, readIngest, StageStore, writeFeatures, writeIngest } from "./cache";
 import type { ReadFailure, StageCacheOptions } from "./cache";
@@ -72,11 +73,12 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
 /**
  * `prepare` with the export parsed on several threads when it is large (`ingestExportAsync`:
  * the same result as `ingestExport`). What `runPipeline` uses.
+ * @param parallel how the export is parsed when the stage cache does not hold it (`ingestExportAsync`)
  */
-export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions): Promise<Prepared> {
+export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions, parallel?: ParallelIngestOptions): Promise<Prepared> {
   progress.start("ingest");
   const stage = openIngestStage(input, cache);
-  return afterIngest(input, stage.cached ?? (await ingestExportAsync(input)), params, progress, stage);
+  return afterIngest(input, stage.cached ?? (await ingestExportAsync(input, parallel)), params, progress, stage);
 }
 
 /** Ingestion's output alone (parsed on several threads when large), from the cache when it holds this export (notebook 01). */

@@ -9,7 +9,8 @@ import type { IngestOptions, LabelRule } from "../ingest/types";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { buildFigureData } from "../report/figures";
-import { writeFigureFiles, writeFigureFilesInWorker } from "../report/visualize";
+import { startFigureWorker, writeFigureFiles } from "../report/visualize";
+import type { FigureWorker } from "../report/visualize";
 import type { RenderReport } from "../report/figures";
 import { runBacktest } from "./backtest";
 import type { BacktestOptions } from "./backtest";
@@ -73,8 +74,9 @@ export interface RunPipelineOptions extends OutputFolderOptions {
   backtest?: BacktestOptions;
   compareLabels?: LabelRule[];
   /**
-   * Encode the Parquet files and render the figures in worker threads beside the other writes
-   * (default: `outputWorkersFor`, from OUTPUT_WORKERS_MIN_PLAYS music plays on). Same bytes either way.
+   * Encode the Parquet files in worker threads beside the other writes (default: `outputWorkersFor`,
+   * from OUTPUT_WORKERS_MIN_PLAYS music plays on), and render the figures in one (default: at every
+   * size); false: all on this thread. Same bytes either way.
    */
   outputWorkers?: boolean;
   /** The stage cache in `outputDir`/cache/ (not staged: it outlives runs and other tools share it). */
@@ -118,9 +120,37 @@ async function runStages(
   options: RunPipelineOptions,
   cache: StageCacheOptions | undefined,
 ): Promise<PipelineOutcome> {
-  const prepared = await prepareAsync(input, params, progress, cache);
-  const run = await trainModels(prepared, params, progress);
+  // The figures render in a worker thread (unless `outputWorkers` is false) that loads vega while
+  // this thread works: from the start when the export is parsed on this thread alone (the other
+  // core is idle until training), else from the end of training (not beside the models: at
+  // lifetime scale its ~40 MB would add to the run's peak).
+  const figuresInWorker = options.outputWorkers !== false;
+  let figureWorker: FigureWorker | null = null;
+  try {
+    const onPlan = ({ parallel }: { parallel: boolean }) => {
+      if (figuresInWorker && !parallel) figureWorker ??= startFigureWorker();
+    };
+    const prepared = await prepareAsync(input, params, progress, cache, { onPlan });
+    const run = await trainModels(prepared, params, progress);
+    if (figuresInWorker) figureWorker ??= startFigureWorker();
+    const outcome = await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);
+    figureWorker = null;
+    return outcome;
+  } finally {
+    figureWorker?.cancel();
+  }
+}
 
+/** Stages 4-6 of `runStages`: evaluate, recommend, write the outputs and (with `figureWorker`, in it) the figures. */
+async function evaluateAndWrite(
+  prepared: Prepared,
+  run: ModelRun,
+  outputDir: string,
+  params: PipelineParams,
+  progress: Progress,
+  options: RunPipelineOptions,
+  figureWorker: FigureWorker | null,
+): Promise<PipelineOutcome> {
   progress.start("evaluate");
   const evaluation = evaluateModels(prepared.features, run);
   progress.done("evaluate", `test AUC ${evaluation.parity.tfjsAuc?.toFixed(3) ?? "n/a"} (tfjs) vs ${evaluation.parity.closedLoopAuc?.toFixed(3) ?? "n/a"} (closed loop)`);
@@ -143,8 +173,8 @@ async function runStages(
   const tables = outputTables(results);
   const figureData = buildFigureData(figureInputs(results, tables));
   const figuresDir = path.join(outputDir, "figures");
-  // In workers, the figures render while this thread writes the other outputs.
-  const rendering = inWorkers ? writeFigureFilesInWorker(figureData, figuresDir) : null;
+  // In its worker, the figures render while this thread writes the other outputs.
+  const rendering = figureWorker?.write(figureData, figuresDir) ?? null;
   let written: string[];
   try {
     // With the figures' data that notebook 05 draws from while these outputs stay as written.

@@ -1,4 +1,4 @@
-/** Worker-thread body for `writeFigureFilesInWorker` (./visualize): renders and writes one run's figures. */
+/** Worker-thread body for `startFigureWorker` (./visualize): renders and writes one run's figures. */
 import { serveWorkerJob } from "../common/worker";
 import type { FigureData } from "./figures/types";
 import type { RenderReport } from "./figures";

@@ -1,6 +1,6 @@
 /** Write every visualization output (SVG figures, dashboard.html, visualization_summary.md) to a folder. */
 import * as path from "path";
-import { runWorkerJob } from "../common/worker";
+import { startWorkerJob } from "../common/worker";
 import { buildDashboardHtml } from "./dashboard";
 import { writeFileAtomic } from "./files";
 import { buildFigureData, writeFigures } from "./figures";
@@ -29,13 +29,27 @@ export async function writeFigureFiles(data: FigureData, outDir: string, rendere
   return report;
 }
 
+/** A worker thread that renders one run's figures (`startFigureWorker`). */
+export interface FigureWorker {
+  /**
+   * `writeFigureFiles` in the worker: the same files, byte for byte; rendered on this thread
+   * when the worker could not start or died. Errors (a failed write: UserInputError) are
+   * rethrown here. Await it before touching `outDir`'s parent. Call it once.
+   */
+  write(data: FigureData, outDir: string): Promise<RenderReport>;
+  /** Stops the worker when no figures will come (the run failed before its outputs). */
+  cancel(): void;
+}
+
 /**
- * `writeFigureFiles` in a worker thread, so rendering (vega: ~1 s of CPU whatever the export's
- * size) overlaps what the caller does meanwhile (the pipeline writes its other outputs). The
- * same files, byte for byte; rendered inline when no worker can start. Errors (a failed
- * write: UserInputError) are rethrown here. Await it before touching `outDir`'s parent.
+ * Starts the figure worker now: it loads vega and the figure modules (~0.6 s of CPU) while this
+ * thread computes what the figures show, then renders them (~0.6 s whatever the export's size)
+ * while this thread writes the other outputs.
  */
-export async function writeFigureFilesInWorker(data: FigureData, outDir: string): Promise<RenderReport> {
-  const reply = await runWorkerJob<RenderReport>(path.join(__dirname, "figureWorker.ts"), { data, outDir }, [], { preload: FIGURE_PACKAGES });
-  return reply ?? writeFigureFiles(data, outDir);
+export function startFigureWorker(): FigureWorker {
+  const job = startWorkerJob<{ data: FigureData; outDir: string }, RenderReport>(path.join(__dirname, "figureWorker.ts"), { preload: FIGURE_PACKAGES });
+  return {
+    write: async (data, outDir) => (await job.run({ data, outDir })) ?? writeFigureFiles(data, outDir),
+    cancel: () => job.cancel(),
+  };
 }

@@ -1,6 +1,6 @@
 /** vega-lite spec → SVG string in Node, no browser and no network. */
-import * as vega from "vega";
-import { compile } from "vega-lite";
+import type * as Vega from "vega";
+import type * as VegaLite from "vega-lite";
 import { escapeHtml } from "../html";
 import type { VlSpec } from "./common";
 
@@ -9,10 +9,25 @@ export interface RenderOptions {
   onWarning?: (message: string) => void;
 }
 
+/**
+ * vega and vega-lite, loaded on first use: a run whose figures render in a worker thread never
+ * loads them on its main thread (~0.2 s of its start-up; report/visualize's `startFigureWorker`).
+ */
+function vegaModules(): { vega: typeof Vega; vegaLite: typeof VegaLite } {
+  /* eslint-disable @typescript-eslint/no-require-imports -- a synchronous lazy load, as parquetBytes loads parquet-wasm */
+  return { vega: require("vega") as typeof Vega, vegaLite: require("vega-lite") as typeof VegaLite };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
 /** vega's logger: warnings go to `onWarning`, errors throw, the rest is dropped. */
-class Logger implements vega.LoggerInterface {
-  private current = vega.Warn;
-  constructor(private readonly onWarning: (message: string) => void) {}
+class Logger implements Vega.LoggerInterface {
+  private current: number;
+  constructor(
+    private readonly vega: typeof Vega,
+    private readonly onWarning: (message: string) => void,
+  ) {
+    this.current = vega.Warn;
+  }
   level(value: number): this;
   level(): number;
   level(value?: number): this | number {
@@ -24,7 +39,7 @@ class Logger implements vega.LoggerInterface {
     throw new Error(logText(args));
   }
   warn(...args: readonly unknown[]): this {
-    if (this.current >= vega.Warn) this.onWarning(logText(args));
+    if (this.current >= this.vega.Warn) this.onWarning(logText(args));
     return this;
   }
   info(): this {
@@ -63,9 +78,10 @@ export function canonicalSvgIds(svg: string): string {
  * spec's description) is added for accessibility. Same spec → same SVG string.
  */
 export async function renderSvg(spec: VlSpec, options: RenderOptions = {}): Promise<string> {
-  const log = new Logger(options.onWarning ?? (() => undefined));
+  const { vega, vegaLite } = vegaModules();
+  const log = new Logger(vega, options.onWarning ?? (() => undefined));
   // vega mutates inline data (tuple ids, parsed dates): render a JSON copy so callers' data stays intact.
-  const vgSpec = compile(JSON.parse(JSON.stringify(spec)) as VlSpec, { logger: log }).spec;
+  const vgSpec = vegaLite.compile(JSON.parse(JSON.stringify(spec)) as VlSpec, { logger: log }).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none", logger: log });
   try {
     const svg = canonicalSvgIds(await view.toSVG());
