@@ -11,9 +11,10 @@
  * project's own TypeScript still goes through tsx (`-r tsx/cjs`, the hook worker threads use).
  * Plain JavaScript on purpose: it runs before any TypeScript hook exists.
  *
- * Not here: vega and vega-lite, whose figures a run renders in a worker thread that loads them
- * itself (report/visualize's `startFigureWorker`), and parquet-wasm, which only exports under
- * 100k plays encode on this thread (both load on first use there).
+ * Not here: vega and vega-lite, whose figures a CLI run renders in a worker thread that loads
+ * them itself (report/visualize's `startFigureWorker`), and parquet-wasm, which only exports
+ * under 100k plays encode on this thread (both load on first use there). The notebooks' kernel
+ * (jupyter/kernels/tslab/launch.js) loads them too: it renders on its own thread.
  */
 "use strict";
 for (const name of [

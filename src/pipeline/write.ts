@@ -17,7 +17,7 @@ import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
 import type { PlayTable } from "../ingest/types";
-import { parquetInWorker, playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
+import { playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
 import { monthlyCompletion, scoredColumn, scoredColumns, scoredRows } from "./tables";
 import type { MonthlyRow, ScoredColumns, ScoredFileColumn, ScoredRow } from "./tables";
 
@@ -70,18 +70,17 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
 }
 
 /**
- * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts),
- * each encoded on this thread (`bytes`) or in a worker thread of its own (`bytesInWorker`,
- * started on call; the same bytes). The play table is built in its worker too; the scored rows'
- * table is built here, from the columns the CSV is written from (`ScoredColumns`).
+ * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts).
+ * plays.parquet may be encoded in a worker thread of its own (`bytesInWorker`, started on call;
+ * the same bytes), its table built there too. scored_samples.parquet is always encoded on this
+ * thread, from the columns the CSV is written from (`ScoredColumns`): a worker's start (~0.3 s of
+ * CPU, loading parquet-wasm) cost more than its encoding (~0.25 s at 200k plays, ~0.3 s at 1M).
  */
-function parquetOutputs(results: RunResults, tables: OutputTables, playsParquet?: Promise<Uint8Array>): { name: string; bytes: () => Uint8Array; bytesInWorker: () => Promise<Uint8Array> }[] {
-  const scored = () => scoredTable(tables.scoredColumns, scoredFileColumns(results.run));
-  const plays = results.prepared.ingest.plays;
-  return [
-    { name: "scored_samples.parquet", bytes: () => toParquet(scored()), bytesInWorker: () => parquetInWorker(scored()) },
-    { name: "plays.parquet", bytes: () => toParquet(playsTable(plays)), bytesInWorker: () => playsParquet ?? playsParquetInWorker(plays) },
-  ];
+function parquetOutputs(results: RunResults, tables: OutputTables): { scored: () => Uint8Array; plays: () => Uint8Array } {
+  return {
+    scored: () => toParquet(scoredTable(tables.scoredColumns, scoredFileColumns(results.run))),
+    plays: () => toParquet(playsTable(results.prepared.ingest.plays)),
+  };
 }
 
 /**
@@ -117,18 +116,21 @@ export function writeStandardOutputs(results: RunResults, outputDir: string, tab
 /** `writeStandardOutputs`, with the scored CSV's digest (`TextOutputs`). */
 function writeAllInline(results: RunResults, outputDir: string, tables: OutputTables): TextOutputs {
   const outputs = writeTextOutputs(results, outputDir, tables);
-  const { written } = outputs;
-  for (const { name, bytes } of parquetOutputs(results, tables)) {
-    writeFileAtomic(path.join(outputDir, name), bytes());
-    written.push(path.join(outputDir, name));
-  }
+  const parquet = parquetOutputs(results, tables);
+  writeParquet(outputs.written, outputDir, "scored_samples.parquet", parquet.scored());
+  writeParquet(outputs.written, outputDir, "plays.parquet", parquet.plays());
   return outputs;
 }
 
+function writeParquet(written: string[], outputDir: string, name: string, bytes: Uint8Array): void {
+  writeFileAtomic(path.join(outputDir, name), bytes);
+  written.push(path.join(outputDir, name));
+}
+
 /**
- * From this many music plays on, the outputs stage uses worker threads (`outputWorkers`): there
- * the Parquet encoding (~0.6 s at 300k plays) and the figures (~1 s of vega rendering at any
- * size) outweigh a worker's start (~0.2-0.3 s of CPU); below, they run on this thread.
+ * From this many music plays on, plays.parquet is encoded in a worker thread (`outputWorkers`):
+ * there its encoding (~0.6 s at 300k plays) outweighs a worker's start (~0.2-0.3 s of CPU);
+ * below, it runs on this thread. (The figures render in a worker at every size: run.ts.)
  */
 export const OUTPUT_WORKERS_MIN_PLAYS = 100_000;
 
@@ -140,12 +142,12 @@ export function outputWorkersFor(results: Pick<RunResults, "prepared">): boolean
 export interface OutputWriteOptions {
   /** `outputTables(results)`, when already computed. */
   tables?: OutputTables;
-  /** Encode the Parquet files in a worker thread (default: `outputWorkersFor(results)`); same bytes either way. */
+  /** Encode plays.parquet in a worker thread (default: `outputWorkersFor(results)`); same bytes either way. */
   inWorker?: boolean;
   /**
    * Also save the figures' data for notebook 05 (`saveFigureData`, artifacts/figure_data.json, once
    * the files it stands for are written): this data, or `true` to build it from the tables (~0.4 s
-   * at 1M plays, while the worker encodes the Parquet files).
+   * at 1M plays, while the worker encodes plays.parquet).
    */
   figureData?: FigureData | true;
   /** plays.parquet's bytes, already being encoded (`startPlaysParquet`; with `inWorker`). */
@@ -153,8 +155,8 @@ export interface OutputWriteOptions {
 }
 
 /**
- * `writeStandardOutputs` with the Parquet files encoded in a worker thread while this one
- * writes the rest (the same files, byte for byte). What `runPipeline` and notebook 04 use.
+ * `writeStandardOutputs` with plays.parquet encoded in a worker thread while this one writes
+ * the rest (the same files, byte for byte). What `runPipeline` and notebook 04 use.
  */
 export async function writeStandardOutputsAsync(results: RunResults, outputDir: string, options: OutputWriteOptions = {}): Promise<string[]> {
   const tables = options.tables ?? outputTables(results);
@@ -167,23 +169,19 @@ export async function writeStandardOutputsAsync(results: RunResults, outputDir: 
     saveFigures(outputs);
     return outputs.written;
   }
-  // One worker per file, both started before the CSVs are written: the encodings run side by side.
-  const parquet = parquetOutputs(results, tables, options.playsParquet);
-  const encoding = Promise.all(parquet.map((p) => p.bytesInWorker()));
+  // plays.parquet's worker is started before the other files are written, so its encoding runs beside them.
+  const plays = options.playsParquet ?? playsParquetInWorker(results.prepared.ingest.plays);
   let written: string[];
   try {
     const outputs = writeTextOutputs(results, outputDir, tables);
     saveFigures(outputs);
     written = outputs.written;
+    writeParquet(written, outputDir, "scored_samples.parquet", parquetOutputs(results, tables).scored());
   } catch (error) {
-    await encoding.catch(() => undefined);
+    await plays.catch(() => undefined);
     throw error;
   }
-  const bytes = await encoding;
-  parquet.forEach(({ name }, i) => {
-    writeFileAtomic(path.join(outputDir, name), bytes[i]);
-    written.push(path.join(outputDir, name));
-  });
+  writeParquet(written, outputDir, "plays.parquet", await plays);
   return written;
 }
 

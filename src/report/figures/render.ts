@@ -14,7 +14,7 @@ export interface RenderOptions {
  * loads them on its main thread (~0.2 s of its start-up; report/visualize's `startFigureWorker`).
  */
 function vegaModules(): { vega: typeof Vega; vegaLite: typeof VegaLite } {
-  /* eslint-disable @typescript-eslint/no-require-imports -- a synchronous lazy load, as parquetBytes loads parquet-wasm */
+  /* eslint-disable @typescript-eslint/no-require-imports -- a synchronous lazy load, as pipeline/parquet loads parquet-wasm */
   return { vega: require("vega") as typeof Vega, vegaLite: require("vega-lite") as typeof VegaLite };
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
