@@ -12,9 +12,10 @@
  * Plain JavaScript on purpose: it runs before any TypeScript hook exists.
  *
  * Not here: vega and vega-lite, whose figures a CLI run renders in a worker thread that loads
- * them itself (report/visualize's `startFigureWorker`), and parquet-wasm, which only exports
- * under 100k plays encode on this thread (both load on first use there). The notebooks' kernel
- * (jupyter/kernels/tslab/launch.js) loads them too: it renders on its own thread.
+ * them itself (report/visualize's `startFigureWorker`; on this thread they load on first use),
+ * and parquet-wasm, which loads on first use in the outputs stage (one file: tsx's scan costs
+ * little) rather than before ingestion. The notebooks' kernel (jupyter/kernels/tslab/launch.js)
+ * preloads all three: it renders its figures on its own thread.
  */
 "use strict";
 for (const name of [

@@ -69,10 +69,22 @@ test("startWorkerJob runs the job handed over later, moving its buffers, and ret
   await assert.rejects(runWorkerJob(file, { values: new Float64Array([3, -4]) }), { name: "RangeError", message: "negative value -4" });
 });
 
-test("a cancelled worker job resolves null (the caller runs it inline), and a waiting one does not keep the process alive", async () => {
+test("a cancelled worker job, or one whose worker died before it, resolves null (the caller runs it inline); once given, a job is not cancelled; a waiting one does not keep the process alive", async () => {
   const job = startWorkerJob<{ values: Float64Array }, Float64Array>(doublingJobModule());
   job.cancel();
   assert.equal(await job.run({ values: new Float64Array([1]) }), null);
+
+  const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "worker-job-")), "broken.ts");
+  fs.writeFileSync(broken, 'throw new Error("this module cannot load");\n');
+  const dead = startWorkerJob<{ values: Float64Array }, Float64Array>(broken);
+  // Most likely dead by now; if not, it dies with the job queued: null either way.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  assert.equal(await dead.run({ values: new Float64Array([1]) }), null);
+
+  const given = startWorkerJob<{ values: Float64Array }, Float64Array>(doublingJobModule());
+  const result = given.run({ values: new Float64Array([4]) });
+  given.cancel();
+  assert.deepEqual(Array.from((await result)!), [8]);
 
   // A process whose job never comes (a run that failed before its figures) still exits.
   const script = `

@@ -80,7 +80,7 @@ export interface WorkerJob<J, R> {
    * the handler threw is rethrown here with its name, message and stack. Call it once.
    */
   run(job: J, transfer?: ArrayBuffer[]): Promise<R | null>;
-  /** Stops the worker when its job will not come (the run failed before it). */
+  /** Stops the worker when its job will not come (the run failed before it); nothing once `run` was called. */
   cancel(): void;
 }
 
@@ -115,8 +115,10 @@ export function startWorkerJob<J, R>(modulePath: string, options: Pick<StartWork
   // Until it has its job, a waiting worker must not keep the process alive (after the listeners:
   // adding a "message" listener refs the worker again).
   worker?.unref();
+  let given = false;
   return {
     run(job, transfer = []) {
+      given = true;
       if (worker && !ended) {
         worker.ref();
         worker.postMessage(job, transfer);
@@ -124,6 +126,8 @@ export function startWorkerJob<J, R>(modulePath: string, options: Pick<StartWork
       return reply;
     },
     cancel() {
+      // Once it has its job the worker finishes it: the caller awaits `run` instead.
+      if (given) return;
       ended = true;
       void worker?.terminate();
     },

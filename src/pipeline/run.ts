@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { isUserInputError, UserInputError } from "../common/errors";
+import { PARALLEL_MIN_BYTES } from "../ingest";
 import type { IngestOptions, LabelRule } from "../ingest/types";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
@@ -74,7 +75,7 @@ export interface RunPipelineOptions extends OutputFolderOptions {
   backtest?: BacktestOptions;
   compareLabels?: LabelRule[];
   /**
-   * Encode the Parquet files in worker threads beside the other writes (default: `outputWorkersFor`,
+   * Encode plays.parquet in a worker thread beside the other writes (default: `outputWorkersFor`,
    * from OUTPUT_WORKERS_MIN_PLAYS music plays on), and render the figures in one (default: at every
    * size); false: all on this thread. Same bytes either way.
    */
@@ -121,14 +122,14 @@ async function runStages(
   cache: StageCacheOptions | undefined,
 ): Promise<PipelineOutcome> {
   // The figures render in a worker thread (unless `outputWorkers` is false) that loads vega while
-  // this thread works: from the start when the export is parsed on this thread alone (the other
-  // core is idle until training), else from the end of training (not beside the models: at
+  // this thread works: from the start when a small export is parsed on this thread alone (the
+  // other core is idle until training), else from the end of training (not beside the models: at
   // lifetime scale its ~40 MB would add to the run's peak).
   const figuresInWorker = options.outputWorkers !== false;
   let figureWorker: FigureWorker | null = null;
   try {
-    const onPlan = ({ parallel }: { parallel: boolean }) => {
-      if (figuresInWorker && !parallel) figureWorker ??= startFigureWorker();
+    const onPlan = ({ parallel, extendedBytes }: { parallel: boolean; extendedBytes: number }) => {
+      if (figuresInWorker && !parallel && extendedBytes < PARALLEL_MIN_BYTES) figureWorker ??= startFigureWorker();
     };
     const prepared = await prepareAsync(input, params, progress, cache, { onPlan });
     const run = await trainModels(prepared, params, progress);
@@ -175,6 +176,8 @@ async function evaluateAndWrite(
   const figuresDir = path.join(outputDir, "figures");
   // In its worker, the figures render while this thread writes the other outputs.
   const rendering = figureWorker?.write(figureData, figuresDir) ?? null;
+  // Awaited below; a failure while this thread waits for plays.parquet must not go unhandled meanwhile.
+  rendering?.catch(() => undefined);
   let written: string[];
   try {
     // With the figures' data that notebook 05 draws from while these outputs stay as written.

@@ -70,11 +70,11 @@ export function figureInputs(results: RunResults, tables: OutputTables = outputT
 }
 
 /**
- * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts).
- * plays.parquet may be encoded in a worker thread of its own (`bytesInWorker`, started on call;
- * the same bytes), its table built there too. scored_samples.parquet is always encoded on this
- * thread, from the columns the CSV is written from (`ScoredColumns`): a worker's start (~0.3 s of
- * CPU, loading parquet-wasm) cost more than its encoding (~0.25 s at 200k plays, ~0.3 s at 1M).
+ * The Parquet copies (scored rows, every music play) for pandas / polars / DuckDB (parquet.ts),
+ * encoded on this thread. plays.parquet may instead be encoded in a worker thread of its own
+ * (`playsParquetInWorker`, the same bytes). scored_samples.parquet is always encoded here, from
+ * the columns the CSV is written from (`ScoredColumns`): a worker's start (~0.3 s of CPU) cost
+ * more than its encoding (~0.25 s at 200k plays, ~0.3 s at 1M; bench/README.md).
  */
 function parquetOutputs(results: RunResults, tables: OutputTables): { scored: () => Uint8Array; plays: () => Uint8Array } {
   return {

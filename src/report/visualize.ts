@@ -37,7 +37,7 @@ export interface FigureWorker {
    * rethrown here. Await it before touching `outDir`'s parent. Call it once.
    */
   write(data: FigureData, outDir: string): Promise<RenderReport>;
-  /** Stops the worker when no figures will come (the run failed before its outputs). */
+  /** Stops the worker when no figures will come (the run failed before its outputs); nothing once `write` was called. */
   cancel(): void;
 }
 

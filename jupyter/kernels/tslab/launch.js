@@ -114,12 +114,12 @@ function warmUpWith(converterModule, notebookFile) {
 
 let main;
 try {
-  // Fast start, as the CLI's (scripts/preload.cjs): tfjs, vega and the other big packages, tslab
+  // Fast start, as the CLI's (scripts/preload.cjs): tfjs, Arrow and the other big packages, tslab
   // and its TypeScript compiler load through Node's own loader; tsx's hook, registered last,
   // then only sees src/. Under the hook every required file is first scanned for ESM syntax.
   require(path.join(root, "scripts", "preload.cjs"));
-  // And what the CLI leaves to its worker threads: notebooks render their figures (vega) and,
-  // on small exports, encode the Parquet files on the kernel's own thread.
+  // And what the CLI loads later or leaves to a worker thread: notebooks render their figures
+  // (vega) and encode scored_samples.parquet on the kernel's own thread.
   for (const name of ["vega", "vega-lite", "parquet-wasm"]) require(require.resolve(name, { paths: [root] }));
   const tslabDir = path.join(root, "node_modules", "tslab");
   const id = require.resolve("@tslab/typescript-for-tslab", { paths: [tslabDir] });
