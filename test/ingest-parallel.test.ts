@@ -176,3 +176,23 @@ test("a worker that cannot load falls back to the main thread; several workers",
   await same({ export: dir }, { minBytes: 0, workers: 3 }, workersOnly);
   assert.ok(stats().workersStarted === 3 && stats().worker === 6, JSON.stringify(stats()));
 });
+
+test("onPlan says, before any file is parsed, how many bytes of extended history there are and whether they are parsed on several threads", async () => {
+  const plans: { extendedBytes: number; parallel: boolean }[] = [];
+  let statsSeen = false;
+  const onPlan = (plan: { extendedBytes: number; parallel: boolean }) => {
+    assert.equal(statsSeen, false, "before the end");
+    plans.push(plan);
+  };
+  const extendedBytes = fs
+    .readdirSync(path.join(sample, "Spotify Extended Streaming History"))
+    .filter((f) => /^Streaming_History_.*\.json$/.test(f))
+    .reduce((sum, f) => sum + fs.statSync(path.join(sample, "Spotify Extended Streaming History", f)).size, 0);
+  await ingestExportAsync({ export: sample }, { onPlan, onStats: () => (statsSeen = true) });
+  statsSeen = false;
+  await ingestExportAsync({ export: sample }, { ...BALANCED, onPlan, onStats: () => (statsSeen = true) });
+  assert.deepEqual(plans, [
+    { extendedBytes, parallel: false },
+    { extendedBytes, parallel: true },
+  ]);
+});

@@ -82,8 +82,10 @@ export async function ingestExportAsync(
     tasks.push({ id: tasks.length, path: src.path, zip: src.zip, base: src.base, hint: src.hint });
   }
 
-  const pool = workers > 0 && tasks.length > 1 && bytes >= minBytes ? makePool(tasks, workers) : null;
-  parallel.onPlan?.({ extendedBytes: bytes, parallel: pool !== null });
+  const several = workers > 0 && tasks.length > 1 && bytes >= minBytes;
+  // Before the pool starts: a throwing callback must not leave its workers running.
+  parallel.onPlan?.({ extendedBytes: bytes, parallel: several });
+  const pool = several ? makePool(tasks, workers) : null;
   try {
     // `!== true`, not `!step.done`: tslab's non-strict TypeScript narrows the result only by equality.
     while (step.done !== true) {
