@@ -122,6 +122,7 @@ function writeAllInline(results: RunResults, outputDir: string, tables: OutputTa
   return outputs;
 }
 
+/** Writes one Parquet file atomically and lists it in `written`. */
 function writeParquet(written: string[], outputDir: string, name: string, bytes: Uint8Array): void {
   writeFileAtomic(path.join(outputDir, name), bytes);
   written.push(path.join(outputDir, name));
