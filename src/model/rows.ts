@@ -68,3 +68,10 @@ export function scoredRowRange(role: ArrayLike<number>): { start: number; end: n
   if (first < 0) return { start: 0, end: 0 };
   return { start: first - (first % PREDICT_CHUNK_ROWS), end: last + 1 };
 }
+
+/** [rows] `values` at the rows from `start` on, NaN elsewhere: the scores of `scoredRowRange`'s rows as a run holds them. */
+export function onRowsFrom(rows: number, start: number, values: Float64Array): Float64Array {
+  const out = new Float64Array(rows).fill(NaN);
+  out.set(values, start);
+  return out;
+}

@@ -27,7 +27,7 @@ import type { Evaluation } from "./evaluate";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { ModelRun } from "./train";
-import { scoredRowRange } from "../model/rows";
+import { onRowsFrom, scoredRowRange } from "../model/rows";
 
 export const ARTIFACTS_DIR = "artifacts";
 export const MODEL_RUN_FILE = "model_run.json";
@@ -145,11 +145,7 @@ function loadSaved(outputDir: string, prepared: Prepared): { run: ModelRun; eval
   // A view on the file's bytes when they are 8-byte aligned (a large read has its own buffer), else a copy.
   const scores = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) : new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   /** [rows] the k-th block of the file's scores at the scored rows, NaN elsewhere (as the run held them). */
-  const rowsOf = (k: number) => {
-    const out = new Float64Array(featureRows).fill(NaN);
-    out.set(scores.subarray(k * n, (k + 1) * n), start);
-    return out;
-  };
+  const rowsOf = (k: number) => onRowsFrom(featureRows, start, scores.subarray(k * n, (k + 1) * n));
   const run: ModelRun = {
     ...rest,
     // In ModelResult's key order, as the run was before it was saved.

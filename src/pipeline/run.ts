@@ -134,10 +134,9 @@ async function runStages(
     const prepared = await prepareAsync(input, params, progress, cache, { onPlan });
     const run = await trainModels(prepared, params, progress);
     if (figuresInWorker) figureWorker ??= startFigureWorker();
-    const outcome = await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);
-    figureWorker = null;
-    return outcome;
+    return await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);
   } finally {
+    // Stops a worker whose figures never came (a no-op once they were handed over).
     figureWorker?.cancel();
   }
 }

@@ -23,6 +23,7 @@ import {
   chooseL2,
   fitInWorker,
   initBackend,
+  onRowsFrom,
   plattOnValidation,
   scoredRowRange,
   selectRole,
@@ -222,11 +223,8 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   // The rows every model scores: the validation and test rows (see ModelResult.raw).
   const scored = scoredRowRange(prepared.features.role);
   /** [rows] `values(start, end)`, the scored rows' values, in place; NaN elsewhere. */
-  const onScoredRows = (rows: number, values: (start: number, end: number) => Float64Array) => {
-    const out = new Float64Array(rows).fill(NaN);
-    if (scored.end > scored.start) out.set(values(scored.start, scored.end), scored.start);
-    return out;
-  };
+  const onScoredRows = (rows: number, values: (start: number, end: number) => Float64Array) =>
+    onRowsFrom(rows, scored.start, scored.end > scored.start ? values(scored.start, scored.end) : new Float64Array(0));
   /** Scores the validation and test rows with a fitted model, calibrates, records it in its slot, frees it. */
   const finish = (k: number, fs: FeatureSet, model: Classifier, trainSeconds: number, note = "", raw: Float64Array = onScoredRows(fs.rows, (s, e) => model.predictProba(fs.X.subarray(s * fs.cols, e * fs.cols)))) => {
     const spec = specs[k];
