@@ -175,15 +175,18 @@ export async function trainLayersModelKeepingRows(
   // epoch: there a step costs ~15 µs per row against ~0.7 µs per row for the re-shuffle, and
   // re-mixed 64-row batches end nearer the optimum (data-sample: tfjs AUC 0.7604 vs 0.7586 with
   // fixed batches; the closed loop's is 0.7630).
+  // Each re-shuffle writes into the first one's arrays: a fresh array's first writes fault its
+  // pages in, which costs more than the writes (~22 of ~26 ms per epoch at 19712 × 84 on the bench
+  // machine).
   const nBatches = Math.ceil(rows / batchSize);
   const reshuffleEveryEpoch = batchSize <= 512;
-  let { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand), shared && !reshuffleEveryEpoch);
+  const { xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand), shared && !reshuffleEveryEpoch);
   // A first layer of several units (the MLP) gets its kernel's gradient xᵀ·δ from a transposed
   // copy of each batch: tfjs's wasm backend computes a product with a transposed operand in a
   // generic loop, ~10× slower than the plain one (1.6 vs 0.15 ms at 1024 × 85 × 16). A single
   // unit's (the logistic regression's) is cheap either way: no copy.
   const transposed = plainFirstLayerUnits(model) > 1;
-  let xAllT = transposed ? transposedBatches(xAll, cols, batchSize) : null;
+  const xAllT = transposed ? transposedBatches(xAll, cols, batchSize) : null;
   const xValAll = hasVal ? standardizedF32(scaler, XVal) : null;
   const history = historyBeforeEpochs(backend, rows, batchSize);
   let best = Infinity;
@@ -195,8 +198,8 @@ export async function trainLayersModelKeepingRows(
     // 1/√epoch decay: Adam's last iterates settle near the optimum instead of jittering around it.
     (optimizer as unknown as { learningRate: number }).learningRate = options.learningRate / Math.sqrt(epoch);
     if (reshuffleEveryEpoch && epoch > 1) {
-      ({ xs: xAll, ys: yAll } = shuffledStandardized(scaler, X, y, seededPermutation(rows, rand)));
-      if (transposed) xAllT = transposedBatches(xAll, cols, batchSize);
+      shuffledStandardized(scaler, X, y, seededPermutation(rows, rand), false, { xs: xAll, ys: yAll });
+      if (xAllT) transposedBatches(xAll, cols, batchSize, xAllT);
     }
     const order = seededPermutation(nBatches, rand);
     let lossSum = 0;
@@ -263,13 +266,21 @@ export async function trainLayersModelKeepingRows(
 
 /**
  * [index.length * cols] standardised float32 rows in `index` order (rows of X, none twice), with
- * their labels (in shared memory when `shared`, its pages mapped from a second thread meanwhile).
+ * their labels (in shared memory when `shared`, its pages mapped from a second thread meanwhile),
+ * written into `into` when given (arrays of those lengths).
  */
-function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64Array, index: Int32Array, shared = false): { xs: Float32Array; ys: Float32Array } {
+function shuffledStandardized(
+  scaler: Standardizer,
+  X: Float64Array,
+  y: Float64Array,
+  index: Int32Array,
+  shared = false,
+  into?: { xs: Float32Array; ys: Float32Array },
+): { xs: Float32Array; ys: Float32Array } {
   const cols = scaler.cols;
   const floats = (n: number) => (shared ? new Float32Array(new SharedArrayBuffer(4 * n)) : new Float32Array(n));
-  const xs = floats(index.length * cols);
-  const ys = floats(index.length);
+  const xs = into?.xs ?? floats(index.length * cols);
+  const ys = into?.ys ?? floats(index.length);
   // Where each row of X goes (−1: not in `index`).
   const position = new Int32Array(X.length / cols).fill(-1);
   for (let k = 0; k < index.length; k++) {
@@ -288,11 +299,10 @@ function shuffledStandardized(scaler: Standardizer, X: Float64Array, y: Float64A
 
 /**
  * xs [rows * cols] with each batch of `batchSize` rows (the last one shorter) stored transposed,
- * [cols * b] at the batch's own offset. @returns [rows * cols]
+ * [cols * b] at the batch's own offset. @returns [rows * cols], `out` when given
  */
-export function transposedBatches(xs: Float32Array, cols: number, batchSize: number): Float32Array {
+export function transposedBatches(xs: Float32Array, cols: number, batchSize: number, out: Float32Array = new Float32Array(xs.length)): Float32Array {
   const rows = xs.length / cols;
-  const out = new Float32Array(xs.length);
   for (let start = 0; start < rows; start += batchSize) {
     const b = Math.min(batchSize, rows - start);
     const base = start * cols;
