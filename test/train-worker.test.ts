@@ -14,7 +14,8 @@ import { prepare } from "../src/pipeline/prepare";
 import { MODEL_NAMES, TRAINING_ORDER, linearScorer, trainModels } from "../src/pipeline/train";
 import type { Prepared } from "../src/pipeline/prepare";
 import { PREDICT_CHUNK_ROWS } from "../src/model/rows";
-import { ClosedLoopLogistic, TfjsLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole } from "../src/model";
+import { ClosedLoopLogistic, TfjsLogistic, TfjsMlp, chooseL2, fitInWorker, selectRole, startFitWorker } from "../src/model";
+import type { FitWorker } from "../src/model";
 import { makeSynthetic } from "../src/model/synthetic";
 
 test("the main thread's training order names every model once, the closed loop first and the leaky reference before tfjs_logistic", () => {
@@ -28,7 +29,8 @@ test("closed-loop and MLP training in worker threads give the same models as inl
   const inline = await trainModels(prepared, DEFAULT_PARAMS, undefined, { workerMinCells: Infinity });
   const notes: Record<string, string> = {};
   const progress = { start() {}, update() {}, done: (stage: string, note = "") => void (notes[stage] = note) };
-  const worker = await trainModels(prepared, DEFAULT_PARAMS, progress, { workerMinCells: 0 });
+  // The MLP takes a worker started beforehand, as a run starts one while it reads the export.
+  const worker = await trainModels(prepared, DEFAULT_PARAMS, progress, { workerMinCells: 0, fitWorker: startFitWorker() });
   // The MLP really ran in a worker (no silent inline fallback); the closed loop continued the λ selection's fit.
   assert.match(notes.tfjs_mlp, /worker thread/);
   assert.ok(worker.histories.closed_loop_logistic.warmStart, "the closed loop continues the λ selection's fit");
@@ -91,6 +93,21 @@ test("a fit whose job cannot be prepared resolves null (train inline, where the 
   // 7 values are not a multiple of 2 rows: fitJob's input check throws on this thread.
   assert.equal(await fitInWorker(new ClosedLoopLogistic(), new Float64Array(7), Float64Array.of(0, 1)), null);
   assert.throws(() => new ClosedLoopLogistic().fit(new Float64Array(7), Float64Array.of(0, 1)), /not a multiple/);
+});
+
+test("a fit worker started beforehand is cancelled when no model trains in a worker, and a model without a fit job is not sent to it", async () => {
+  const data = makeSynthetic({ rows: 3000, cols: 4, seed: 2 });
+  const role = Uint8Array.from({ length: 3000 }, (_, i) => (i < 2000 ? 0 : i < 2500 ? 1 : 2));
+  const ids = Int32Array.from({ length: 3000 }, (_, i) => i);
+  const features = { names: ["a", "b", "c", "d"], groups: [], X: data.X, rows: 3000, cols: 4, y: data.y, playIndex: ids, role, sessionId: ids.map((i) => i >> 4), sessionPosition: ids.map((i) => (i & 15) + 1) };
+  const calls: string[] = [];
+  const fake: FitWorker = { fit: () => (calls.push("fit"), Promise.resolve(null)), cancel: () => void calls.push("cancel") };
+  // Below workerMinCells: every model trains inline.
+  await trainModels({ features } as unknown as Prepared, DEFAULT_PARAMS, undefined, { only: ["tfjs_logistic", "closed_loop_logistic", "tfjs_mlp"], fitWorker: fake });
+  assert.ok(calls.includes("cancel") && !calls.includes("fit"), calls.join());
+  // A real worker asked to fit a model without a fit job declines (null: train inline) and stops.
+  const popularity = { name: "stub", fit: () => undefined, predictProba: () => new Float64Array(0) };
+  assert.equal(await startFitWorker().fit(popularity as never, data.X, data.y), null);
 });
 
 test("tfjs_logistic's Newton passes with a helper thread give the same bits as on one thread", { timeout: 120_000 }, async () => {

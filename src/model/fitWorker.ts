@@ -3,12 +3,17 @@
  * its job runner and posts back the state for the model's `restore`, with the seconds it took.
  */
 import { serveWorkerJob } from "../common/worker";
+import { initBackend } from "./backend";
 import type { FitJob, FitJobRunner } from "./types";
 
 export interface FitReply {
   state: unknown;
   seconds: number;
 }
+
+// Started now, so a worker started before its job (`startFitWorker`) has its backend ready when
+// the job comes; the job's own `initBackend` gets the same one.
+void initBackend().catch(() => undefined);
 
 serveWorkerJob<Omit<FitJob, "transfer">, FitReply>(async (job) => {
   // The job names its model module by path at run time (a plugin boundary); require loads it

@@ -7,6 +7,8 @@ import * as path from "path";
 import { isUserInputError, UserInputError } from "../common/errors";
 import { PARALLEL_MIN_BYTES } from "../ingest";
 import type { IngestOptions, LabelRule } from "../ingest/types";
+import { startFitWorker } from "../model";
+import type { FitWorker } from "../model";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { buildFigureData } from "../report/figures";
@@ -28,7 +30,7 @@ import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
 import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
-import { linearScorer, trainModels, MODEL_NAMES } from "./train";
+import { EARLY_FIT_WORKER_MIN_BYTES, linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
 import { figureInputs, outputTables, outputWorkersFor, startPlaysParquet, writeStandardOutputsAsync } from "./write";
 
@@ -125,19 +127,25 @@ async function runStages(
   // this thread works: from the start when a small export is parsed on this thread alone (the
   // other core is idle until training), else from the end of training (not beside the models: at
   // lifetime scale its ~40 MB would add to the run's peak).
+  // The MLP's fit worker likewise loads tfjs from the start (the MLP would otherwise end after
+  // the main thread's models: ~0.7 s from a worker's start to its first epoch).
   const figuresInWorker = options.outputWorkers !== false;
   let figureWorker: FigureWorker | null = null;
+  let fitWorker: FitWorker | undefined;
   try {
     const onPlan = ({ parallel, extendedBytes }: { parallel: boolean; extendedBytes: number }) => {
-      if (figuresInWorker && !parallel && extendedBytes < PARALLEL_MIN_BYTES) figureWorker ??= startFigureWorker();
+      if (parallel || extendedBytes >= PARALLEL_MIN_BYTES) return;
+      if (figuresInWorker) figureWorker ??= startFigureWorker();
+      if (extendedBytes >= EARLY_FIT_WORKER_MIN_BYTES) fitWorker ??= startFitWorker();
     };
     const prepared = await prepareAsync(input, params, progress, cache, { onPlan });
-    const run = await trainModels(prepared, params, progress);
+    const run = await trainModels(prepared, params, progress, { fitWorker });
     if (figuresInWorker) figureWorker ??= startFigureWorker();
     return await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);
   } finally {
-    // Stops a worker whose figures never came (a no-op once they were handed over).
+    // Stops a worker whose job never came (a no-op once it was handed over).
     figureWorker?.cancel();
+    fitWorker?.cancel();
   }
 }
 

@@ -30,7 +30,7 @@ import {
   Standardizer,
   toDense,
 } from "../model";
-import type { BackendInfo, Classifier, FitOptions, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, MinimiserStart, TfjsHistory } from "../model";
+import type { BackendInfo, Classifier, FitOptions, FitWorker, ClosedLoopHistory, ClosedLoopStart, L2Choice, LinearCoefficients, LinearScorerParams, MinimiserStart, TfjsHistory } from "../model";
 import type { FeatureSet } from "../features";
 import type { Prepared } from "./prepare";
 import type { PipelineParams } from "./params";
@@ -94,6 +94,11 @@ export interface TrainOptions {
    * disables them.
    */
   workerMinCells?: number;
+  /**
+   * A fit worker already started (`startFitWorker`, while the export was read): the first model
+   * that trains in a worker uses it instead of starting one. Cancelled when none does.
+   */
+  fitWorker?: FitWorker;
   /** Train just these models (e.g. the primary for each rule of `--compare-labels`); must include the primary. */
   only?: string[];
   /**
@@ -108,6 +113,14 @@ export interface TrainOptions {
 }
 
 export const DEFAULT_WORKER_MIN_CELLS = 1_000_000;
+
+/**
+ * Extended-history JSON from which a run starts its fit worker while it reads the export
+ * (`TrainOptions.fitWorker`): the generator's exports hold ~1.1 KB per play and give ~55
+ * training cells per play, so DEFAULT_WORKER_MIN_CELLS is reached from ~20 MB. A worker started
+ * for an export that turns out smaller is cancelled unused.
+ */
+export const EARLY_FIT_WORKER_MIN_BYTES = 24 * 1024 * 1024;
 
 /**
  * The leaky reference trains on a seeded subsample of this many training rows (its scaler on
@@ -288,12 +301,16 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   try {
     // The workers start first, so they overlap every main-thread stage, the λ selection included.
     const useWorkers = trainRows.y.length > 0 && trainRows.X.length >= (options.workerMinCells ?? DEFAULT_WORKER_MIN_CELLS);
+    let started = options.fitWorker;
     specs.forEach((spec, k) => {
       if (!useWorkers || !spec.worker) return;
       progress.start(spec.name);
       const model = spec.make(prepared.features, { l2: DEFAULT_L2, selected: null });
-      pending.push({ k, spec, model, done: fitInWorker(model, trainRows.X, trainRows.y, fitOptions(prepared.features)) });
+      const inputs = [model, trainRows.X, trainRows.y, fitOptions(prepared.features)] as const;
+      pending.push({ k, spec, model, done: started ? started.fit(...inputs) : fitInWorker(...inputs) });
+      started = undefined;
     });
+    started?.cancel();
     const chosen = chooseL2(trainRows, selectRole(prepared.features, 1), { trainStats });
     regularisation = { l2: chosen.l2, grid: chosen.grid, reason: chosen.reason, seconds: chosen.seconds };
     context = { l2: chosen.l2, selected: specs.some((s) => s.name === "closed_loop_logistic") ? chosen.selected : null };
@@ -317,6 +334,7 @@ export async function trainModels(prepared: Prepared, params: PipelineParams, pr
   } finally {
     // On an error elsewhere, do not leave a worker's rejection unhandled, nor the selection's logits thread running.
     for (const p of pending) p.done.catch(() => undefined);
+    options.fitWorker?.cancel();
     context?.selected?.logits?.close();
   }
   if (!primaryScorer) throw new Error("the primary model was not trained");
