@@ -70,15 +70,22 @@ export function prepare(input: IngestOptions, params: PipelineParams, progress: 
   return afterIngest(input, stage.cached ?? ingestExport(input), params, progress, stage);
 }
 
+/** How `prepareAsync` parses the export when the stage cache does not hold it (`ingestExportAsync`), and what it tells its caller. */
+export interface PrepareAsyncOptions extends ParallelIngestOptions {
+  /** Called once the export is ingested (parsed, or loaded from the stage cache), before its features are built. */
+  onIngested?: (ingest: IngestResult) => void;
+}
+
 /**
  * `prepare` with the export parsed on several threads when it is large (`ingestExportAsync`:
  * the same result as `ingestExport`). What `runPipeline` uses.
- * @param parallel how the export is parsed when the stage cache does not hold it (`ingestExportAsync`)
  */
-export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions, parallel?: ParallelIngestOptions): Promise<Prepared> {
+export async function prepareAsync(input: IngestOptions, params: PipelineParams, progress: Progress = silentProgress, cache?: StageCacheOptions, options: PrepareAsyncOptions = {}): Promise<Prepared> {
   progress.start("ingest");
   const stage = openIngestStage(input, cache);
-  return afterIngest(input, stage.cached ?? (await ingestExportAsync(input, parallel)), params, progress, stage);
+  const ingest = stage.cached ?? (await ingestExportAsync(input, options));
+  options.onIngested?.(ingest);
+  return afterIngest(input, ingest, params, progress, stage);
 }
 
 /** Ingestion's output alone (parsed on several threads when large), from the cache when it holds this export (notebook 01). */

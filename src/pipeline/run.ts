@@ -6,7 +6,7 @@
 import * as path from "path";
 import { isUserInputError, UserInputError } from "../common/errors";
 import { PARALLEL_MIN_BYTES } from "../ingest";
-import type { IngestOptions, LabelRule } from "../ingest/types";
+import type { IngestOptions, IngestResult, LabelRule } from "../ingest/types";
 import { startFitWorker } from "../model";
 import type { FitWorker } from "../model";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
@@ -30,7 +30,7 @@ import type { Progress } from "./progress";
 import { silentProgress } from "./progress";
 import { featureImportanceRows } from "./tables";
 import type { RunResults } from "./results";
-import { EARLY_FIT_WORKER_MIN_BYTES, linearScorer, trainModels, MODEL_NAMES } from "./train";
+import { expectsFitWorkers, linearScorer, trainModels, MODEL_NAMES } from "./train";
 import type { ModelRun } from "./train";
 import { figureInputs, outputTables, outputWorkersFor, startPlaysParquet, writeStandardOutputsAsync } from "./write";
 
@@ -127,18 +127,20 @@ async function runStages(
   // this thread works: from the start when a small export is parsed on this thread alone (the
   // other core is idle until training), else from the end of training (not beside the models: at
   // lifetime scale its ~40 MB would add to the run's peak).
-  // The MLP's fit worker likewise loads tfjs from the start (the MLP would otherwise end after
-  // the main thread's models: ~0.7 s from a worker's start to its first epoch).
+  // The MLP's fit worker loads tfjs and starts its backend (~0.7 s) from the end of ingestion,
+  // while this thread builds the features and chooses λ: started with the MLP, it ended after
+  // the main thread's models.
   const figuresInWorker = options.outputWorkers !== false;
   let figureWorker: FigureWorker | null = null;
   let fitWorker: FitWorker | undefined;
   try {
     const onPlan = ({ parallel, extendedBytes }: { parallel: boolean; extendedBytes: number }) => {
-      if (parallel || extendedBytes >= PARALLEL_MIN_BYTES) return;
-      if (figuresInWorker) figureWorker ??= startFigureWorker();
-      if (extendedBytes >= EARLY_FIT_WORKER_MIN_BYTES) fitWorker ??= startFitWorker();
+      if (figuresInWorker && !parallel && extendedBytes < PARALLEL_MIN_BYTES) figureWorker ??= startFigureWorker();
     };
-    const prepared = await prepareAsync(input, params, progress, cache, { onPlan });
+    const onIngested = (ingest: IngestResult) => {
+      if (expectsFitWorkers(ingest.report.labelCoverage.labelled, params)) fitWorker ??= startFitWorker();
+    };
+    const prepared = await prepareAsync(input, params, progress, cache, { onPlan, onIngested });
     const run = await trainModels(prepared, params, progress, { fitWorker });
     if (figuresInWorker) figureWorker ??= startFigureWorker();
     return await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);

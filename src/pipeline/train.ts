@@ -95,7 +95,7 @@ export interface TrainOptions {
    */
   workerMinCells?: number;
   /**
-   * A fit worker already started (`startFitWorker`, while the export was read): the first model
+   * A fit worker already started (`startFitWorker`, once the export was ingested): the first model
    * that trains in a worker uses it instead of starting one. Cancelled when none does.
    */
   fitWorker?: FitWorker;
@@ -115,12 +115,14 @@ export interface TrainOptions {
 export const DEFAULT_WORKER_MIN_CELLS = 1_000_000;
 
 /**
- * Extended-history JSON from which a run starts its fit worker while it reads the export
- * (`TrainOptions.fitWorker`): the generator's exports hold ~1.1 KB per play and give ~55
- * training cells per play, so DEFAULT_WORKER_MIN_CELLS is reached from ~20 MB. A worker started
- * for an export that turns out smaller is cancelled unused.
+ * Whether a run with this many labelled plays will train in worker threads (the MLP), estimated
+ * before its features exist: the split's training share of them × 80 feature columns (82-87 on
+ * the exports measured) ≥ DEFAULT_WORKER_MIN_CELLS. What a run starts its fit worker on once the
+ * export is ingested (`TrainOptions.fitWorker`); near the boundary it may go unused (cancelled).
  */
-export const EARLY_FIT_WORKER_MIN_BYTES = 24 * 1024 * 1024;
+export function expectsFitWorkers(labelledPlays: number, params: Pick<PipelineParams, "testFraction" | "validationFraction">): boolean {
+  return labelledPlays * (1 - params.testFraction - params.validationFraction) * 80 >= DEFAULT_WORKER_MIN_CELLS;
+}
 
 /**
  * The leaky reference trains on a seeded subsample of this many training rows (its scaler on
