@@ -14,7 +14,8 @@ import { ClosedLoopLogistic } from "../src/model/closedLoop";
 import { TfjsMlp } from "../src/model/tfjsMlp";
 import { selectRole } from "../src/model/types";
 import { makeSynthetic, splitRows } from "../src/model/synthetic";
-import { bench, markdownTable } from "../bench/run";
+import { spawnSync } from "child_process";
+import { bench, MALLOC_TUNABLES, markdownTable } from "../bench/run";
 
 const SAMPLE = path.resolve(__dirname, "../data-sample");
 
@@ -105,4 +106,21 @@ test("bench harness smoke: generates, runs the pipeline in a child, records ever
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test("the CLI, the notebooks and the bench start Node with the same malloc tunable, and with it big arrays get huge pages where the kernel allows them", () => {
+  const root = path.resolve(__dirname, "..");
+  const scripts = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+  for (const name of ["pipeline", "start", "notebooks", "bench"]) assert.ok(scripts[name].startsWith(`GLIBC_TUNABLES=${MALLOC_TUNABLES} `), `package.json's ${name} script`);
+  const kernel = JSON.parse(fs.readFileSync(path.join(root, "jupyter/kernels/tslab/kernel.json"), "utf8")) as { env?: Record<string, string> };
+  assert.equal(kernel.env?.GLIBC_TUNABLES, MALLOC_TUNABLES, "the notebook kernel's env");
+  // Transparent huge pages on request ("madvise") or always: a 64 MB array is mapped in them.
+  const thp = fs.existsSync("/sys/kernel/mm/transparent_hugepage/enabled") ? fs.readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8") : "";
+  if (process.platform !== "linux" || !/\[(always|madvise)\]/.test(thp)) return;
+  const probe = `const a = new Float64Array(8 << 20); a.fill(1); const m = /AnonHugePages:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/smaps_rollup", "utf8")); console.log(m ? m[1] : "none");`;
+  const hugeKb = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ["-e", probe], { env, encoding: "utf8" }).stdout.trim();
+  const withTunable = hugeKb({ ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES });
+  if (withTunable === "none") return; // no smaps_rollup (an older kernel)
+  if (/\[madvise\]/.test(thp)) assert.equal(Number(hugeKb({ ...process.env, GLIBC_TUNABLES: "" })), 0, "without the tunable, no huge pages (THP on request only)");
+  assert.ok(Number(withTunable) >= 32 * 1024, `with the tunable: ${withTunable} kB in huge pages`);
 });
