@@ -12,7 +12,7 @@
  */
 import * as path from "path";
 import * as A from "apache-arrow";
-import { runWorkerJob } from "../common/worker";
+import { startWorkerJob } from "../common/worker";
 import type * as ParquetWasm from "parquet-wasm";
 import type { DictColumn, PlayTable, TriBool } from "../ingest/types";
 import type { CodedColumn } from "../report/csv";
@@ -130,18 +130,36 @@ export function toParquet(table: A.Table): Uint8Array {
 /** What plays.parquet holds of the play table: all but the `ts` strings (start_utc and end_utc stand for them). */
 export type PlaysColumns = Omit<PlayTable, "ts">;
 
-/**
- * plays.parquet's bytes, its table built and encoded in a worker thread of its own (~0.5 s and
- * ~1 s at 1M plays that this thread spends on the other outputs meanwhile); its columns are
- * shared with the worker (ingestion's are on SharedArrayBuffers; others are copied before this returns). Same bytes as `toParquet(playsTable(p))`, which
- * runs here when the worker cannot start or dies.
- */
+/** A worker thread started before its play table is known (`startPlaysParquetWorker`). */
+export interface PlaysParquetWorker {
+  /**
+   * plays.parquet's bytes, its table built and encoded in the worker (~0.5 s and ~1 s at 1M
+   * plays that this thread spends on the other outputs meanwhile); its columns are shared with
+   * the worker (ingestion's are on SharedArrayBuffers; others are copied before this returns).
+   * Same bytes as `toParquet(playsTable(p))`, which runs here when the worker cannot start or
+   * dies. Call it once.
+   */
+  encode(p: PlayTable): Promise<Uint8Array>;
+  /** Stops the worker when no play table will come; nothing once `encode` was called. */
+  cancel(): void;
+}
+
+/** Starts plays.parquet's worker now: it loads apache-arrow and parquet-wasm (~0.4 s) while this thread works on what comes before the outputs. */
+export function startPlaysParquetWorker(): PlaysParquetWorker {
+  const job = startWorkerJob<{ plays: PlaysColumns }, Uint8Array>(path.join(__dirname, "playsParquetWorker.ts"), { preload: ["apache-arrow", "parquet-wasm"] });
+  return {
+    encode(p) {
+      const plays: PlaysColumns = { ...p };
+      delete (plays as Partial<PlayTable>).ts;
+      return job.run({ plays }).then((bytes) => bytes ?? toParquet(playsTable(p)));
+    },
+    cancel: () => job.cancel(),
+  };
+}
+
+/** `startPlaysParquetWorker().encode(p)`. */
 export function playsParquetInWorker(p: PlayTable): Promise<Uint8Array> {
-  const plays: PlaysColumns = { ...p };
-  delete (plays as Partial<PlayTable>).ts;
-  return runWorkerJob<Uint8Array>(path.join(__dirname, "playsParquetWorker.ts"), { plays }, [], { preload: ["apache-arrow", "parquet-wasm"] }).then(
-    (bytes) => bytes ?? toParquet(playsTable(p)),
-  );
+  return startPlaysParquetWorker().encode(p);
 }
 
 /**

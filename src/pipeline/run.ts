@@ -9,6 +9,8 @@ import { PARALLEL_MIN_BYTES } from "../ingest";
 import type { IngestOptions, IngestResult, LabelRule } from "../ingest/types";
 import { startFitWorker } from "../model";
 import type { FitWorker } from "../model";
+import { startPlaysParquetWorker } from "./parquet";
+import type { PlaysParquetWorker } from "./parquet";
 import { buildResumePlaylist, recommendationHitRate } from "../recommend";
 import type { HitRateResult, ResumePlaylist } from "../recommend";
 import { buildFigureData } from "../report/figures";
@@ -133,6 +135,7 @@ async function runStages(
   const figuresInWorker = options.outputWorkers !== false;
   let figureWorker: FigureWorker | null = null;
   let fitWorker: FitWorker | undefined;
+  let playsWorker: PlaysParquetWorker | null = null;
   try {
     const onPlan = ({ parallel, extendedBytes }: { parallel: boolean; extendedBytes: number }) => {
       if (figuresInWorker && !parallel && extendedBytes < PARALLEL_MIN_BYTES) figureWorker ??= startFigureWorker();
@@ -143,23 +146,30 @@ async function runStages(
     const prepared = await prepareAsync(input, params, progress, cache, { onPlan, onIngested });
     const run = await trainModels(prepared, params, progress, { fitWorker });
     if (figuresInWorker) figureWorker ??= startFigureWorker();
-    return await evaluateAndWrite(prepared, run, outputDir, params, progress, options, figureWorker);
+    // plays.parquet's worker loads its packages while the models are evaluated and ranked.
+    if (options.outputWorkers ?? outputWorkersFor({ prepared })) playsWorker = startPlaysParquetWorker();
+    return await evaluateAndWrite(prepared, run, outputDir, params, progress, figureWorker, playsWorker, options);
   } finally {
     // Stops a worker whose job never came (a no-op once it was handed over).
     figureWorker?.cancel();
     fitWorker?.cancel();
+    playsWorker?.cancel();
   }
 }
 
-/** Stages 4-6 of `runStages`: evaluate, recommend, write the outputs and (with `figureWorker`, in it) the figures. */
+/**
+ * Stages 4-6 of `runStages`: evaluate, recommend, write the outputs and (with `figureWorker`, in
+ * it) the figures; with `playsWorker`, plays.parquet is encoded in it.
+ */
 async function evaluateAndWrite(
   prepared: Prepared,
   run: ModelRun,
   outputDir: string,
   params: PipelineParams,
   progress: Progress,
-  options: RunPipelineOptions,
   figureWorker: FigureWorker | null,
+  playsWorker: PlaysParquetWorker | null,
+  options: RunPipelineOptions,
 ): Promise<PipelineOutcome> {
   progress.start("evaluate");
   const evaluation = evaluateModels(prepared.features, run);
@@ -176,8 +186,8 @@ async function evaluateAndWrite(
   // With output workers, plays.parquet is encoded from here on (the second core is free since
   // training). Not earlier: beside the feature matrix (or a backtest fold's, or a label rule's),
   // its worker's memory would be the run's peak.
-  const inWorkers = options.outputWorkers ?? outputWorkersFor({ prepared });
-  const playsParquet = inWorkers ? startPlaysParquet(prepared.ingest.plays) : undefined;
+  const inWorkers = playsWorker !== null;
+  const playsParquet = playsWorker ? startPlaysParquet(prepared.ingest.plays, playsWorker) : undefined;
   const results = runResults(prepared, params, run, evaluation, { playlist, hitRate }, { backtest, labelComparison });
   progress.start("outputs");
   const tables = outputTables(results);

@@ -17,7 +17,8 @@ import { modelMetrics, projectSummaryMarkdown, resultsMarkdown } from "./results
 import type { RunResults } from "./results";
 import type { ModelRun } from "./train";
 import type { PlayTable } from "../ingest/types";
-import { playsParquetInWorker, playsTable, scoredTable, toParquet } from "./parquet";
+import { playsParquetInWorker, playsTable, scoredTable, startPlaysParquetWorker, toParquet } from "./parquet";
+import type { PlaysParquetWorker } from "./parquet";
 import { monthlyCompletion, scoredColumn, scoredColumns, scoredRows } from "./tables";
 import type { MonthlyRow, ScoredColumns, ScoredFileColumn, ScoredRow } from "./tables";
 
@@ -87,9 +88,10 @@ function parquetOutputs(results: RunResults, tables: OutputTables): { scored: ()
  * plays.parquet's bytes, encoded in a worker thread from now on (it only needs the play table):
  * what a run starts before the outputs stage, so the encoding overlaps the work before it
  * (`OutputWriteOptions.playsParquet`).
+ * @param worker one started earlier (`startPlaysParquetWorker`), its packages already loaded
  */
-export function startPlaysParquet(plays: PlayTable): Promise<Uint8Array> {
-  const bytes = playsParquetInWorker(plays);
+export function startPlaysParquet(plays: PlayTable, worker: PlaysParquetWorker = startPlaysParquetWorker()): Promise<Uint8Array> {
+  const bytes = worker.encode(plays);
   // Awaited by the outputs stage; a run that fails before it must not leave an unhandled rejection.
   bytes.catch(() => undefined);
   return bytes;
