@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildDashboardHtml, inlinePlotlySource } from "../src/report/dashboard";
+import { buildDashboardHtml, dashboardHtmlChunks, inlinePlotlySource } from "../src/report/dashboard";
 import { buildFigureData, FIGURES } from "../src/report/figures";
 import { HOSTILE_NAME, syntheticInputs } from "./helpers/figureInputs";
 
@@ -42,4 +42,12 @@ test("hostile strings appear only escaped; embedded JSON parses back to the data
 
 test("deterministic output", () => {
   assert.equal(buildDashboardHtml(buildFigureData(syntheticInputs())), html);
+});
+
+test("the chunks a dashboard is written from are its page's UTF-8 bytes, plotly's file inlined as it is", () => {
+  const chunks = dashboardHtmlChunks(data);
+  const bytes = Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c, "utf8") : c)));
+  assert.ok(bytes.equals(Buffer.from(html, "utf8")));
+  assert.equal(chunks.length, 3);
+  assert.ok(Buffer.from(chunks[1]).equals(Buffer.from(plotly, "utf8")), "plotly needs no change: its bytes are the file's");
 });

@@ -1,7 +1,7 @@
 /** Write every visualization output (SVG figures, dashboard.html, visualization_summary.md) to a folder. */
 import * as path from "path";
 import { startWorkerJob } from "../common/worker";
-import { buildDashboardHtml } from "./dashboard";
+import { dashboardHtmlChunks } from "./dashboard";
 import { writeFileAtomic } from "./files";
 import { buildFigureData, writeFigures } from "./figures";
 import type { FigureData, FigureInputs } from "./figures/types";
@@ -24,7 +24,7 @@ export async function writeVisualizations(inputs: FigureInputs, outDir: string):
  */
 export async function writeFigureFiles(data: FigureData, outDir: string, rendered?: RenderedFigures): Promise<RenderReport> {
   const report = await writeFigures(data, outDir, rendered);
-  writeFileAtomic(path.join(outDir, DASHBOARD_FILE), buildDashboardHtml(data));
+  writeFileAtomic(path.join(outDir, DASHBOARD_FILE), dashboardHtmlChunks(data));
   writeFileAtomic(path.join(outDir, SUMMARY_FILE), visualizationSummary(data));
   return report;
 }
