@@ -77,9 +77,10 @@ export function ensureExport(plays: number, seed: number, cacheDir: string, log:
 
 /**
  * glibc's malloc tunable the CLI and the notebooks start with (package.json's pipeline, start,
- * notebooks and bench scripts; the kernel spec's env): big arrays in transparent huge pages,
- * mapped ~8× faster than in 4 KiB pages on the bench machine (a fresh 200 MB array 647 → 79 ms;
- * bench/README.md). Ignored where glibc is older than 2.35, or absent.
+ * notebooks and bench scripts, unless GLIBC_TUNABLES is already set, even empty; the kernel
+ * spec's env): big arrays in transparent huge pages, mapped ~8× faster than in 4 KiB pages on
+ * the bench machine (a fresh 200 MB array 647 → 79 ms), for a 1M run's peak up to ~180 MB
+ * higher (bench/README.md, twentieth pass). Ignored where glibc is older than 2.35, or absent.
  */
 export const MALLOC_TUNABLES = "glibc.malloc.hugetlb=1";
 
@@ -92,7 +93,7 @@ function runChild(exportDir: string, outputDir: string, profileDir: string | nul
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, path.join(__dirname, "child.ts"), "--export", exportDir, "--output-dir", outputDir, ...(gc ? ["--gc-between-stages"] : [])], {
       cwd: ROOT,
-      env: { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES },
+      env: { ...process.env, GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
